@@ -1,1 +1,32 @@
-pub fn x(){}
+#![doc = include_str!("../README.md")]
+
+pub mod cadence;
+pub mod calendar;
+pub mod command;
+mod decide;
+pub mod error;
+pub mod event;
+mod event_names;
+pub mod ids;
+pub mod permissions;
+pub mod state;
+pub mod status;
+pub mod team;
+pub mod values;
+pub mod view;
+pub mod work;
+
+pub use cadence::{Cadence, CadenceUnit, Schedule};
+pub use calendar::AgencyCalendar;
+pub use command::{Command, Context};
+pub use decide::decide;
+pub use error::{DomainError, InvalidValue};
+pub use event::{DecodeError, EncodedEvent, Event, ImplementationPath};
+pub use ids::{EmailId, NoteId, PortfolioId, TaskId, TicketId, UserId};
+pub use state::{AdSet, Cycle, HistoryError, Note, Portfolio, Ticket};
+pub use status::{Approval, RefreshStatus, RevisionKind, TicketStatus};
+pub use team::{Actor, Role, Team};
+pub use values::{AdLabLink, ClientName, DeliverableCount, FolderName, NoteText, TicketTitle};
+pub use work::{
+    Deadlines, Email, EmailDetails, EmailKind, StallGate, Task, TaskKind, TicketSummary,
+};

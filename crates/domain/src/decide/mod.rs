@@ -1,0 +1,115 @@
+//! `decide`: a command, the state and the context in; the events it causes out, or a typed
+//! refusal and nothing. Pure: no I/O, no clock.
+
+mod automation;
+mod draft;
+mod refresh;
+mod setup;
+mod tickets;
+
+use crate::command::{Command, Context};
+use crate::error::DomainError;
+use crate::event::Event;
+use crate::permissions::authorize;
+use crate::state::Portfolio;
+
+use draft::Draft;
+
+/// Decides `command` against `state` (`None` before the portfolio exists).
+pub fn decide(
+    state: Option<&Portfolio>,
+    command: &Command,
+    context: &Context,
+) -> Result<Vec<Event>, DomainError> {
+    authorize(state, command, context.actor)?;
+    let mut draft = match (state, command) {
+        (None, Command::CreatePortfolio { .. }) => setup::create(command, context)?,
+        (None, _) => return Err(DomainError::PortfolioNotFound),
+        (Some(_), Command::CreatePortfolio { .. }) => {
+            return Err(DomainError::PortfolioAlreadyExists);
+        }
+        (Some(portfolio), command) => {
+            let mut draft = Draft::new(portfolio.clone(), context);
+            handle(&mut draft, command)?;
+            draft
+        }
+    };
+    automation::react(&mut draft);
+    Ok(draft.into_events())
+}
+
+fn handle(draft: &mut Draft<'_>, command: &Command) -> Result<(), DomainError> {
+    match command {
+        Command::CreatePortfolio { .. } => Err(DomainError::PortfolioAlreadyExists),
+        Command::ChangeTeam { team } => setup::change_team(draft, *team),
+        Command::Reschedule {
+            cadence,
+            refresh_date,
+        } => setup::reschedule(draft, *cadence, *refresh_date),
+        Command::Tick => {
+            draft.run_date_triggers();
+            Ok(())
+        }
+        Command::LogPortfolioNote { text } => refresh::log_note(draft, text),
+        Command::DeclineRefresh => refresh::decline(draft),
+        Command::RequestRefresh { note } => refresh::request(draft, note.as_ref()),
+        Command::MarkDeliverablesSubmitted => refresh::mark_deliverables_submitted(draft),
+        Command::UpdateAdLabLink { link } => refresh::update_ad_lab_link(draft, link),
+        Command::SignOff => refresh::sign_off(draft),
+        Command::MarkCreativesImplemented => refresh::mark_implemented(draft),
+        Command::CompleteTask { task_id } => refresh::complete_task(draft, *task_id),
+        Command::CreateTicket {
+            ticket_id,
+            title,
+            folder,
+            deliverables,
+        } => tickets::create(draft, *ticket_id, title, folder, *deliverables),
+        Command::CloneTicket {
+            ticket_id,
+            source,
+            title,
+            folder,
+            deliverables,
+        } => tickets::clone(
+            draft,
+            *ticket_id,
+            *source,
+            title,
+            folder.as_ref(),
+            *deliverables,
+        ),
+        Command::EditTicket {
+            ticket_id,
+            title,
+            folder,
+            deliverables,
+        } => tickets::edit(
+            draft,
+            *ticket_id,
+            title.as_ref(),
+            folder.as_ref(),
+            *deliverables,
+        ),
+        Command::SubmitCopy { ticket_id } => {
+            tickets::submit(draft, *ticket_id, tickets::Part::Copy)
+        }
+        Command::SubmitGraphics { ticket_id } => {
+            tickets::submit(draft, *ticket_id, tickets::Part::Graphic)
+        }
+        Command::ApproveCopy { ticket_id } => {
+            tickets::approve(draft, *ticket_id, tickets::Part::Copy)
+        }
+        Command::ApproveGraphics { ticket_id } => {
+            tickets::approve(draft, *ticket_id, tickets::Part::Graphic)
+        }
+        Command::LogTicketNote { ticket_id, text } => tickets::log_note(draft, *ticket_id, text),
+        Command::RequestRevisions {
+            ticket_id,
+            kind,
+            feedback,
+        } => tickets::request_revisions(draft, *ticket_id, *kind, feedback),
+        Command::CompleteDeliverable { ticket_id } => {
+            tickets::complete_deliverable(draft, *ticket_id)
+        }
+    }
+}

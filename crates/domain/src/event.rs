@@ -1,0 +1,231 @@
+//! Events: immutable facts in the past tense. Each has a stable wire name (never the Rust
+//! identifier, so renaming code never breaks stored history) and a schema version.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::cadence::Cadence;
+use crate::ids::{NoteId, PortfolioId, TaskId, TicketId, UserId};
+use crate::status::RevisionKind;
+use crate::team::{Role, Team};
+use crate::values::{AdLabLink, ClientName, DeliverableCount, FolderName, NoteText, TicketTitle};
+use crate::work::{Email, StallGate, Task};
+
+/// How the SAS closed the cycle (R18).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImplementationPath {
+    /// Completed the "Implement New Creatives for Refresh" task.
+    TaskCompleted,
+    /// Moved the status to Creatives Implemented by hand.
+    StatusMoved,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", deny_unknown_fields)]
+pub enum Event {
+    #[serde(rename = "PortfolioCreated")]
+    PortfolioCreated {
+        portfolio_id: PortfolioId,
+        client: ClientName,
+        team: Team,
+        cadence: Cadence,
+        refresh_date: NaiveDate,
+    },
+    #[serde(rename = "TeamChanged")]
+    TeamChanged { team: Team },
+    #[serde(rename = "PortfolioRescheduled")]
+    PortfolioRescheduled {
+        cadence: Cadence,
+        refresh_date: NaiveDate,
+    },
+    #[serde(rename = "RefreshKickedOff")]
+    RefreshKickedOff { cycle: u32, refresh_date: NaiveDate },
+    #[serde(rename = "PortfolioNoteLogged")]
+    PortfolioNoteLogged {
+        note_id: NoteId,
+        author: UserId,
+        /// The role the author wrote as; the SAS reads the latest Account Manager note (R6).
+        author_role: Option<Role>,
+        text: NoteText,
+        logged_at: DateTime<Utc>,
+    },
+    #[serde(rename = "RefreshDeclined")]
+    RefreshDeclined {
+        cycle: u32,
+        next_refresh_date: NaiveDate,
+    },
+    #[serde(rename = "RefreshRequested")]
+    RefreshRequested { cycle: u32 },
+    #[serde(rename = "DeliverablesRequested")]
+    DeliverablesRequested {
+        cycle: u32,
+        refresh_date: NaiveDate,
+        decision_missing: bool,
+    },
+    #[serde(rename = "TicketCreated")]
+    TicketCreated {
+        ticket_id: TicketId,
+        cycle: u32,
+        title: TicketTitle,
+        folder: FolderName,
+        deliverables: DeliverableCount,
+        cloned_from: Option<TicketId>,
+    },
+    #[serde(rename = "TicketRetitled")]
+    TicketRetitled {
+        ticket_id: TicketId,
+        title: TicketTitle,
+    },
+    #[serde(rename = "DeliverablesSubmitted")]
+    DeliverablesSubmitted { cycle: u32 },
+    #[serde(rename = "CopySubmitted")]
+    CopySubmitted { ticket_id: TicketId },
+    #[serde(rename = "GraphicsSubmitted")]
+    GraphicsSubmitted { ticket_id: TicketId },
+    #[serde(rename = "CopyApproved")]
+    CopyApproved {
+        ticket_id: TicketId,
+        /// True in a revision round, where the Copywriter approves their own copy (R15).
+        qa_skipped: bool,
+    },
+    #[serde(rename = "GraphicApproved")]
+    GraphicApproved {
+        ticket_id: TicketId,
+        qa_skipped: bool,
+    },
+    #[serde(rename = "TicketPendingApproval")]
+    TicketPendingApproval { ticket_id: TicketId },
+    #[serde(rename = "AdSetReadyForReview")]
+    AdSetReadyForReview {
+        cycle: u32,
+        folder: FolderName,
+        round: u32,
+        on: NaiveDate,
+    },
+    #[serde(rename = "RevisionsRequested")]
+    RevisionsRequested {
+        ticket_id: TicketId,
+        kind: RevisionKind,
+        revision_round: u32,
+    },
+    #[serde(rename = "DeliverableCompleted")]
+    DeliverableCompleted { ticket_id: TicketId },
+    #[serde(rename = "TicketNoteLogged")]
+    TicketNoteLogged {
+        ticket_id: TicketId,
+        note_id: NoteId,
+        author: UserId,
+        text: NoteText,
+        logged_at: DateTime<Utc>,
+    },
+    #[serde(rename = "AdLabLinkUpdated")]
+    AdLabLinkUpdated { link: AdLabLink },
+    #[serde(rename = "CreativesApproved")]
+    CreativesApproved { cycle: u32, on: NaiveDate },
+    #[serde(rename = "CreativesImplemented")]
+    CreativesImplemented {
+        cycle: u32,
+        via: ImplementationPath,
+        next_refresh_date: NaiveDate,
+    },
+    #[serde(rename = "TaskAssigned")]
+    TaskAssigned { task: Task },
+    #[serde(rename = "TaskCompleted")]
+    TaskCompleted {
+        task_id: TaskId,
+        /// `None` when the process completed it by itself.
+        by: Option<UserId>,
+    },
+    #[serde(rename = "EmailRequested")]
+    EmailRequested { email: Email },
+    #[serde(rename = "StallAlertRaised")]
+    StallAlertRaised {
+        cycle: u32,
+        gate: StallGate,
+        round: u32,
+        deadline: NaiveDate,
+    },
+}
+
+/// The schema version every event is written with today. A stored event with a newer
+/// version was written by a newer Freshet and is refused rather than misread.
+pub const CURRENT_SCHEMA_VERSION: i32 = 1;
+
+/// An event as it is stored: wire name, schema version and JSON payload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncodedEvent {
+    pub event_type: String,
+    pub schema_version: i32,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Error)]
+pub enum DecodeError {
+    #[error("unknown event type \"{event_type}\"")]
+    UnknownType { event_type: String },
+    #[error(
+        "event \"{event_type}\" has schema version {version}; this Freshet reads versions 1 to {CURRENT_SCHEMA_VERSION}"
+    )]
+    UnsupportedVersion { event_type: String, version: i32 },
+    #[error("event \"{event_type}\" (schema version {version}) does not decode: {source}")]
+    BadPayload {
+        event_type: String,
+        version: i32,
+        source: serde_json::Error,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Tagged {
+    #[serde(rename = "type")]
+    event_type: String,
+    data: serde_json::Value,
+}
+
+impl Event {
+    /// The stable wire name, e.g. `RefreshRequested`.
+    pub fn event_type(&self) -> &'static str {
+        crate::event_names::wire_name(self)
+    }
+
+    pub fn encode(&self) -> EncodedEvent {
+        // Serializing a plain data enum to a JSON value cannot fail: every key is a string.
+        let tagged: Tagged = serde_json::to_value(self)
+            .and_then(serde_json::from_value)
+            .unwrap_or_else(|_| Tagged {
+                event_type: self.event_type().to_owned(),
+                data: serde_json::Value::Null,
+            });
+        EncodedEvent {
+            event_type: tagged.event_type,
+            schema_version: CURRENT_SCHEMA_VERSION,
+            payload: tagged.data,
+        }
+    }
+
+    pub fn decode(
+        event_type: &str,
+        schema_version: i32,
+        payload: &serde_json::Value,
+    ) -> Result<Self, DecodeError> {
+        if !crate::event_names::WIRE_NAMES.contains(&event_type) {
+            return Err(DecodeError::UnknownType {
+                event_type: event_type.to_owned(),
+            });
+        }
+        if schema_version > CURRENT_SCHEMA_VERSION || schema_version < 1 {
+            return Err(DecodeError::UnsupportedVersion {
+                event_type: event_type.to_owned(),
+                version: schema_version,
+            });
+        }
+        let tagged = serde_json::json!({ "type": event_type, "data": payload });
+        serde_json::from_value(tagged).map_err(|source| DecodeError::BadPayload {
+            event_type: event_type.to_owned(),
+            version: schema_version,
+            source,
+        })
+    }
+}

@@ -1,0 +1,66 @@
+//! The wire name of each event. Listed by hand on purpose: a wire name is a promise to
+//! stored history and must not follow a rename of the Rust variant.
+
+use crate::event::Event;
+
+pub(crate) const WIRE_NAMES: [&str; 27] = [
+    "PortfolioCreated",
+    "TeamChanged",
+    "PortfolioRescheduled",
+    "RefreshKickedOff",
+    "PortfolioNoteLogged",
+    "RefreshDeclined",
+    "RefreshRequested",
+    "DeliverablesRequested",
+    "TicketCreated",
+    "TicketRetitled",
+    "DeliverablesSubmitted",
+    "CopySubmitted",
+    "GraphicsSubmitted",
+    "CopyApproved",
+    "GraphicApproved",
+    "TicketPendingApproval",
+    "AdSetReadyForReview",
+    "RevisionsRequested",
+    "DeliverableCompleted",
+    "TicketNoteLogged",
+    "AdLabLinkUpdated",
+    "CreativesApproved",
+    "CreativesImplemented",
+    "TaskAssigned",
+    "TaskCompleted",
+    "EmailRequested",
+    "StallAlertRaised",
+];
+
+pub(crate) fn wire_name(event: &Event) -> &'static str {
+    match event {
+        Event::PortfolioCreated { .. } => "PortfolioCreated",
+        Event::TeamChanged { .. } => "TeamChanged",
+        Event::PortfolioRescheduled { .. } => "PortfolioRescheduled",
+        Event::RefreshKickedOff { .. } => "RefreshKickedOff",
+        Event::PortfolioNoteLogged { .. } => "PortfolioNoteLogged",
+        Event::RefreshDeclined { .. } => "RefreshDeclined",
+        Event::RefreshRequested { .. } => "RefreshRequested",
+        Event::DeliverablesRequested { .. } => "DeliverablesRequested",
+        Event::TicketCreated { .. } => "TicketCreated",
+        Event::TicketRetitled { .. } => "TicketRetitled",
+        Event::DeliverablesSubmitted { .. } => "DeliverablesSubmitted",
+        Event::CopySubmitted { .. } => "CopySubmitted",
+        Event::GraphicsSubmitted { .. } => "GraphicsSubmitted",
+        Event::CopyApproved { .. } => "CopyApproved",
+        Event::GraphicApproved { .. } => "GraphicApproved",
+        Event::TicketPendingApproval { .. } => "TicketPendingApproval",
+        Event::AdSetReadyForReview { .. } => "AdSetReadyForReview",
+        Event::RevisionsRequested { .. } => "RevisionsRequested",
+        Event::DeliverableCompleted { .. } => "DeliverableCompleted",
+        Event::TicketNoteLogged { .. } => "TicketNoteLogged",
+        Event::AdLabLinkUpdated { .. } => "AdLabLinkUpdated",
+        Event::CreativesApproved { .. } => "CreativesApproved",
+        Event::CreativesImplemented { .. } => "CreativesImplemented",
+        Event::TaskAssigned { .. } => "TaskAssigned",
+        Event::TaskCompleted { .. } => "TaskCompleted",
+        Event::EmailRequested { .. } => "EmailRequested",
+        Event::StallAlertRaised { .. } => "StallAlertRaised",
+    }
+}

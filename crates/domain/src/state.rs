@@ -1,0 +1,387 @@
+//! A portfolio as its events left it, and `apply`, the one place that folds an event in.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::cadence::Schedule;
+use crate::event::Event;
+use crate::ids::{NoteId, PortfolioId, TaskId, TicketId, UserId};
+use crate::status::{Approval, RefreshStatus, RevisionKind, TicketStatus};
+use crate::team::{Role, Team};
+use crate::values::{AdLabLink, ClientName, DeliverableCount, FolderName, NoteText, TicketTitle};
+use crate::work::{StallGate, Task};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub id: NoteId,
+    pub author: UserId,
+    pub author_role: Option<Role>,
+    pub text: NoteText,
+    pub logged_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub title: TicketTitle,
+    pub status: TicketStatus,
+    pub copy: Approval,
+    pub graphic: Approval,
+    /// The Needs Revisions field: set by the AM, cleared when the ticket is back in review.
+    pub needs_revisions: Option<RevisionKind>,
+    /// How many times the client sent this ticket back.
+    pub revision_round: u32,
+    pub notes: Vec<Note>,
+}
+
+/// The tickets that share one Deliverable Folder Name (R7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdSet {
+    pub folder: FolderName,
+    pub deliverables: DeliverableCount,
+    pub tickets: Vec<Ticket>,
+}
+
+impl AdSet {
+    pub fn created(&self) -> u32 {
+        u32::try_from(self.tickets.len()).unwrap_or(u32::MAX)
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.created() >= self.deliverables.get()
+    }
+
+    pub fn count_with(&self, status: TicketStatus) -> u32 {
+        let count = self.tickets.iter().filter(|t| t.status == status).count();
+        u32::try_from(count).unwrap_or(u32::MAX)
+    }
+}
+
+/// One refresh, from kickoff to close.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cycle {
+    pub number: u32,
+    pub status: Option<RefreshStatus>,
+    pub kicked_off: bool,
+    /// The SAS got the "Create Paid Social Deliverables" task (R6).
+    pub handed_off: bool,
+    /// Review rounds shared with the client so far (R11, R16).
+    pub review_round: u32,
+    /// A ticket went (back) to work since the last review round, so the next time the whole
+    /// set is ready a new round begins. This flag is what makes R11 fire once per round.
+    pub awaiting_review: bool,
+    pub review_started_on: Option<NaiveDate>,
+    pub approved_on: Option<NaiveDate>,
+    /// Stall alerts already raised, by gate and round (B1: once per missed deadline).
+    pub alerts: BTreeSet<(StallGate, u32)>,
+    /// The AM logged a Note during this cycle (R5 asks for one before the request).
+    pub am_noted: bool,
+}
+
+impl Cycle {
+    fn new(number: u32) -> Self {
+        Self {
+            number,
+            status: None,
+            kicked_off: false,
+            handed_off: false,
+            review_round: 0,
+            awaiting_review: true,
+            review_started_on: None,
+            approved_on: None,
+            alerts: BTreeSet::new(),
+            am_noted: false,
+        }
+    }
+
+    /// Work on this cycle has begun: it was kicked off, decided, or handed to the SAS.
+    pub fn is_underway(&self) -> bool {
+        self.kicked_off || self.handed_off || self.status.is_some()
+    }
+}
+
+/// A Creative Portfolio and everything that happened on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Portfolio {
+    pub id: PortfolioId,
+    pub client: ClientName,
+    pub team: Team,
+    pub schedule: Schedule,
+    pub cycle: Cycle,
+    /// Ad Sets by cycle number; earlier ones stay so their tickets can still be completed (R20).
+    pub ad_sets: BTreeMap<u32, AdSet>,
+    pub notes: Vec<Note>,
+    pub notes_logged: u32,
+    pub ad_lab_link: Option<AdLabLink>,
+    pub open_tasks: BTreeMap<TaskId, Task>,
+    pub done_tasks: BTreeSet<TaskId>,
+}
+
+/// A history that cannot be folded: the first event must create the portfolio, and
+/// no other event may come first.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HistoryError {
+    #[error("the history does not start with PortfolioCreated")]
+    NotCreated,
+    #[error("PortfolioCreated appears twice")]
+    CreatedTwice,
+}
+
+impl Portfolio {
+    /// Folds a whole history; `Ok(None)` for an empty one.
+    pub fn from_history<'a>(
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> Result<Option<Self>, HistoryError> {
+        let mut state: Option<Portfolio> = None;
+        for event in events {
+            state = Some(Self::evolve(state, event)?);
+        }
+        Ok(state)
+    }
+
+    /// The state after `event`, given the state before it.
+    pub fn evolve(state: Option<Self>, event: &Event) -> Result<Self, HistoryError> {
+        match (state, event) {
+            (
+                None,
+                Event::PortfolioCreated {
+                    portfolio_id,
+                    client,
+                    team,
+                    cadence,
+                    refresh_date,
+                },
+            ) => Ok(Portfolio {
+                id: *portfolio_id,
+                client: client.clone(),
+                team: *team,
+                schedule: Schedule::starting(*cadence, *refresh_date),
+                cycle: Cycle::new(1),
+                ad_sets: BTreeMap::new(),
+                notes: Vec::new(),
+                notes_logged: 0,
+                ad_lab_link: None,
+                open_tasks: BTreeMap::new(),
+                done_tasks: BTreeSet::new(),
+            }),
+            (None, _) => Err(HistoryError::NotCreated),
+            (Some(_), Event::PortfolioCreated { .. }) => Err(HistoryError::CreatedTwice),
+            (Some(mut portfolio), event) => {
+                portfolio.apply(event);
+                Ok(portfolio)
+            }
+        }
+    }
+
+    pub fn refresh_date(&self) -> NaiveDate {
+        self.schedule.refresh_date()
+    }
+
+    pub fn status(&self) -> Option<RefreshStatus> {
+        self.cycle.status
+    }
+
+    pub fn current_ad_set(&self) -> Option<&AdSet> {
+        self.ad_sets.get(&self.cycle.number)
+    }
+
+    pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
+        self.ad_sets
+            .values()
+            .flat_map(|set| set.tickets.iter())
+            .find(|ticket| ticket.id == id)
+    }
+
+    /// The cycle whose Ad Set holds `ticket`.
+    pub fn cycle_of(&self, id: TicketId) -> Option<u32> {
+        self.ad_sets
+            .iter()
+            .find(|(_, set)| set.tickets.iter().any(|ticket| ticket.id == id))
+            .map(|(cycle, _)| *cycle)
+    }
+
+    /// The most recent Note the Account Manager logged: the SAS's source of truth (R6).
+    pub fn latest_am_note(&self) -> Option<&Note> {
+        self.notes
+            .iter()
+            .rev()
+            .find(|note| note.author_role == Some(Role::AccountManager))
+    }
+
+    fn ticket_mut(&mut self, id: TicketId) -> Option<&mut Ticket> {
+        self.ad_sets
+            .values_mut()
+            .flat_map(|set| set.tickets.iter_mut())
+            .find(|ticket| ticket.id == id)
+    }
+
+    fn with_ticket(&mut self, id: TicketId, change: impl FnOnce(&mut Ticket)) {
+        if let Some(ticket) = self.ticket_mut(id) {
+            change(ticket);
+        }
+    }
+
+    fn close_cycle(&mut self) {
+        self.schedule = self.schedule.advanced();
+        self.cycle = Cycle::new(self.cycle.number + 1);
+    }
+
+    pub(crate) fn apply(&mut self, event: &Event) {
+        match event {
+            Event::PortfolioCreated { .. } => {}
+            Event::TeamChanged { team } => {
+                self.team = *team;
+                // Open work follows the role to the new person.
+                for task in self.open_tasks.values_mut() {
+                    task.assignee = team.member(task.role);
+                }
+            }
+            Event::PortfolioRescheduled {
+                cadence,
+                refresh_date,
+            } => self.schedule = Schedule::starting(*cadence, *refresh_date),
+            Event::RefreshKickedOff { .. } => self.cycle.kicked_off = true,
+            Event::PortfolioNoteLogged {
+                note_id,
+                author,
+                author_role,
+                text,
+                logged_at,
+            } => {
+                self.notes_logged += 1;
+                if *author_role == Some(Role::AccountManager) {
+                    self.cycle.am_noted = true;
+                }
+                self.notes.push(Note {
+                    id: *note_id,
+                    author: *author,
+                    author_role: *author_role,
+                    text: text.clone(),
+                    logged_at: *logged_at,
+                });
+            }
+            Event::RefreshDeclined { .. } | Event::CreativesImplemented { .. } => {
+                self.close_cycle()
+            }
+            Event::RefreshRequested { .. } => {
+                self.cycle.status = Some(RefreshStatus::RefreshRequestSubmitted);
+            }
+            Event::DeliverablesRequested { .. } => self.cycle.handed_off = true,
+            Event::TicketCreated {
+                ticket_id,
+                cycle,
+                title,
+                folder,
+                deliverables,
+                ..
+            } => {
+                let ticket = Ticket {
+                    id: *ticket_id,
+                    title: title.clone(),
+                    status: TicketStatus::InProgress,
+                    copy: Approval::NotSubmitted,
+                    graphic: Approval::NotSubmitted,
+                    needs_revisions: None,
+                    revision_round: 0,
+                    notes: Vec::new(),
+                };
+                self.ad_sets
+                    .entry(*cycle)
+                    .or_insert_with(|| AdSet {
+                        folder: folder.clone(),
+                        deliverables: *deliverables,
+                        tickets: Vec::new(),
+                    })
+                    .tickets
+                    .push(ticket);
+                self.cycle.awaiting_review = true;
+            }
+            Event::TicketRetitled { ticket_id, title } => {
+                self.with_ticket(*ticket_id, |t| t.title = title.clone());
+            }
+            Event::DeliverablesSubmitted { .. } => {
+                self.cycle.status = Some(RefreshStatus::DeliverablesSubmitted);
+            }
+            Event::CopySubmitted { ticket_id } => {
+                self.with_ticket(*ticket_id, |t| t.copy = Approval::AwaitingQa);
+            }
+            Event::GraphicsSubmitted { ticket_id } => {
+                self.with_ticket(*ticket_id, |t| t.graphic = Approval::AwaitingQa);
+            }
+            Event::CopyApproved { ticket_id, .. } => {
+                self.with_ticket(*ticket_id, |t| t.copy = Approval::Approved);
+            }
+            Event::GraphicApproved { ticket_id, .. } => {
+                self.with_ticket(*ticket_id, |t| t.graphic = Approval::Approved);
+            }
+            Event::TicketPendingApproval { ticket_id } => self.with_ticket(*ticket_id, |t| {
+                t.status = TicketStatus::PendingApproval;
+                t.needs_revisions = None;
+            }),
+            Event::AdSetReadyForReview { round, on, .. } => {
+                self.cycle.status = Some(RefreshStatus::CreativesPendingApproval);
+                self.cycle.review_round = *round;
+                self.cycle.awaiting_review = false;
+                self.cycle.review_started_on = Some(*on);
+            }
+            Event::RevisionsRequested {
+                ticket_id,
+                kind,
+                revision_round,
+            } => {
+                self.with_ticket(*ticket_id, |t| {
+                    t.status = TicketStatus::InProgress;
+                    t.needs_revisions = Some(*kind);
+                    t.revision_round = *revision_round;
+                    if kind.touches_copy() {
+                        t.copy = Approval::RevisionRequested;
+                    }
+                    if kind.touches_graphic() {
+                        t.graphic = Approval::RevisionRequested;
+                    }
+                });
+                self.cycle.awaiting_review = true;
+            }
+            Event::DeliverableCompleted { ticket_id } => {
+                self.with_ticket(*ticket_id, |t| {
+                    t.status = TicketStatus::CompletedDeliverable
+                });
+            }
+            Event::TicketNoteLogged {
+                ticket_id,
+                note_id,
+                author,
+                text,
+                logged_at,
+            } => {
+                self.notes_logged += 1;
+                let note = Note {
+                    id: *note_id,
+                    author: *author,
+                    author_role: None,
+                    text: text.clone(),
+                    logged_at: *logged_at,
+                };
+                self.with_ticket(*ticket_id, |t| t.notes.push(note));
+            }
+            Event::AdLabLinkUpdated { link } => self.ad_lab_link = Some(link.clone()),
+            Event::CreativesApproved { on, .. } => {
+                self.cycle.status = Some(RefreshStatus::CreativesCompletedAndApproved);
+                self.cycle.approved_on = Some(*on);
+            }
+            Event::TaskAssigned { task } => {
+                self.open_tasks.insert(task.id, task.clone());
+            }
+            Event::TaskCompleted { task_id, .. } => {
+                self.open_tasks.remove(task_id);
+                self.done_tasks.insert(*task_id);
+            }
+            Event::EmailRequested { .. } => {}
+            Event::StallAlertRaised { gate, round, .. } => {
+                self.cycle.alerts.insert((*gate, *round));
+            }
+        }
+    }
+}
