@@ -1,0 +1,163 @@
+//! Connecting to the database named by a URL, and migrating it.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::error::StoreError;
+use crate::event_store::EventStore;
+use crate::postgres::PostgresStore;
+use crate::sqlite::SqliteStore;
+
+/// Every numbered file in the top-level `migrations/postgres/`, including other crates'.
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
+/// Every numbered file in the top-level `migrations/sqlite/`, including other crates'.
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+const SQLITE_MAX_CONNECTIONS: u32 = 5;
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Which database engine a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://` is PostgreSQL; `sqlite:` is SQLite.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+        match scheme.to_ascii_lowercase().as_str() {
+            "postgres" | "postgresql" => Ok(Self::Postgres),
+            "sqlite" => Ok(Self::Sqlite),
+            _ => Err(StoreError::UnsupportedUrl {
+                scheme: scheme.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A connection pool to the event store's database. Other crates use the pool directly
+/// to write their read models in their own transactions.
+#[derive(Debug, Clone)]
+pub enum Database {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+impl Database {
+    /// Connects to `postgres://…`, `postgresql://…` or `sqlite://path` (the SQLite file is
+    /// created if missing, in WAL mode with foreign keys on).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        match Backend::from_url(url)? {
+            Backend::Postgres => {
+                let options =
+                    PgConnectOptions::from_str(url).map_err(|source| StoreError::InvalidUrl {
+                        backend: "PostgreSQL",
+                        source,
+                    })?;
+                Ok(Self::connect_postgres(options).await?)
+            }
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url).map_err(|source| {
+                    StoreError::InvalidUrl {
+                        backend: "SQLite",
+                        source,
+                    }
+                })?;
+                Ok(Self::connect_sqlite(options).await?)
+            }
+        }
+    }
+
+    pub async fn connect_postgres(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(POSTGRES_MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        Ok(Self::Postgres(pool))
+    }
+
+    pub async fn connect_sqlite(options: SqliteConnectOptions) -> Result<Self, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(SQLITE_MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        Ok(Self::Sqlite(pool))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Applies every pending migration of this backend's folder.
+    #[tracing::instrument(skip_all, fields(backend = ?self.backend()), err)]
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The event store on this database (which must be migrated).
+    pub async fn event_store(&self) -> Result<Arc<dyn EventStore>, StoreError> {
+        Ok(match self {
+            Self::Postgres(pool) => Arc::new(PostgresStore::new(pool.clone()).await?),
+            Self::Sqlite(pool) => Arc::new(SqliteStore::new(pool.clone())),
+        })
+    }
+
+    /// Closes every connection of the pool.
+    pub async fn close(&self) {
+        match self {
+            Self::Postgres(pool) => pool.close().await,
+            Self::Sqlite(pool) => pool.close().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_scheme_selects_the_backend() {
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").ok(),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::from_url("sqlite://data/freshet.db").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert!(matches!(
+            Backend::from_url("mysql://u:secret@h/db"),
+            Err(StoreError::UnsupportedUrl { scheme }) if scheme == "mysql"
+        ));
+        assert!(matches!(
+            Backend::from_url("freshet.db"),
+            Err(StoreError::UnsupportedUrl { .. })
+        ));
+    }
+}

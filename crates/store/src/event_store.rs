@@ -1,0 +1,66 @@
+//! The event store contract, implemented once per database backend.
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+
+use crate::error::StoreError;
+use crate::event::{
+    AppendOutcome, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition, Metadata,
+    NewEvent, RecordedEvent, StreamId,
+};
+
+/// An append-only log of events, partitioned into streams, with one global order.
+#[async_trait]
+pub trait EventStore: Send + Sync + std::fmt::Debug {
+    /// Appends `events` to `stream` in one transaction, all or nothing.
+    ///
+    /// - The stream must be at `expected`, else [`StoreError::Conflict`] and nothing is written.
+    /// - With an idempotency key, the key and the [`crate::AppendResult`] are stored in the same
+    ///   transaction. A later (or concurrent) request with the same key and fingerprint gets
+    ///   [`AppendOutcome::Replayed`] with the original result and writes nothing; a different
+    ///   fingerprint gets [`StoreError::IdempotencyKeyReused`].
+    /// - `events` may be empty: then only the expectation is checked and the key recorded.
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        meta: &Metadata,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<AppendOutcome, StoreError>;
+
+    /// The stored outcome of an idempotency key, so callers can short-circuit before work.
+    async fn idempotent_outcome(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// The events of `stream` with `version >= from_version`, in version order.
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The stream's last version; 0 if it has no events.
+    async fn stream_version(&self, stream: &StreamId) -> Result<i64, StoreError>;
+
+    /// At most `limit` events strictly after `after`, in global order.
+    ///
+    /// Gap-free: an event that is not returned yet will always sort after every event
+    /// returned so far, so a reader that saves the last position it processed never skips one.
+    async fn read_all(
+        &self,
+        after: LogPosition,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The position of the last event `read_all` can currently return
+    /// ([`LogPosition::START`] if none).
+    async fn head(&self) -> Result<LogPosition, StoreError>;
+
+    /// Hints that events were committed, carrying the last position of a commit.
+    ///
+    /// Hints may be duplicated, arrive for commits that `read_all` cannot return yet (on
+    /// PostgreSQL while an older transaction is still in flight), or be lost
+    /// ([`broadcast::error::RecvError::Lagged`], a dropped LISTEN connection): followers
+    /// should read until `head()` has reached the hinted position and also poll now and then.
+    fn subscribe(&self) -> broadcast::Receiver<LogPosition>;
+}

@@ -1,0 +1,22 @@
+#![doc = include_str!("../README.md")]
+
+mod command;
+mod database;
+mod error;
+mod event;
+mod event_store;
+mod postgres;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use command::{ExecuteError, execute};
+pub use database::{Backend, Database};
+pub use error::StoreError;
+pub use event::{
+    AppendOutcome, AppendResult, ExpectedVersion, IdempotencyKey, IdempotencyRecord,
+    InvalidStreamId, LogPosition, Metadata, NewEvent, RecordedEvent, StreamId,
+};
+pub use event_store::EventStore;
+pub use postgres::{NOTIFY_CHANNEL, PostgresStore};
+pub use sqlite::SqliteStore;

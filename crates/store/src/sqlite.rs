@@ -1,0 +1,260 @@
+//! The SQLite event store, for a single node.
+//!
+//! Writers are serialized: within the process by a lock, across processes by
+//! `BEGIN IMMEDIATE` (which waits up to the busy timeout instead of failing). So the
+//! autoincrement `position` is commit order, and `commit` is simply `position`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::sqlite::SqliteRow;
+use sqlx::types::Json;
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use tokio::sync::{Mutex, broadcast};
+use uuid::fmt::Hyphenated;
+
+use crate::error::StoreError;
+use crate::event::{
+    AppendOutcome, AppendResult, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition,
+    Metadata, NewEvent, RecordedEvent, StreamId,
+};
+use crate::event_store::EventStore;
+
+const SUBSCRIBER_CAPACITY: usize = 1024;
+
+/// An [`EventStore`] on SQLite; cheap to clone. Notifications are in-process only.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    write_lock: Arc<Mutex<()>>,
+    notifier: broadcast::Sender<LogPosition>,
+}
+
+impl SqliteStore {
+    /// A store on a migrated database.
+    pub fn new(pool: SqlitePool) -> Self {
+        let (notifier, _) = broadcast::channel(SUBSCRIBER_CAPACITY);
+        Self {
+            pool,
+            write_lock: Arc::new(Mutex::new(())),
+            notifier,
+        }
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Replays, or checks and writes the events and the key; the caller commits or rolls back.
+    async fn write(
+        tx: &mut Transaction<'static, Sqlite>,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        meta: &Metadata,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<AppendOutcome, StoreError> {
+        if let Some(key) = idempotency
+            && let Some(record) = fetch_record(tx, &key.key).await?
+        {
+            return record.replay_for(key);
+        }
+        let actual: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?")
+                .bind(stream.as_str())
+                .fetch_one(&mut **tx)
+                .await?;
+        if !expected.matches(actual) {
+            return Err(StoreError::Conflict {
+                stream: stream.clone(),
+                expected,
+                actual,
+            });
+        }
+
+        let mut positions = Vec::with_capacity(events.len());
+        for (version, event) in (actual + 1..).zip(events) {
+            let position: i64 = sqlx::query_scalar(
+                "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, \
+                 payload, recorded_at, actor, causation_id, correlation_id) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position",
+            )
+            .bind(event.event_id.hyphenated())
+            .bind(stream.as_str())
+            .bind(version)
+            .bind(&event.event_type)
+            .bind(event.schema_version)
+            .bind(Json(&event.payload))
+            .bind(meta.recorded_at)
+            .bind(meta.actor.as_deref())
+            .bind(meta.causation_id.hyphenated())
+            .bind(meta.correlation_id.hyphenated())
+            .fetch_one(&mut **tx)
+            .await?;
+            positions.push(LogPosition {
+                commit: position,
+                position,
+            });
+        }
+
+        let result = AppendResult {
+            stream_id: stream.clone(),
+            first_version: actual + 1,
+            last_version: actual + positions.len() as i64,
+            positions,
+            event_ids: events.iter().map(|event| event.event_id).collect(),
+        };
+        if let Some(key) = idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (key, request_fingerprint, result) VALUES (?, ?, ?)",
+            )
+            .bind(&key.key)
+            .bind(&key.request_fingerprint)
+            .bind(Json(&result))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(AppendOutcome::Appended(result))
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    #[tracing::instrument(skip_all, fields(stream = %stream, events = events.len()), err)]
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        meta: &Metadata,
+        idempotency: Option<&IdempotencyKey>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        match Self::write(&mut tx, stream, expected, &events, meta, idempotency).await {
+            Ok(outcome @ AppendOutcome::Appended(_)) => {
+                tx.commit().await?;
+                if let Some(last) = outcome.result().last_position() {
+                    let _ = self.notifier.send(last);
+                }
+                Ok(outcome)
+            }
+            replayed_or_failed => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::debug!(error = %rollback, "rollback failed; the connection drops it");
+                }
+                replayed_or_failed
+            }
+        }
+    }
+
+    async fn idempotent_outcome(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        fetch_record(&mut conn, key).await
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? \
+             ORDER BY version"
+        ))
+        .bind(stream.as_str())
+        .bind(from_version)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn stream_version(&self, stream: &StreamId) -> Result<i64, StoreError> {
+        let version =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?")
+                .bind(stream.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(version)
+    }
+
+    async fn read_all(
+        &self,
+        after: LogPosition,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE (position, position) > (?, ?) \
+             ORDER BY position LIMIT ?"
+        ))
+        .bind(after.commit)
+        .bind(after.position)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn head(&self) -> Result<LogPosition, StoreError> {
+        let position: Option<i64> = sqlx::query_scalar("SELECT MAX(position) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(position.map_or(LogPosition::START, |position| LogPosition {
+            commit: position,
+            position,
+        }))
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<LogPosition> {
+        self.notifier.subscribe()
+    }
+}
+
+const EVENT_COLUMNS: &str = "event_id, stream_id, version, position, event_type, \
+     schema_version, payload, recorded_at, actor, causation_id, correlation_id";
+
+async fn fetch_record(
+    conn: &mut sqlx::SqliteConnection,
+    key: &str,
+) -> Result<Option<IdempotencyRecord>, StoreError> {
+    let row: Option<(String, String)> =
+        sqlx::query_as("SELECT request_fingerprint, result FROM idempotency_keys WHERE key = ?")
+            .bind(key)
+            .fetch_optional(conn)
+            .await?;
+    let Some((request_fingerprint, result)) = row else {
+        return Ok(None);
+    };
+    let result =
+        serde_json::from_str(&result).map_err(|source| StoreError::InvalidStoredOutcome {
+            key: key.to_owned(),
+            source,
+        })?;
+    Ok(Some(IdempotencyRecord {
+        key: key.to_owned(),
+        request_fingerprint,
+        result,
+    }))
+}
+
+fn event_from_row(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let position: i64 = row.try_get("position")?;
+    let stream_id = StreamId::new(row.try_get::<String, _>("stream_id")?)
+        .map_err(|source| StoreError::InvalidStoredStreamId { position, source })?;
+    Ok(RecordedEvent {
+        event_id: row.try_get::<Hyphenated, _>("event_id")?.into_uuid(),
+        stream_id,
+        version: row.try_get("version")?,
+        position: LogPosition {
+            commit: position,
+            position,
+        },
+        event_type: row.try_get("event_type")?,
+        schema_version: row.try_get("schema_version")?,
+        payload: row.try_get::<Json<serde_json::Value>, _>("payload")?.0,
+        recorded_at: row.try_get("recorded_at")?,
+        actor: row.try_get("actor")?,
+        causation_id: row.try_get::<Hyphenated, _>("causation_id")?.into_uuid(),
+        correlation_id: row.try_get::<Hyphenated, _>("correlation_id")?.into_uuid(),
+    })
+}

@@ -1,0 +1,791 @@
+//! One conformance suite for every backend: each scenario runs once on SQLite and once on
+//! PostgreSQL (skipped without `DATABASE_URL`, outside CI).
+
+mod support;
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use freshet_store::testing::TestDatabase;
+use freshet_store::{
+    AppendOutcome, Database, EventStore, ExecuteError, ExpectedVersion, IdempotencyKey,
+    LogPosition, RecordedEvent, StoreError, execute,
+};
+use serde_json::json;
+use support::{Interfering, event, insert_raw_event, meta, settle, stream};
+use uuid::Uuid;
+
+/// Generates `postgres::<scenario>` and `sqlite::<scenario>` tests.
+macro_rules! conformance {
+    ($($scenario:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    if let Some(db) = super::TestDatabase::postgres().await {
+                        super::$scenario(db).await;
+                    }
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    super::$scenario(super::TestDatabase::sqlite().await).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    events_round_trip_with_every_field,
+    a_stale_expected_version_conflicts_and_writes_nothing,
+    a_failed_append_writes_nothing,
+    an_idempotent_retry_replays_the_first_outcome_and_writes_nothing,
+    concurrent_identical_requests_append_once,
+    reusing_a_key_for_another_request_is_rejected,
+    execute_retries_on_conflict,
+    execute_gives_up_under_contention_and_reports_rejections,
+    odd_rows_come_back_intact,
+    events_cannot_be_updated_or_deleted,
+    an_append_notifies_subscribers,
+    concurrent_appends_are_seen_once_in_order_by_a_follower,
+);
+
+/// Everything in the log, once every committed event is visible.
+async fn read_everything(db: &TestDatabase, store: &dyn EventStore) -> Vec<RecordedEvent> {
+    settle(&db.database, store).await;
+    store
+        .read_all(LogPosition::START, 10_000)
+        .await
+        .expect("read all")
+}
+
+async fn events_round_trip_with_every_field(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    let meta = meta();
+    let new = vec![
+        event(
+            "PortfolioOpened",
+            json!({"name": "Spring ✿", "tags": ["a", "b"]}),
+        ),
+        event(
+            "RefreshRequested",
+            json!({"n": 1.5, "nested": {"deep": [null, true]}}),
+        ),
+        event("Nothing", json!(null)),
+    ];
+    let outcome = store
+        .append(&s, ExpectedVersion::NoStream, new.clone(), &meta, None)
+        .await
+        .expect("append");
+    let AppendOutcome::Appended(result) = outcome else {
+        panic!("expected a fresh append, got {outcome:?}");
+    };
+    assert_eq!((result.first_version, result.last_version), (1, 3));
+    assert_eq!(result.positions.len(), 3);
+    assert!(result.positions.windows(2).all(|w| w[0] < w[1]));
+
+    let read = store.read_stream(&s, 1).await.expect("read stream");
+    assert_eq!(read.len(), 3);
+    for (i, (recorded, sent)) in read.iter().zip(&new).enumerate() {
+        assert_eq!(recorded.event_id, sent.event_id);
+        assert_eq!(recorded.stream_id, s);
+        assert_eq!(recorded.version, i as i64 + 1);
+        assert_eq!(recorded.position, result.positions[i]);
+        assert_eq!(recorded.event_type, sent.event_type);
+        assert_eq!(recorded.schema_version, sent.schema_version);
+        assert_eq!(recorded.payload, sent.payload);
+        assert_eq!(recorded.recorded_at, meta.recorded_at);
+        assert_eq!(recorded.actor, meta.actor);
+        assert_eq!(recorded.causation_id, meta.causation_id);
+        assert_eq!(recorded.correlation_id, meta.correlation_id);
+    }
+    assert_eq!(read_everything(&db, &*store).await, read);
+    assert_eq!(store.head().await.expect("head"), result.positions[2]);
+    assert_eq!(store.stream_version(&s).await.expect("version"), 3);
+    assert_eq!(store.stream_version(&stream("none")).await.expect("v"), 0);
+
+    let more = store
+        .append(
+            &s,
+            ExpectedVersion::Exact(3),
+            vec![event("More", json!({}))],
+            &meta,
+            None,
+        )
+        .await
+        .expect("append more");
+    assert_eq!(more.result().first_version, 4);
+    settle(&db.database, &*store).await;
+    let tail = store.read_stream(&s, 4).await.expect("read from 4");
+    assert_eq!(tail.len(), 1);
+    assert_eq!(tail[0].version, 4);
+    let after = store.read_all(result.positions[2], 10).await.expect("page");
+    assert_eq!(after, tail);
+    assert!(
+        store
+            .read_all(LogPosition::START, 2)
+            .await
+            .expect("limit")
+            .len()
+            == 2
+    );
+}
+
+async fn a_stale_expected_version_conflicts_and_writes_nothing(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    store
+        .append(
+            &s,
+            ExpectedVersion::NoStream,
+            vec![event("A", json!(1))],
+            &meta(),
+            None,
+        )
+        .await
+        .expect("first append");
+    settle(&db.database, &*store).await;
+    let head = store.head().await.expect("head");
+
+    for expected in [
+        ExpectedVersion::NoStream,
+        ExpectedVersion::Exact(0),
+        ExpectedVersion::Exact(2),
+    ] {
+        let error = store
+            .append(
+                &s,
+                expected,
+                vec![event("B", json!(2)), event("C", json!(3))],
+                &meta(),
+                None,
+            )
+            .await
+            .expect_err("a stale version must conflict");
+        assert!(
+            matches!(&error, StoreError::Conflict { stream, expected: e, actual: 1 } if *stream == s && *e == expected),
+            "unexpected error {error:?}"
+        );
+    }
+    assert_eq!(store.stream_version(&s).await.expect("version"), 1);
+    assert_eq!(read_everything(&db, &*store).await.len(), 1);
+    assert_eq!(store.head().await.expect("head"), head);
+    store
+        .append(
+            &s,
+            ExpectedVersion::Any,
+            vec![event("D", json!(4))],
+            &meta(),
+            None,
+        )
+        .await
+        .expect("any version appends");
+    assert_eq!(store.stream_version(&s).await.expect("version"), 2);
+}
+
+async fn a_failed_append_writes_nothing(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    let first = event("A", json!(1));
+    store
+        .append(
+            &s,
+            ExpectedVersion::NoStream,
+            vec![first.clone()],
+            &meta(),
+            None,
+        )
+        .await
+        .expect("first append");
+    settle(&db.database, &*store).await;
+    let head = store.head().await.expect("head");
+
+    // The second event reuses an existing event id: the insert fails half-way through.
+    let key = IdempotencyKey {
+        key: format!("k-{}", Uuid::new_v4()),
+        request_fingerprint: "f".into(),
+    };
+    let mut duplicate = event("B", json!(2));
+    duplicate.event_id = first.event_id;
+    let error = store
+        .append(
+            &s,
+            ExpectedVersion::Exact(1),
+            vec![event("Ok", json!(0)), duplicate],
+            &meta(),
+            Some(&key),
+        )
+        .await
+        .expect_err("a duplicate event id fails");
+    assert!(matches!(error, StoreError::Database(_)), "{error:?}");
+    assert_eq!(store.stream_version(&s).await.expect("version"), 1);
+    assert_eq!(read_everything(&db, &*store).await.len(), 1);
+    assert_eq!(store.head().await.expect("head"), head);
+    assert!(
+        store
+            .idempotent_outcome(&key.key)
+            .await
+            .expect("key")
+            .is_none()
+    );
+
+    // The same key then works, and the log reads on without trouble past the burnt positions.
+    let retried = store
+        .append(
+            &s,
+            ExpectedVersion::Exact(1),
+            vec![event("B", json!(2))],
+            &meta(),
+            Some(&key),
+        )
+        .await
+        .expect("retry");
+    assert!(!retried.is_replayed());
+    let all = read_everything(&db, &*store).await;
+    assert_eq!(all.iter().map(|e| e.version).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(store.read_all(head, 10).await.expect("page").len(), 1);
+}
+
+async fn an_idempotent_retry_replays_the_first_outcome_and_writes_nothing(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    let key = IdempotencyKey {
+        key: format!("k-{}", Uuid::new_v4()),
+        request_fingerprint: "open portfolio Spring".into(),
+    };
+    let first = store
+        .append(
+            &s,
+            ExpectedVersion::NoStream,
+            vec![event("A", json!(1))],
+            &meta(),
+            Some(&key),
+        )
+        .await
+        .expect("first");
+    assert!(!first.is_replayed());
+    // A retry decides again (new event ids, now a stale version): still the first outcome.
+    let again = store
+        .append(
+            &s,
+            ExpectedVersion::NoStream,
+            vec![event("A", json!(1))],
+            &meta(),
+            Some(&key),
+        )
+        .await
+        .expect("retry");
+    assert_eq!(again, AppendOutcome::Replayed(first.result().clone()));
+    assert_eq!(read_everything(&db, &*store).await.len(), 1);
+    let record = store
+        .idempotent_outcome(&key.key)
+        .await
+        .expect("lookup")
+        .expect("stored");
+    assert_eq!(record.request_fingerprint, key.request_fingerprint);
+    assert_eq!(&record.result, first.result());
+
+    // An append of no events records the key only.
+    let empty_key = IdempotencyKey {
+        key: format!("k-{}", Uuid::new_v4()),
+        request_fingerprint: "noop".into(),
+    };
+    let empty = store
+        .append(
+            &s,
+            ExpectedVersion::Exact(1),
+            vec![],
+            &meta(),
+            Some(&empty_key),
+        )
+        .await
+        .expect("empty append");
+    assert_eq!(empty.result().first_version, 2);
+    assert_eq!(empty.result().last_version, 1);
+    assert_eq!(empty.result().last_position(), None);
+    let replay = store
+        .append(
+            &s,
+            ExpectedVersion::Exact(1),
+            vec![],
+            &meta(),
+            Some(&empty_key),
+        )
+        .await
+        .expect("empty replay");
+    assert!(replay.is_replayed());
+    assert_eq!(read_everything(&db, &*store).await.len(), 1);
+}
+
+async fn concurrent_identical_requests_append_once(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    let key = IdempotencyKey {
+        key: format!("k-{}", Uuid::new_v4()),
+        request_fingerprint: "same".into(),
+    };
+    let requests = (0..6).map(|_| {
+        let (store, s, key) = (store.clone(), s.clone(), key.clone());
+        tokio::spawn(async move {
+            store
+                .append(
+                    &s,
+                    ExpectedVersion::Any,
+                    vec![event("A", json!(1))],
+                    &meta(),
+                    Some(&key),
+                )
+                .await
+        })
+    });
+    let outcomes: Vec<AppendOutcome> = futures::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("task").expect("append or replay"))
+        .collect();
+    let appended: Vec<_> = outcomes.iter().filter(|o| !o.is_replayed()).collect();
+    assert_eq!(appended.len(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| o.result() == appended[0].result()));
+    assert_eq!(read_everything(&db, &*store).await.len(), 1);
+}
+
+async fn reusing_a_key_for_another_request_is_rejected(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    let key = |fingerprint: &str| IdempotencyKey {
+        key: "client-key-1".into(),
+        request_fingerprint: fingerprint.into(),
+    };
+    store
+        .append(
+            &s,
+            ExpectedVersion::NoStream,
+            vec![event("A", json!(1))],
+            &meta(),
+            Some(&key("one")),
+        )
+        .await
+        .expect("first");
+    let error = store
+        .append(
+            &s,
+            ExpectedVersion::Any,
+            vec![event("B", json!(2))],
+            &meta(),
+            Some(&key("two")),
+        )
+        .await
+        .expect_err("another request with the same key");
+    assert!(
+        matches!(&error, StoreError::IdempotencyKeyReused { key } if key == "client-key-1"),
+        "{error:?}"
+    );
+    assert_eq!(read_everything(&db, &*store).await.len(), 1);
+}
+
+async fn execute_retries_on_conflict(db: TestDatabase) {
+    let store = Interfering::new(db.store().await, 1);
+    let s = stream("portfolio");
+    let decisions = AtomicU32::new(0);
+    let outcome = execute(&store, &s, None, &meta(), 5, |history| {
+        decisions.fetch_add(1, Ordering::SeqCst);
+        Ok::<_, Infallible>(vec![event("Counted", json!({"seen": history.len()}))])
+    })
+    .await
+    .expect("execute");
+    assert_eq!(
+        decisions.load(Ordering::SeqCst),
+        2,
+        "decided again after the conflict"
+    );
+    assert_eq!(outcome.result().first_version, 2);
+    let events = store.read_stream(&s, 1).await.expect("read");
+    assert_eq!(events[0].event_type, "Interference");
+    assert_eq!(events[1].payload, json!({"seen": 1}));
+
+    // With a key, a second execute replays without deciding.
+    let key = IdempotencyKey {
+        key: format!("k-{}", Uuid::new_v4()),
+        request_fingerprint: "f".into(),
+    };
+    let decide = |_: &[RecordedEvent]| Ok::<_, Infallible>(vec![event("Keyed", json!({}))]);
+    let first = execute(&store, &s, Some(&key), &meta(), 5, decide)
+        .await
+        .expect("keyed");
+    let replay = execute(
+        &store,
+        &s,
+        Some(&key),
+        &meta(),
+        5,
+        |_: &[RecordedEvent]| Err::<Vec<_>, _>("must not decide"),
+    )
+    .await
+    .expect("replay");
+    assert_eq!(replay, AppendOutcome::Replayed(first.into_result()));
+}
+
+async fn execute_gives_up_under_contention_and_reports_rejections(db: TestDatabase) {
+    let store = Interfering::new(db.store().await, u32::MAX);
+    let s = stream("portfolio");
+    let decide = |_: &[RecordedEvent]| Ok::<_, Infallible>(vec![event("Lost", json!({}))]);
+    let error = execute(&store, &s, None, &meta(), 3, decide)
+        .await
+        .expect_err("always interfered");
+    assert!(
+        matches!(error, ExecuteError::Contention { attempts: 3 }),
+        "{error:?}"
+    );
+    assert!(
+        store
+            .read_stream(&s, 1)
+            .await
+            .expect("read")
+            .iter()
+            .all(|e| e.event_type == "Interference")
+    );
+
+    let calm = db.store().await;
+    let rejected = execute(&*calm, &s, None, &meta(), 3, |_: &[RecordedEvent]| {
+        Err::<Vec<_>, _>("portfolio is archived")
+    })
+    .await
+    .expect_err("rejected");
+    assert!(matches!(
+        rejected,
+        ExecuteError::Rejected("portfolio is archived")
+    ));
+    assert_eq!(calm.stream_version(&s).await.expect("version"), 3);
+}
+
+async fn odd_rows_come_back_intact(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    store
+        .append(
+            &s,
+            ExpectedVersion::NoStream,
+            vec![event("Known", json!({}))],
+            &meta(),
+            None,
+        )
+        .await
+        .expect("append");
+    let odd_id = Uuid::now_v7();
+    insert_raw_event(
+        &db.database,
+        odd_id,
+        &s,
+        2,
+        "FromTheFuture",
+        99,
+        json!("just a string"),
+    )
+    .await;
+
+    let read = store.read_stream(&s, 1).await.expect("read stream");
+    assert_eq!(read.len(), 2);
+    let odd = &read[1];
+    assert_eq!(odd.event_id, odd_id);
+    assert_eq!(odd.event_type, "FromTheFuture");
+    assert_eq!(odd.schema_version, 99);
+    assert_eq!(odd.payload, json!("just a string"));
+    assert_eq!(odd.actor, None);
+    assert_eq!(read_everything(&db, &*store).await, read);
+    // The stream goes on after it.
+    store
+        .append(
+            &s,
+            ExpectedVersion::Exact(2),
+            vec![event("Next", json!({}))],
+            &meta(),
+            None,
+        )
+        .await
+        .expect("append after the odd row");
+}
+
+async fn events_cannot_be_updated_or_deleted(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    store
+        .append(
+            &s,
+            ExpectedVersion::NoStream,
+            vec![event("A", json!(1))],
+            &meta(),
+            None,
+        )
+        .await
+        .expect("append");
+    let statements = ["UPDATE events SET event_type = 'B'", "DELETE FROM events"];
+    for statement in statements {
+        let result = match &db.database {
+            Database::Postgres(pool) => sqlx::query(statement).execute(pool).await.map(|_| ()),
+            Database::Sqlite(pool) => sqlx::query(statement).execute(pool).await.map(|_| ()),
+        };
+        assert!(result.is_err(), "{statement} must be refused");
+    }
+    assert_eq!(read_everything(&db, &*store).await[0].event_type, "A");
+}
+
+async fn an_append_notifies_subscribers(db: TestDatabase) {
+    let store = db.store().await;
+    let mut subscription = store.subscribe();
+    // On PostgreSQL a second pool stands in for another process: it hears LISTEN/NOTIFY.
+    let other = match db.database {
+        Database::Postgres(_) => {
+            let other = Database::connect(db.url()).await.expect("second pool");
+            let store = other.event_store().await.expect("second store");
+            Some((other, store))
+        }
+        Database::Sqlite(_) => None,
+    };
+    let mut remote = other.as_ref().map(|(_, store)| store.subscribe());
+
+    let appended = store
+        .append(
+            &stream("p"),
+            ExpectedVersion::NoStream,
+            vec![event("A", json!(1))],
+            &meta(),
+            None,
+        )
+        .await
+        .expect("append");
+    let last = appended.result().last_position().expect("one event");
+    let hint = tokio::time::timeout(Duration::from_secs(5), subscription.recv())
+        .await
+        .expect("notified in time")
+        .expect("a position");
+    assert_eq!(hint, last);
+    if let Some(remote) = remote.as_mut() {
+        let hint = tokio::time::timeout(Duration::from_secs(5), remote.recv())
+            .await
+            .expect("the other pool is notified in time")
+            .expect("a position");
+        assert_eq!(hint, last);
+    }
+}
+
+/// 8 writers (4 on their own streams, 4 contending on one stream through `execute`) while a
+/// follower pages through `read_all` from its last position: it must see every committed
+/// event exactly once, each stream in version order.
+async fn concurrent_appends_are_seen_once_in_order_by_a_follower(db: TestDatabase) {
+    const ROUNDS: usize = 12;
+    let store = db.store().await;
+    let hot = stream("hot");
+    let (target_tx, mut target_rx) = tokio::sync::watch::channel(None::<LogPosition>);
+
+    let follower = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut hints = store.subscribe();
+            let mut after = LogPosition::START;
+            let mut seen = Vec::<RecordedEvent>::new();
+            let mut ids = HashSet::new();
+            let mut versions = HashMap::new();
+            loop {
+                let page = store.read_all(after, 7).await.expect("read_all");
+                if page.is_empty() {
+                    if target_rx
+                        .borrow_and_update()
+                        .is_some_and(|target| after >= target)
+                    {
+                        return seen;
+                    }
+                    tokio::select! {
+                        _ = hints.recv() => {}
+                        _ = target_rx.changed() => {}
+                        _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+                    }
+                    continue;
+                }
+                for event in page {
+                    assert!(event.position > after, "positions only move forward");
+                    assert!(ids.insert(event.event_id), "seen twice: {event:?}");
+                    let version = versions.entry(event.stream_id.clone()).or_insert(0);
+                    assert_eq!(
+                        event.version,
+                        *version + 1,
+                        "gap or reorder in {}",
+                        event.stream_id
+                    );
+                    *version = event.version;
+                    after = event.position;
+                    seen.push(event);
+                }
+            }
+        })
+    };
+
+    let writers: Vec<_> = (0..8)
+        .map(|task| {
+            let (store, hot) = (store.clone(), hot.clone());
+            tokio::spawn(async move {
+                let mut written = Vec::new();
+                if task < 4 {
+                    let own = stream(&format!("own{task}"));
+                    let mut version = 0;
+                    for round in 0..ROUNDS {
+                        let events = (0..=round % 3)
+                            .map(|i| {
+                                event("OwnAppended", json!({"task": task, "round": round, "i": i}))
+                            })
+                            .collect();
+                        let outcome = store
+                            .append(&own, ExpectedVersion::Exact(version), events, &meta(), None)
+                            .await
+                            .expect("own stream append");
+                        version = outcome.result().last_version;
+                        written.extend(outcome.into_result().positions);
+                    }
+                } else {
+                    for round in 0..ROUNDS {
+                        let outcome = execute(&*store, &hot, None, &meta(), 1_000, |history| {
+                            Ok::<_, Infallible>(vec![event(
+                                "HotIncremented",
+                                json!({"task": task, "round": round, "after": history.len()}),
+                            )])
+                        })
+                        .await
+                        .expect("hot stream execute");
+                        written.extend(outcome.into_result().positions);
+                    }
+                }
+                written
+            })
+        })
+        .collect();
+
+    let mut written = Vec::new();
+    for writer in writers {
+        written.extend(writer.await.expect("writer"));
+    }
+    let target = written
+        .iter()
+        .max()
+        .copied()
+        .expect("something was written");
+    target_tx.send(Some(target)).expect("follower listens");
+    let seen = tokio::time::timeout(Duration::from_secs(60), follower)
+        .await
+        .expect("the follower reaches the last write (a skipped event would stall it)")
+        .expect("follower");
+
+    assert_eq!(
+        seen.len(),
+        written.len(),
+        "every committed event seen exactly once"
+    );
+    let seen_positions: HashSet<_> = seen.iter().map(|e| e.position).collect();
+    assert!(written.iter().all(|p| seen_positions.contains(p)));
+    assert_eq!(
+        store.stream_version(&hot).await.expect("hot"),
+        4 * ROUNDS as i64
+    );
+    let full: Vec<_> = read_everything(&db, &*store)
+        .await
+        .iter()
+        .map(|e| e.event_id)
+        .collect();
+    assert_eq!(full, seen.iter().map(|e| e.event_id).collect::<Vec<_>>());
+    assert_eq!(store.head().await.expect("head"), target);
+}
+
+/// Ordering by commit: transaction A takes its id first, B appends and commits, then A
+/// inserts (a LATER position than B's) and commits. A reader must see nothing while A is
+/// in flight, and then A's event before B's, so a saved position never skips one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_read_all_waits_for_an_older_transaction_in_flight() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let Database::Postgres(pool) = &db.database else {
+        unreachable!("a PostgreSQL test database");
+    };
+    let store = db.store().await;
+    let (a, b) = (stream("a"), stream("b"));
+
+    let mut older = pool.begin().await.expect("begin A");
+    let a_xid: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(&mut *older)
+        .await
+        .expect("A takes its transaction id");
+
+    let b_result = store
+        .append(
+            &b,
+            ExpectedVersion::NoStream,
+            vec![event("B", json!({}))],
+            &meta(),
+            None,
+        )
+        .await
+        .expect("B appends and commits")
+        .into_result();
+    let b_position = b_result.positions[0];
+    assert!(b_position.commit > a_xid);
+
+    let a_position: i64 = sqlx::query_scalar(
+        "INSERT INTO events (commit_xid, event_id, stream_id, version, event_type, schema_version, \
+         payload, recorded_at, causation_id, correlation_id) \
+         VALUES ($1, $2, $3, 1, 'A', 1, '{}', now(), $2, $2) RETURNING position",
+    )
+    .bind(a_xid)
+    .bind(Uuid::now_v7())
+    .bind(a.as_str())
+    .fetch_one(&mut *older)
+    .await
+    .expect("A inserts");
+    assert!(
+        a_position > b_position.position,
+        "A's position is later than B's"
+    );
+
+    assert!(
+        store
+            .read_all(LogPosition::START, 100)
+            .await
+            .expect("read")
+            .is_empty(),
+        "B must stay invisible while the older A is in flight"
+    );
+    assert_eq!(store.head().await.expect("head"), LogPosition::START);
+
+    older.commit().await.expect("A commits");
+    settle(&db.database, &*store).await;
+    let all = store.read_all(LogPosition::START, 100).await.expect("read");
+    let order: Vec<_> = all.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(order, ["A", "B"]);
+    assert_eq!(store.head().await.expect("head"), b_position);
+    assert!(store.read_all(all[0].position, 100).await.expect("page")[0].event_type == "B");
+}
+
+#[tokio::test]
+async fn an_unknown_url_scheme_is_a_clear_error() {
+    let error = Database::connect("mysql://user:secret@localhost/freshet")
+        .await
+        .expect_err("unsupported");
+    assert!(matches!(error, StoreError::UnsupportedUrl { .. }));
+    assert!(!error.to_string().contains("secret"));
+}
+
+#[tokio::test]
+async fn a_missing_sqlite_file_is_created() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("new.db");
+    let db = Database::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("connect");
+    db.migrate().await.expect("migrate");
+    db.migrate().await.expect("migrating twice is a no-op");
+    assert!(path.exists());
+}
