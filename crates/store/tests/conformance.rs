@@ -680,6 +680,16 @@ async fn concurrent_appends_are_seen_once_in_order_by_a_follower(db: TestDatabas
         .expect("the follower reaches the last write (a skipped event would stall it)")
         .expect("follower");
 
+    // Events whose sequence position is lower than one read before them: commits that
+    // landed out of sequence order, which a position-only reader would have skipped.
+    let out_of_sequence = seen
+        .windows(2)
+        .filter(|w| w[1].position.position < w[0].position.position)
+        .count();
+    eprintln!(
+        "{} events, {out_of_sequence} out of sequence order",
+        seen.len()
+    );
     assert_eq!(
         seen.len(),
         written.len(),
