@@ -185,6 +185,11 @@ struct Tagged {
 }
 
 impl Event {
+    /// Every wire name this Freshet writes and reads.
+    pub fn wire_names() -> &'static [&'static str] {
+        &crate::event_names::WIRE_NAMES
+    }
+
     /// The stable wire name, e.g. `RefreshRequested`.
     pub fn event_type(&self) -> &'static str {
         crate::event_names::wire_name(self)

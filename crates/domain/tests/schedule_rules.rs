@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
 //! R2, R4, R6: the date triggers and the AM's decision.
 mod support;
 

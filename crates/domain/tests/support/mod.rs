@@ -1,5 +1,5 @@
 //! Given / when / then for the domain: a portfolio's history, a calendar, and a team.
-#![allow(dead_code, clippy::unwrap_used)]
+#![allow(dead_code)]
 
 use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::*;

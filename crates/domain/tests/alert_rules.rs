@@ -1,0 +1,203 @@
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+//! B1: stall alerts for each manual gate, once per missed deadline.
+mod support;
+
+use freshet_domain::*;
+use support::*;
+
+fn alerts(events: &[Event]) -> Vec<(StallGate, Vec<UserId>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::StallAlertRaised { gate, .. } => Some(*gate),
+            _ => None,
+        })
+        .map(|gate| {
+            let mut inboxes: Vec<_> = tasks_assigned(events)
+                .into_iter()
+                .filter(|t| t.kind == TaskKind::StallAlert(gate))
+                .map(|t| t.assignee)
+                .collect();
+            inboxes.sort();
+            (gate, inboxes)
+        })
+        .collect()
+}
+
+// B1
+#[test]
+fn b1_no_am_decision_by_the_refresh_date_alerts_the_am_and_the_team_lead_once() {
+    let mut given = Given::portfolio();
+    given.tick_on(date(2027, 3, 1));
+    assert!(alerts(&given.tick_on(date(2027, 3, 14))).is_empty());
+    let events = given.tick_on(date(2027, 3, 15));
+    assert_eq!(
+        alerts(&events),
+        vec![(StallGate::AmDecision, vec![user(AM), user(TEAM_LEAD)])]
+    );
+    assert_eq!(
+        emails(&events)
+            .iter()
+            .filter(|e| e.kind == EmailKind::StallAlert(StallGate::AmDecision))
+            .count(),
+        2
+    );
+    assert!(alerts(&given.tick_on(date(2027, 3, 16))).is_empty(), "once");
+
+    given.by(
+        AM,
+        Command::RequestRefresh {
+            note: Some(note("Late, but yes.")),
+        },
+    );
+    assert!(
+        given
+            .open_tasks()
+            .iter()
+            .all(|t| t.kind != TaskKind::StallAlert(StallGate::AmDecision)),
+        "the alert closes when the gate opens"
+    );
+}
+
+// B1
+#[test]
+fn b1_no_tickets_two_days_after_the_refresh_date_alerts_the_sas_and_the_team_lead() {
+    let mut given = Given::portfolio();
+    given.kicked_off_and_requested();
+    given.tick_on(date(2027, 3, 15));
+    assert!(alerts(&given.tick_on(date(2027, 3, 16))).is_empty());
+    let events = given.tick_on(date(2027, 3, 17));
+    assert_eq!(
+        alerts(&events),
+        vec![(
+            StallGate::TicketSubmission,
+            vec![user(SAS), user(TEAM_LEAD)]
+        )]
+    );
+}
+
+// B1
+#[test]
+fn b1_tickets_in_time_raise_no_submission_alert() {
+    let mut given = Given::portfolio();
+    given.with_tickets(2);
+    assert!(alerts(&given.tick_on(date(2027, 3, 20))).is_empty());
+}
+
+// B1
+#[test]
+fn b1_an_ad_set_waiting_seven_days_for_the_client_alerts_once_per_round() {
+    let mut given = Given::portfolio();
+    let tickets = given.with_tickets(1);
+    given.on(date(2027, 3, 18));
+    given.creative_work_done(tickets[0]);
+    assert!(alerts(&given.tick_on(date(2027, 3, 24))).is_empty());
+    let events = given.tick_on(date(2027, 3, 25));
+    assert_eq!(
+        alerts(&events),
+        vec![(StallGate::ClientReview, vec![user(AM), user(TEAM_LEAD)])]
+    );
+    assert!(alerts(&given.tick_on(date(2027, 3, 26))).is_empty());
+
+    given.by(
+        AM,
+        Command::RequestRevisions {
+            ticket_id: tickets[0],
+            kind: RevisionKind::CopyOnly,
+            feedback: note("Shorter"),
+        },
+    );
+    given.by(
+        COPYWRITER,
+        Command::SubmitCopy {
+            ticket_id: tickets[0],
+        },
+    );
+    let events = given.tick_on(date(2027, 4, 2));
+    let round_two: Vec<_> = alerts(&events)
+        .into_iter()
+        .filter(|(gate, _)| *gate == StallGate::ClientReview)
+        .collect();
+    assert_eq!(
+        round_two,
+        vec![(StallGate::ClientReview, vec![user(AM), user(TEAM_LEAD)])],
+        "round 2 has its own"
+    );
+}
+
+// B1
+#[test]
+fn b1_approved_but_not_implemented_after_three_days_alerts_the_sas() {
+    let mut given = Given::portfolio();
+    given.in_client_review(1);
+    given.on(date(2027, 3, 20));
+    given.by(AM, Command::SignOff);
+    assert!(alerts(&given.tick_on(date(2027, 3, 22))).is_empty());
+    let events = given.tick_on(date(2027, 3, 23));
+    assert_eq!(
+        alerts(&events),
+        vec![(StallGate::Implementation, vec![user(SAS), user(TEAM_LEAD)])]
+    );
+    given.by(SAS, Command::MarkCreativesImplemented);
+    assert!(
+        given
+            .open_tasks()
+            .iter()
+            .all(|t| !matches!(t.kind, TaskKind::StallAlert(_)))
+    );
+}
+
+// B1
+#[test]
+fn b1_deadlines_are_configurable() {
+    let mut given = Given::portfolio();
+    given.deadlines = Deadlines {
+        tickets_after_refresh: 5,
+        ..Deadlines::default()
+    };
+    given.kicked_off_and_requested();
+    assert!(alerts(&given.tick_on(date(2027, 3, 19))).is_empty());
+    let events = given.tick_on(date(2027, 3, 20));
+    assert_eq!(alerts(&events).len(), 1);
+}
+
+// B1
+#[test]
+fn b1_the_next_kickoff_coming_due_in_an_open_cycle_alerts_instead_of_being_skipped() {
+    let mut given = Given::portfolio();
+    given.with_tickets(1);
+    assert!(alerts(&given.tick_on(date(2027, 3, 30))).is_empty());
+    let events = given.tick_on(date(2027, 3, 31));
+    assert!(
+        alerts(&events)
+            .iter()
+            .any(|(gate, _)| *gate == StallGate::NextKickoffOverlap)
+    );
+    assert_eq!(
+        count_of(&events, "RefreshKickedOff"),
+        0,
+        "the open cycle keeps its date"
+    );
+}
+
+// B1
+#[test]
+fn b1_a_person_holding_two_roles_gets_one_alert() {
+    let mut given = Given::portfolio();
+    let mut team = team();
+    team.team_lead = user(AM);
+    given.admin(Command::ChangeTeam { team });
+    given.tick_on(date(2027, 3, 1));
+    let events = given.tick_on(date(2027, 3, 15));
+    assert_eq!(
+        alerts(&events),
+        vec![(StallGate::AmDecision, vec![user(AM)])]
+    );
+    assert_eq!(
+        emails(&events)
+            .iter()
+            .filter(|e| e.recipient == user(AM))
+            .count(),
+        1
+    );
+}

@@ -1,0 +1,152 @@
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+//! Events on the wire: stable names, a schema version, and clear errors for what this
+//! Freshet cannot read.
+mod support;
+
+use std::collections::BTreeSet;
+
+use freshet_domain::*;
+use support::*;
+
+/// A history that uses every event type: two cycles, revisions, alerts, both closes.
+fn rich_history() -> Vec<Event> {
+    let mut given = Given::portfolio();
+    let mut new_team = team();
+    new_team.designer = user(OUTSIDER);
+    given.admin(Command::ChangeTeam { team: new_team });
+    given.admin(Command::ChangeTeam { team: team() });
+    given.admin(Command::Reschedule {
+        cadence: Cadence::new(2, CadenceUnit::Months).unwrap(),
+        refresh_date: date(2027, 3, 15),
+    });
+    let tickets = given.in_client_review(2);
+    given.by(
+        SAS,
+        Command::EditTicket {
+            ticket_id: tickets[0],
+            title: Some(title("Story, offer A")),
+            folder: None,
+            deliverables: None,
+        },
+    );
+    given.by(
+        DESIGNER,
+        Command::UpdateAdLabLink {
+            link: AdLabLink::parse("https://adlab.example/a").unwrap(),
+        },
+    );
+    given.by(
+        AM,
+        Command::CompleteDeliverable {
+            ticket_id: tickets[0],
+        },
+    );
+    given.by(
+        AM,
+        Command::RequestRevisions {
+            ticket_id: tickets[1],
+            kind: RevisionKind::CopyOnly,
+            feedback: note("Shorter"),
+        },
+    );
+    given.by(
+        COPYWRITER,
+        Command::SubmitCopy {
+            ticket_id: tickets[1],
+        },
+    );
+    given.by(AM, Command::SignOff);
+    given.by(SAS, Command::MarkCreativesImplemented);
+    given.tick_on(date(2027, 5, 1));
+    given.tick_on(date(2027, 5, 15));
+    given.by(AM, Command::DeclineRefresh);
+    given.history
+}
+
+#[test]
+fn every_event_type_round_trips_through_its_wire_form() {
+    let history = rich_history();
+    let used: BTreeSet<_> = history.iter().map(Event::event_type).collect();
+    let all: BTreeSet<_> = Event::wire_names().iter().copied().collect();
+    assert_eq!(used, all, "the history should use every event type");
+    for event in &history {
+        let encoded = event.encode();
+        assert_eq!(encoded.event_type, event.event_type());
+        assert_eq!(encoded.schema_version, 1);
+        let decoded = Event::decode(
+            &encoded.event_type,
+            encoded.schema_version,
+            &encoded.payload,
+        )
+        .unwrap();
+        assert_eq!(&decoded, event);
+    }
+}
+
+#[test]
+fn the_wire_names_are_the_past_tense_facts_of_the_process() {
+    for name in [
+        "RefreshRequested",
+        "AdSetReadyForReview",
+        "CreativesImplemented",
+    ] {
+        assert!(Event::wire_names().contains(&name), "{name}");
+    }
+    let event = Event::RefreshRequested { cycle: 3 };
+    assert_eq!(event.encode().payload, serde_json::json!({ "cycle": 3 }));
+}
+
+#[test]
+fn an_unknown_event_type_is_a_clear_error() {
+    let error = Event::decode("RefreshTeleported", 1, &serde_json::json!({})).unwrap_err();
+    assert!(matches!(error, DecodeError::UnknownType { .. }));
+    assert!(error.to_string().contains("RefreshTeleported"));
+}
+
+#[test]
+fn a_newer_schema_version_is_refused_not_misread() {
+    let error =
+        Event::decode("RefreshRequested", 2, &serde_json::json!({ "cycle": 1 })).unwrap_err();
+    assert!(matches!(
+        error,
+        DecodeError::UnsupportedVersion { version: 2, .. }
+    ));
+    assert!(error.to_string().contains("RefreshRequested"));
+}
+
+#[test]
+fn a_payload_that_no_longer_decodes_names_the_event() {
+    for payload in [
+        serde_json::json!({ "cycle": "three" }),
+        serde_json::json!({}),
+        serde_json::json!({ "cycle": 1, "surprise": true }),
+        serde_json::json!(null),
+    ] {
+        let error = Event::decode("RefreshRequested", 1, &payload).unwrap_err();
+        assert!(matches!(error, DecodeError::BadPayload { .. }), "{payload}");
+        assert!(error.to_string().contains("RefreshRequested"));
+    }
+    let bad_folder = serde_json::json!({
+        "ticket_id": ticket_id(1), "cycle": 1, "title": "t", "folder": "  ",
+        "deliverables": 2, "cloned_from": null
+    });
+    assert!(
+        Event::decode("TicketCreated", 1, &bad_folder).is_err(),
+        "stored values are parsed again"
+    );
+}
+
+#[test]
+fn a_history_that_does_not_start_with_creation_is_refused() {
+    let orphan = [Event::RefreshRequested { cycle: 1 }];
+    assert_eq!(
+        Portfolio::from_history(&orphan),
+        Err(HistoryError::NotCreated)
+    );
+    let mut twice = rich_history()[..1].to_vec();
+    twice.extend(twice.clone());
+    assert_eq!(
+        Portfolio::from_history(&twice),
+        Err(HistoryError::CreatedTwice)
+    );
+}

@@ -1,0 +1,338 @@
+#![allow(clippy::unwrap_used)] // Tests fail loudly on purpose.
+//! Properties over random command sequences: whatever people do, in whatever order, the
+//! process keeps its invariants.
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use freshet_domain::*;
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use support::*;
+
+/// One thing that happens: days pass, or someone tries something.
+#[derive(Clone, Debug)]
+enum Step {
+    DaysPass(u8),
+    Try {
+        who: u8,
+        action: u8,
+        ticket: u8,
+        detail: u8,
+    },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        1 => (0u8..6).prop_map(Step::DaysPass),
+        6 => (0u8..8, 0u8..27, 0u8..6, 0u8..6).prop_map(|(who, action, ticket, detail)| Step::Try { who, action, ticket, detail }),
+    ]
+}
+
+const PEOPLE: [u128; 6] = [AM, SAS, COPYWRITER, DESIGNER, TEAM_LEAD, OUTSIDER];
+
+/// Mostly the person the process gives the action to, sometimes anyone at all, so that
+/// random sequences reach deep into the cycle and still try every refusal.
+fn actor_for(state: &Portfolio, command: &Command, who: u8) -> Actor {
+    if who >= 5 {
+        return Actor::user(user(PEOPLE[usize::from(who) % PEOPLE.len()]));
+    }
+    let role = match command {
+        Command::LogPortfolioNote { .. }
+        | Command::DeclineRefresh
+        | Command::RequestRefresh { .. } => Role::AccountManager,
+        Command::RequestRevisions { .. }
+        | Command::CompleteDeliverable { .. }
+        | Command::SignOff => Role::AccountManager,
+        Command::SubmitCopy { .. } => Role::Copywriter,
+        Command::SubmitGraphics { .. } | Command::UpdateAdLabLink { .. } => Role::Designer,
+        Command::ApproveCopy { .. } | Command::ApproveGraphics { .. } => Role::TeamLead,
+        Command::CompleteTask { task_id } => state
+            .open_tasks
+            .get(task_id)
+            .map_or(Role::SocialAdSpecialist, |t| t.role),
+        _ => Role::SocialAdSpecialist,
+    };
+    Actor::user(state.team.member(role))
+}
+
+/// Turns the step's numbers into a concrete command on the current state. Even `ticket`
+/// values aim at a ticket the action fits (sequences get deep); odd ones at any ticket.
+fn command(state: &Portfolio, action: u8, ticket: u8, detail: u8, serial: u128) -> Command {
+    // The creative work takes four steps per ticket: give it double weight.
+    let action = if action >= 19 {
+        7 + (action - 19) % 4
+    } else {
+        action
+    };
+    let all: Vec<&Ticket> = state
+        .current_ad_set()
+        .map(|s| s.tickets.iter().collect())
+        .unwrap_or_default();
+    let fits = |t: &Ticket| match action {
+        7 => t.copy.awaits_author() && t.status == TicketStatus::InProgress,
+        8 => t.graphic.awaits_author() && t.status == TicketStatus::InProgress,
+        9 => t.copy == Approval::AwaitingQa,
+        10 => t.graphic == Approval::AwaitingQa,
+        11 | 12 => t.status == TicketStatus::PendingApproval,
+        _ => true,
+    };
+    let fitting: Vec<TicketId> = all.iter().filter(|t| fits(t)).map(|t| t.id).collect();
+    let candidates: Vec<TicketId> = if ticket.is_multiple_of(2) && !fitting.is_empty() {
+        fitting
+    } else {
+        all.iter().map(|t| t.id).collect()
+    };
+    let pick = candidates
+        .get(usize::from(ticket / 2) % candidates.len().max(1))
+        .copied()
+        .unwrap_or(ticket_id(999));
+    let kind = [
+        RevisionKind::CopyOnly,
+        RevisionKind::GraphicOnly,
+        RevisionKind::CopyAndGraphic,
+    ][usize::from(detail) % 3];
+    let any_task = state
+        .open_tasks
+        .keys()
+        .nth(usize::from(detail))
+        .copied()
+        .unwrap_or(TaskId::derive(state.id, "none"));
+    match action {
+        0 => Command::LogPortfolioNote {
+            text: note("client notes"),
+        },
+        1 if detail == 0 => Command::DeclineRefresh,
+        1 => Command::MarkDeliverablesSubmitted,
+        2 => Command::RequestRefresh {
+            note: Some(note("go ahead")),
+        },
+        3 => Command::CreateTicket {
+            ticket_id: ticket_id(serial),
+            title: title("first"),
+            folder: folder(["Spring", "Summer"][usize::from(detail) % 2]),
+            deliverables: count(u32::from(detail % 3) + 1),
+        },
+        4 => Command::CloneTicket {
+            ticket_id: ticket_id(serial),
+            source: pick,
+            title: title("clone"),
+            folder: None,
+            deliverables: (detail > 3).then(|| count(u32::from(detail))),
+        },
+        5 => Command::EditTicket {
+            ticket_id: pick,
+            title: None,
+            folder: (detail > 2).then(|| folder("Renamed")),
+            deliverables: None,
+        },
+        6 => Command::MarkDeliverablesSubmitted,
+        7 => Command::SubmitCopy { ticket_id: pick },
+        8 => Command::SubmitGraphics { ticket_id: pick },
+        9 => Command::ApproveCopy { ticket_id: pick },
+        10 => Command::ApproveGraphics { ticket_id: pick },
+        11 => Command::RequestRevisions {
+            ticket_id: pick,
+            kind,
+            feedback: note("client feedback"),
+        },
+        12 => Command::CompleteDeliverable { ticket_id: pick },
+        13 => Command::SignOff,
+        14 => Command::MarkCreativesImplemented,
+        15 => Command::CompleteTask { task_id: any_task },
+        16 => Command::UpdateAdLabLink {
+            link: AdLabLink::parse("https://adlab.example/x").unwrap(),
+        },
+        17 => Command::LogTicketNote {
+            ticket_id: pick,
+            text: note("question"),
+        },
+        _ => Command::Tick,
+    }
+}
+
+/// The Creative Refresh Status edges the rules allow within one cycle.
+fn allowed_edge(before: Option<RefreshStatus>, after: Option<RefreshStatus>) -> bool {
+    use RefreshStatus::*;
+    before == after
+        || matches!(
+            (before, after),
+            (
+                None,
+                Some(RefreshRequestSubmitted | DeliverablesSubmitted | CreativesPendingApproval)
+            ) | (
+                Some(RefreshRequestSubmitted),
+                Some(DeliverablesSubmitted | CreativesPendingApproval)
+            ) | (Some(DeliverablesSubmitted), Some(CreativesPendingApproval))
+                | (
+                    Some(CreativesPendingApproval),
+                    Some(CreativesCompletedAndApproved)
+                )
+        )
+}
+
+fn run(steps: &[Step]) -> (Given, Vec<(Portfolio, Command, Vec<Event>)>) {
+    let mut given = Given::portfolio_refreshing_on(date(2027, 3, 10), date(2027, 2, 20), monthly());
+    let mut accepted = Vec::new();
+    for (serial, step) in (100u128..).zip(steps) {
+        match step {
+            Step::DaysPass(days) => {
+                let today = given.today + chrono::Days::new(u64::from(*days));
+                given.tick_on(today);
+            }
+            Step::Try {
+                who,
+                action,
+                ticket,
+                detail,
+            } => {
+                let before = given.state();
+                let command = command(&before, *action, *ticket, *detail, serial);
+                let actor = actor_for(&before, &command, *who);
+                let history_len = given.history.len();
+                match given.when(actor, command.clone()) {
+                    Ok(events) => accepted.push((before, command, events)),
+                    Err(_) => {
+                        assert_eq!(given.history.len(), history_len, "a refusal emits nothing")
+                    }
+                }
+            }
+        }
+    }
+    (given, accepted)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn the_folder_name_of_an_ad_set_never_changes(steps in prop::collection::vec(step(), 1..250)) {
+        let (given, _) = run(&steps);
+        let mut folders: BTreeMap<u32, FolderName> = BTreeMap::new();
+        for event in &given.history {
+            if let Event::TicketCreated { cycle, folder, .. } = event {
+                let first = folders.entry(*cycle).or_insert_with(|| folder.clone());
+                prop_assert_eq!(&*first, folder);
+            }
+        }
+        let state = given.state();
+        for (cycle, set) in &state.ad_sets {
+            prop_assert_eq!(Some(&set.folder), folders.get(cycle));
+            prop_assert!(set.created() <= set.deliverables.get());
+        }
+    }
+
+    #[test]
+    fn the_status_moves_only_along_the_edges_the_rules_allow(steps in prop::collection::vec(step(), 1..250)) {
+        let (_, accepted) = run(&steps);
+        for (before, command, events) in accepted {
+            let mut after = before.clone();
+            for event in &events {
+                after = Portfolio::evolve(Some(after), event).unwrap();
+            }
+            if after.cycle.number == before.cycle.number {
+                prop_assert!(allowed_edge(before.status(), after.status()), "{:?} -> {:?} by {:?}", before.status(), after.status(), command);
+            } else {
+                // A cycle closes only by declining (R4) or by implementation (R18).
+                let closed_by: Vec<_> = events.iter().filter(|e| matches!(e, Event::RefreshDeclined { .. } | Event::CreativesImplemented { .. })).collect();
+                prop_assert_eq!(closed_by.len(), 1);
+                prop_assert!(matches!(before.status(), None | Some(RefreshStatus::RefreshRequestSubmitted | RefreshStatus::CreativesCompletedAndApproved)));
+                prop_assert_eq!(after.status(), None);
+            }
+        }
+    }
+
+    // R11, R16
+    #[test]
+    fn ad_set_ready_for_review_fires_exactly_once_per_round(steps in prop::collection::vec(step(), 1..300)) {
+        let (given, _) = run(&steps);
+        let mut rounds: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for event in &given.history {
+            if let Event::AdSetReadyForReview { cycle, round, .. } = event {
+                rounds.entry(*cycle).or_default().push(*round);
+            }
+        }
+        for (cycle, seen) in rounds {
+            let expected: Vec<u32> = (1..=u32::try_from(seen.len()).unwrap()).collect();
+            prop_assert_eq!(seen, expected, "cycle {}", cycle);
+        }
+    }
+
+    #[test]
+    fn the_refresh_date_changes_only_on_decline_and_on_implementation(steps in prop::collection::vec(step(), 1..250)) {
+        let (_, accepted) = run(&steps);
+        for (before, command, events) in accepted {
+            let mut after = before.clone();
+            for event in &events {
+                after = Portfolio::evolve(Some(after), event).unwrap();
+            }
+            if after.refresh_date() != before.refresh_date() {
+                let closes = events.iter().any(|e| matches!(e, Event::RefreshDeclined { .. } | Event::CreativesImplemented { .. }));
+                prop_assert!(closes, "{:?} moved the date", command);
+                prop_assert_eq!(after.refresh_date(), before.schedule.next_refresh_date());
+            }
+        }
+    }
+
+    #[test]
+    fn replaying_the_emitted_events_rebuilds_the_same_state(steps in prop::collection::vec(step(), 1..250)) {
+        let (given, _) = run(&steps);
+        let rebuilt: Vec<Event> = given
+            .history
+            .iter()
+            .map(|e| {
+                let wire = e.encode();
+                Event::decode(&wire.event_type, wire.schema_version, &wire.payload).unwrap()
+            })
+            .collect();
+        prop_assert_eq!(Portfolio::from_history(&rebuilt).unwrap(), Portfolio::from_history(&given.history).unwrap());
+    }
+
+    // B5: nothing happens twice.
+    #[test]
+    fn no_task_and_no_email_is_ever_issued_twice(steps in prop::collection::vec(step(), 1..300)) {
+        let (given, _) = run(&steps);
+        let mut tasks = BTreeSet::new();
+        let mut emails = BTreeSet::new();
+        let mut kickoffs = BTreeSet::new();
+        for event in &given.history {
+            match event {
+                Event::TaskAssigned { task } => prop_assert!(tasks.insert(task.id), "task {:?} twice", task.kind),
+                Event::EmailRequested { email } => prop_assert!(emails.insert(email.id), "email {:?} twice", email.kind),
+                Event::RefreshKickedOff { cycle, .. } => prop_assert!(kickoffs.insert(*cycle), "kickoff twice in cycle {}", cycle),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn deciding_is_deterministic(steps in prop::collection::vec(step(), 1..60)) {
+        let (given, accepted) = run(&steps);
+        let context = Context { actor: Actor::admin(user(ADMIN)), now: given.today.and_hms_opt(8, 0, 0).unwrap().and_utc(), today: given.today, deadlines: Deadlines::default() };
+        for (before, command, _) in accepted.iter().take(10) {
+            prop_assert_eq!(decide(Some(before), command, &context), decide(Some(before), command, &context));
+        }
+    }
+}
+
+/// The properties above are only as good as the histories they see: most random sequences
+/// must get through review rounds, and some all the way through implementation.
+#[test]
+fn random_sequences_reach_every_stage_of_the_cycle() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = prop::collection::vec(step(), 250..300);
+    let (mut reviewed, mut revised, mut implemented, mut declined) = (0, 0, 0, 0);
+    for _ in 0..200 {
+        let steps = strategy.new_tree(&mut runner).unwrap().current();
+        let (given, _) = run(&steps);
+        let has = |name: &str| count_of(&given.history, name) > 0;
+        reviewed += usize::from(has("AdSetReadyForReview"));
+        revised += usize::from(has("RevisionsRequested"));
+        implemented += usize::from(has("CreativesImplemented"));
+        declined += usize::from(has("RefreshDeclined"));
+    }
+    assert!(reviewed > 120, "reviewed in {reviewed} of 200");
+    assert!(revised > 40, "revised in {revised} of 200");
+    assert!(implemented > 50, "implemented in {implemented} of 200");
+    assert!(declined > 20, "declined in {declined} of 200");
+}
