@@ -185,3 +185,30 @@ mod tests {
         );
     }
 }
+
+/// Generates `postgres::<scenario>` and `sqlite::<scenario>` tests, each calling
+/// `scenario(TestDatabase)` on a fresh database of its backend. PostgreSQL scenarios are
+/// skipped with a notice without `DATABASE_URL` (a failure under `CI=true`).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($scenario:ident),* $(,)?) => {
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    if let Some(db) = $crate::testing::TestDatabase::postgres().await {
+                        super::$scenario(db).await;
+                    }
+                }
+            )*
+        }
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $scenario() {
+                    super::$scenario($crate::testing::TestDatabase::sqlite().await).await;
+                }
+            )*
+        }
+    };
+}

@@ -17,31 +17,7 @@ use serde_json::json;
 use support::{Interfering, event, insert_raw_event, meta, settle, stream};
 use uuid::Uuid;
 
-/// Generates `postgres::<scenario>` and `sqlite::<scenario>` tests.
-macro_rules! conformance {
-    ($($scenario:ident),* $(,)?) => {
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    if let Some(db) = super::TestDatabase::postgres().await {
-                        super::$scenario(db).await;
-                    }
-                }
-            )*
-        }
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $scenario() {
-                    super::$scenario(super::TestDatabase::sqlite().await).await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+freshet_store::on_both_backends!(
     events_round_trip_with_every_field,
     a_stale_expected_version_conflicts_and_writes_nothing,
     a_failed_append_writes_nothing,

@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+
+mod clock;
+mod error;
+mod history;
+mod service;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::ServiceError;
+pub use history::{DecodedEvent, decode, load_portfolio};
+pub use service::{CommandOutcome, CommandRequest, CommandService, ProcessConfig, actor_label};

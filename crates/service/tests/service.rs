@@ -1,0 +1,347 @@
+//! The command service against both backends: commands become stored events, refusals
+//! write nothing, retries replay, and concurrent last approvals hand over exactly once.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use freshet_domain::*;
+use freshet_service::{
+    CommandRequest, CommandService, ManualClock, ProcessConfig, ServiceError, load_portfolio,
+};
+use freshet_store::testing::TestDatabase;
+use uuid::Uuid;
+
+fn user(n: u128) -> UserId {
+    UserId::from_uuid(Uuid::from_u128(n))
+}
+const AM: u128 = 1;
+const SAS: u128 = 2;
+const COPYWRITER: u128 = 3;
+const DESIGNER: u128 = 4;
+const TEAM_LEAD: u128 = 5;
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+struct Fixture {
+    service: CommandService,
+    portfolio: PortfolioId,
+    _db: TestDatabase,
+}
+
+impl Fixture {
+    async fn new(db: TestDatabase) -> Self {
+        let clock = ManualClock::at_date(date(2027, 3, 1));
+        let service = CommandService::new(
+            db.store().await,
+            Arc::new(clock.clone()),
+            ProcessConfig::default(),
+        );
+        let portfolio = PortfolioId::from_uuid(Uuid::now_v7());
+        let fixture = Self {
+            service,
+            portfolio,
+            _db: db,
+        };
+        fixture
+            .send(
+                Actor::admin(user(99)),
+                Command::CreatePortfolio {
+                    portfolio_id: portfolio,
+                    client: ClientName::parse("Acme").unwrap(),
+                    team: Team {
+                        account_manager: user(AM),
+                        social_ad_specialist: user(SAS),
+                        copywriter: user(COPYWRITER),
+                        designer: user(DESIGNER),
+                        team_lead: user(TEAM_LEAD),
+                    },
+                    cadence: Cadence::new(1, CadenceUnit::Months).unwrap(),
+                    refresh_date: date(2027, 3, 10),
+                },
+            )
+            .await
+            .unwrap();
+        fixture
+    }
+
+    async fn send(
+        &self,
+        actor: Actor,
+        command: Command,
+    ) -> Result<freshet_service::CommandOutcome, ServiceError> {
+        self.service
+            .execute(CommandRequest::new(self.portfolio, command, actor))
+            .await
+    }
+
+    async fn by(&self, who: u128, command: Command) -> freshet_service::CommandOutcome {
+        self.send(Actor::user(user(who)), command).await.unwrap()
+    }
+
+    async fn state(&self) -> Portfolio {
+        load_portfolio(self.service.store().as_ref(), self.portfolio)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn stored(&self) -> i64 {
+        self.service
+            .store()
+            .stream_version(&freshet_store::StreamId::new(self.portfolio.stream_name()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// Requested, ticketed with `n` tickets, and every ticket through copy and graphics
+    /// submission and the copy approval: one graphic approval short of review each.
+    async fn one_approval_short(&self, n: u32) -> Vec<TicketId> {
+        self.by(
+            AM,
+            Command::RequestRefresh {
+                note: Some(NoteText::parse("Go").unwrap()),
+            },
+        )
+        .await;
+        let first = TicketId::from_uuid(Uuid::now_v7());
+        self.by(
+            SAS,
+            Command::CreateTicket {
+                ticket_id: first,
+                title: TicketTitle::parse("D1").unwrap(),
+                folder: FolderName::parse("Spring").unwrap(),
+                deliverables: DeliverableCount::new(n).unwrap(),
+            },
+        )
+        .await;
+        let mut tickets = vec![first];
+        for _ in 1..n {
+            let id = TicketId::from_uuid(Uuid::now_v7());
+            self.by(
+                SAS,
+                Command::CloneTicket {
+                    ticket_id: id,
+                    source: first,
+                    title: TicketTitle::parse("Dn").unwrap(),
+                    folder: None,
+                    deliverables: None,
+                },
+            )
+            .await;
+            tickets.push(id);
+        }
+        for ticket in &tickets {
+            self.by(COPYWRITER, Command::SubmitCopy { ticket_id: *ticket })
+                .await;
+            self.by(DESIGNER, Command::SubmitGraphics { ticket_id: *ticket })
+                .await;
+            self.by(TEAM_LEAD, Command::ApproveCopy { ticket_id: *ticket })
+                .await;
+        }
+        tickets
+    }
+}
+
+freshet_store::on_both_backends!(
+    a_command_is_decided_on_the_stored_history_and_recorded,
+    a_refused_command_writes_nothing,
+    an_exact_retry_with_the_same_key_returns_the_first_outcome_and_writes_nothing,
+    the_same_key_for_another_command_is_refused,
+    r11_concurrent_last_approvals_hand_the_ad_set_over_exactly_once,
+    r3_today_comes_from_the_agency_calendar,
+);
+
+async fn a_command_is_decided_on_the_stored_history_and_recorded(db: TestDatabase) {
+    let f = Fixture::new(db).await;
+    let outcome = f
+        .by(
+            AM,
+            Command::RequestRefresh {
+                note: Some(NoteText::parse("Assets in drive").unwrap()),
+            },
+        )
+        .await;
+    assert!(!outcome.replayed);
+    assert_eq!(outcome.events.len(), outcome.result.event_ids.len());
+    assert!(
+        outcome
+            .events
+            .iter()
+            .any(|e| e.event_type() == "RefreshRequested")
+    );
+    assert_eq!(
+        f.state().await.status(),
+        Some(RefreshStatus::RefreshRequestSubmitted)
+    );
+    let records = f
+        .service
+        .store()
+        .read_stream(
+            &freshet_store::StreamId::new(f.portfolio.stream_name()).unwrap(),
+            1,
+        )
+        .await
+        .unwrap();
+    let requested = records
+        .iter()
+        .find(|r| r.event_type == "RefreshRequested")
+        .unwrap();
+    assert_eq!(
+        requested.actor.as_deref(),
+        Some(format!("user:{}", user(AM)).as_str()),
+        "B2: who"
+    );
+    assert_ne!(
+        requested.causation_id, records[0].causation_id,
+        "B2: each command is its own cause"
+    );
+    let same_command: Vec<_> = records
+        .iter()
+        .filter(|r| r.causation_id == requested.causation_id)
+        .map(|r| r.event_type.as_str())
+        .collect();
+    assert_eq!(
+        same_command.len(),
+        outcome.events.len(),
+        "B2: every event of the command names it as the cause"
+    );
+}
+
+async fn a_refused_command_writes_nothing(db: TestDatabase) {
+    let f = Fixture::new(db).await;
+    let before = f.stored().await;
+    let error = f
+        .send(Actor::user(user(SAS)), Command::SignOff)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        ServiceError::Domain(DomainError::NotPermitted { .. })
+    ));
+    let error = f
+        .send(Actor::user(user(AM)), Command::SignOff)
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        ServiceError::Domain(DomainError::WrongStatus { .. })
+    ));
+    assert_eq!(f.stored().await, before);
+}
+
+// B5
+async fn an_exact_retry_with_the_same_key_returns_the_first_outcome_and_writes_nothing(
+    db: TestDatabase,
+) {
+    let f = Fixture::new(db).await;
+    let request = CommandRequest::new(
+        f.portfolio,
+        Command::LogPortfolioNote {
+            text: NoteText::parse("Call notes").unwrap(),
+        },
+        Actor::user(user(AM)),
+    )
+    .with_idempotency_key("note-1");
+    let first = f.service.execute(request.clone()).await.unwrap();
+    let after_first = f.stored().await;
+    let retry = f.service.execute(request).await.unwrap();
+    assert!(retry.replayed);
+    assert_eq!(retry.result, first.result);
+    assert_eq!(retry.events, first.events);
+    assert_eq!(f.stored().await, after_first);
+    assert_eq!(f.state().await.notes.len(), 1, "the note is logged once");
+}
+
+// B5
+async fn the_same_key_for_another_command_is_refused(db: TestDatabase) {
+    let f = Fixture::new(db).await;
+    let note = |text: &str| {
+        CommandRequest::new(
+            f.portfolio,
+            Command::LogPortfolioNote {
+                text: NoteText::parse(text).unwrap(),
+            },
+            Actor::user(user(AM)),
+        )
+        .with_idempotency_key("k")
+    };
+    f.service.execute(note("first")).await.unwrap();
+    let before = f.stored().await;
+    let error = f.service.execute(note("second")).await.unwrap_err();
+    assert!(
+        matches!(error, ServiceError::IdempotencyKeyReused { .. }),
+        "{error}"
+    );
+    assert_eq!(f.stored().await, before);
+}
+
+// R11: the last graphic approvals of every ticket arrive at the same instant; the portfolio
+// stream serializes them and exactly one hands the Ad Set over.
+async fn r11_concurrent_last_approvals_hand_the_ad_set_over_exactly_once(db: TestDatabase) {
+    let f = Arc::new(Fixture::new(db).await);
+    let tickets = f.one_approval_short(6).await;
+    let approvals = tickets.into_iter().map(|ticket| {
+        let f = Arc::clone(&f);
+        tokio::spawn(async move {
+            f.by(TEAM_LEAD, Command::ApproveGraphics { ticket_id: ticket })
+                .await
+        })
+    });
+    let mut handovers = 0;
+    for approval in approvals {
+        let outcome = approval.await.unwrap();
+        handovers += outcome
+            .events
+            .iter()
+            .filter(|e| e.event_type() == "AdSetReadyForReview")
+            .count();
+    }
+    assert_eq!(handovers, 1);
+    let state = f.state().await;
+    assert_eq!(
+        state.status(),
+        Some(RefreshStatus::CreativesPendingApproval)
+    );
+    assert_eq!(state.cycle.review_round, 1);
+    let share_tasks = state
+        .open_tasks
+        .values()
+        .filter(|t| t.kind == TaskKind::ShareDraftedDeliverables)
+        .count();
+    assert_eq!(share_tasks, 1);
+}
+
+// R3
+async fn r3_today_comes_from_the_agency_calendar(db: TestDatabase) {
+    let clock = ManualClock::new("2027-03-10T02:00:00Z".parse().unwrap());
+    let config = ProcessConfig {
+        calendar: AgencyCalendar::parse("America/Los_Angeles").unwrap(),
+        ..ProcessConfig::default()
+    };
+    let f = Fixture::new(db).await;
+    let service = CommandService::new(
+        Arc::clone(f.service.store()),
+        Arc::new(clock.clone()),
+        config,
+    );
+    let tick = || CommandRequest::new(f.portfolio, Command::Tick, Actor::System);
+    let early = service.execute(tick()).await.unwrap();
+    assert!(
+        !early
+            .events
+            .iter()
+            .any(|e| e.event_type() == "DeliverablesRequested"),
+        "still March 9th in Los Angeles"
+    );
+    clock.set("2027-03-10T08:00:00Z".parse().unwrap());
+    let on_the_day = service.execute(tick()).await.unwrap();
+    assert!(
+        on_the_day
+            .events
+            .iter()
+            .any(|e| e.event_type() == "DeliverablesRequested")
+    );
+}
