@@ -169,23 +169,6 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn the_test_database_replaces_the_database_name() {
-        assert_eq!(
-            with_database("postgres://u@h:5432/ci", "t1"),
-            "postgres://u@h:5432/t1"
-        );
-        assert_eq!(
-            with_database("postgres://u@h?sslmode=disable", "t1"),
-            "postgres://u@h/t1?sslmode=disable"
-        );
-    }
-}
-
 /// Generates `postgres::<scenario>` and `sqlite::<scenario>` tests, each calling
 /// `scenario(TestDatabase)` on a fresh database of its backend. PostgreSQL scenarios are
 /// skipped with a notice without `DATABASE_URL` (a failure under `CI=true`).
@@ -211,4 +194,21 @@ macro_rules! on_both_backends {
             )*
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_test_database_replaces_the_database_name() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/ci", "t1"),
+            "postgres://u@h:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u@h?sslmode=disable", "t1"),
+            "postgres://u@h/t1?sslmode=disable"
+        );
+    }
 }
