@@ -19,7 +19,7 @@ pub mod work;
 pub use cadence::{Cadence, CadenceUnit, Schedule};
 pub use calendar::AgencyCalendar;
 pub use command::{Command, Context};
-pub use decide::decide;
+pub use decide::{decide, next_trigger_date};
 pub use error::{DomainError, InvalidValue};
 pub use event::{DecodeError, EncodedEvent, Event, ImplementationPath};
 pub use ids::{EmailId, NoteId, PortfolioId, TaskId, TicketId, UserId};

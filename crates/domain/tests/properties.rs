@@ -336,3 +336,26 @@ fn random_sequences_reach_every_stage_of_the_cycle() {
     assert!(implemented > 50, "implemented in {implemented} of 200");
     assert!(declined > 20, "declined in {declined} of 200");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    // R2, R6, B1: the scheduler may skip a portfolio until its next trigger date: a tick
+    // before it changes nothing, so ticking only due portfolios loses nothing.
+    #[test]
+    fn ticking_before_the_next_trigger_date_changes_nothing(steps in prop::collection::vec(step(), 1..200), probe in 0u64..40) {
+        let (given, _) = run(&steps);
+        let state = given.state();
+        let context = |today| Context { actor: Actor::System, now: given.today.and_hms_opt(9, 0, 0).unwrap().and_utc(), today, deadlines: given.deadlines };
+        let today = given.today + chrono::Days::new(probe);
+        let events = decide(Some(&state), &Command::Tick, &context(today)).unwrap();
+        match next_trigger_date(&state, &given.deadlines) {
+            Some(next) if today < next => prop_assert!(events.is_empty(), "{:?} before {}", events, next),
+            Some(next) => {
+                let on_the_date = decide(Some(&state), &Command::Tick, &context(next.max(given.today))).unwrap();
+                prop_assert!(!on_the_date.is_empty(), "nothing fired on the trigger date {}", next);
+            }
+            None => prop_assert!(events.is_empty()),
+        }
+    }
+}

@@ -297,3 +297,25 @@ fn close_finished_tasks(draft: &mut Draft<'_>) {
         draft.emit(Event::TaskCompleted { task_id, by: None });
     }
 }
+
+/// The first date on which the scheduler's tick would change `portfolio`: its kickoff, its
+/// handoff, or a gate deadline not yet alerted. `None` while nothing is scheduled. The
+/// scheduler only ticks portfolios whose date has come.
+pub fn next_trigger_date(
+    portfolio: &Portfolio,
+    deadlines: &crate::work::Deadlines,
+) -> Option<NaiveDate> {
+    let cycle = &portfolio.cycle;
+    let refresh_date = portfolio.refresh_date();
+    let kickoff = (!cycle.kicked_off).then(|| {
+        refresh_date
+            .checked_sub_days(Days::new(KICKOFF_LEAD_DAYS.unsigned_abs()))
+            .unwrap_or(NaiveDate::MIN)
+    });
+    let handoff = (!cycle.handed_off).then_some(refresh_date);
+    let alerts = stalled_gates(portfolio, deadlines)
+        .into_iter()
+        .filter(|(gate, round, _)| !cycle.alerts.contains(&(*gate, *round)))
+        .map(|(_, _, deadline)| deadline);
+    kickoff.into_iter().chain(handoff).chain(alerts).min()
+}

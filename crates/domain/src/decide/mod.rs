@@ -1,7 +1,7 @@
 //! `decide`: a command, the state and the context in; the events it causes out, or a typed
 //! refusal and nothing. Pure: no I/O, no clock.
 
-mod automation;
+pub(crate) mod automation;
 mod draft;
 mod refresh;
 mod setup;
@@ -13,6 +13,7 @@ use crate::event::Event;
 use crate::permissions::authorize;
 use crate::state::Portfolio;
 
+pub use automation::next_trigger_date;
 use draft::Draft;
 
 /// Decides `command` against `state` (`None` before the portfolio exists).
