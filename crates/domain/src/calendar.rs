@@ -30,6 +30,14 @@ impl AgencyCalendar {
         self.time_zone
     }
 
+    /// Noon on `date` in the agency's time zone: an instant that is surely on that date.
+    pub fn noon_on(&self, date: NaiveDate) -> DateTime<Utc> {
+        let noon = date.and_hms_opt(12, 0, 0).unwrap_or_default();
+        noon.and_local_timezone(self.time_zone)
+            .earliest()
+            .map_or_else(|| noon.and_utc(), |local| local.with_timezone(&Utc))
+    }
+
     /// The agency's calendar date at `instant`.
     pub fn today(&self, instant: DateTime<Utc>) -> NaiveDate {
         instant.with_timezone(&self.time_zone).date_naive()
@@ -70,6 +78,16 @@ mod tests {
             AgencyCalendar::default().today(at),
             NaiveDate::from_ymd_opt(2027, 3, 15).expect("date")
         );
+    }
+
+    // R3
+    #[test]
+    fn r3_noon_on_a_date_is_that_date_in_the_agencys_zone() {
+        for zone in ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/London"] {
+            let calendar = AgencyCalendar::parse(zone).expect("known zone");
+            let date = NaiveDate::from_ymd_opt(2027, 3, 28).expect("date");
+            assert_eq!(calendar.today(calendar.noon_on(date)), date, "{zone}");
+        }
     }
 
     // R3

@@ -9,6 +9,7 @@ pub mod event;
 mod event_names;
 pub mod ids;
 pub mod permissions;
+pub mod preview;
 pub mod state;
 pub mod status;
 pub mod team;

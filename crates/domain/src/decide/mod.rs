@@ -23,6 +23,15 @@ pub fn decide(
     context: &Context,
 ) -> Result<Vec<Event>, DomainError> {
     authorize(state, command, context.actor)?;
+    decide_unchecked(state, command, context)
+}
+
+/// `decide` without the permission check, for previews that change nothing.
+pub(crate) fn decide_unchecked(
+    state: Option<&Portfolio>,
+    command: &Command,
+    context: &Context,
+) -> Result<Vec<Event>, DomainError> {
     let mut draft = match (state, command) {
         (None, Command::CreatePortfolio { .. }) => setup::create(command, context)?,
         (None, _) => return Err(DomainError::PortfolioNotFound),
