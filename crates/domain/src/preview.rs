@@ -74,23 +74,21 @@ pub fn upcoming(portfolio: &Portfolio, deadlines: &Deadlines) -> Vec<UpcomingTri
     }
     if let (Some(RefreshStatus::CreativesPendingApproval), Some(on)) =
         (cycle.status, cycle.review_started_on)
+        && not_alerted(StallGate::ClientReview)
     {
-        if not_alerted(StallGate::ClientReview) {
-            add(
-                plus(on, deadlines.client_review),
-                Trigger::Deadline(StallGate::ClientReview),
-            );
-        }
+        add(
+            plus(on, deadlines.client_review),
+            Trigger::Deadline(StallGate::ClientReview),
+        );
     }
     if let (Some(RefreshStatus::CreativesCompletedAndApproved), Some(on)) =
         (cycle.status, cycle.approved_on)
+        && !cycle.alerts.contains(&(StallGate::Implementation, 0))
     {
-        if !cycle.alerts.contains(&(StallGate::Implementation, 0)) {
-            add(
-                plus(on, deadlines.implementation),
-                Trigger::Deadline(StallGate::Implementation),
-            );
-        }
+        add(
+            plus(on, deadlines.implementation),
+            Trigger::Deadline(StallGate::Implementation),
+        );
     }
     add(
         minus_lead(portfolio.schedule.next_refresh_date()),
