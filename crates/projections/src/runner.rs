@@ -1,0 +1,294 @@
+//! The runner: drives any [`Processor`] from its checkpoint through the global log, one
+//! transaction per page of events, waking on store hints and polling.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use freshet_service::{DecodedEvent, decode};
+use freshet_store::{Database, EventStore, LogPosition, RecordedEvent};
+use tokio::sync::{broadcast, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::checkpoint;
+use crate::error::{ProjectionError, Timeout};
+use crate::processor::Processor;
+use crate::tx::Tx;
+
+/// How the runner pages and waits.
+#[derive(Debug, Clone, Copy)]
+pub struct RunnerConfig {
+    /// Events per page and per transaction.
+    pub batch_size: usize,
+    /// How often to look for new events without a hint (after a lost notification, or
+    /// events written by another process on SQLite).
+    pub poll_interval: Duration,
+    /// Pause after a failed batch before trying it again.
+    pub retry_delay: Duration,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 2_000,
+            poll_interval: Duration::from_secs(1),
+            retry_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The positions processors of this process have committed, one watch channel per name.
+#[derive(Debug, Clone, Default)]
+pub struct Positions {
+    senders: Arc<Mutex<HashMap<String, watch::Sender<LogPosition>>>>,
+}
+
+impl Positions {
+    fn sender(&self, name: &str) -> watch::Sender<LogPosition> {
+        let mut senders = self.senders.lock().unwrap_or_else(PoisonError::into_inner);
+        senders
+            .entry(name.to_owned())
+            .or_insert_with(|| watch::channel(LogPosition::START).0)
+            .clone()
+    }
+
+    /// Follows the committed position of `name` in this process.
+    pub fn subscribe(&self, name: &str) -> watch::Receiver<LogPosition> {
+        self.sender(name).subscribe()
+    }
+
+    /// The latest committed position of `name` known in this process.
+    pub fn current(&self, name: &str) -> LogPosition {
+        *self.sender(name).borrow()
+    }
+
+    pub(crate) fn publish(&self, name: &str, position: LogPosition) {
+        self.sender(name).send_if_modified(|current| {
+            let moved = position > *current;
+            if moved {
+                *current = position;
+            }
+            moved
+        });
+    }
+}
+
+/// What one transaction did.
+enum Step {
+    Applied(LogPosition),
+    /// The checkpoint was not where we read from (another runner, a rebuild switching over);
+    /// nothing was written. Continue from here.
+    Moved(LogPosition),
+}
+
+/// Drives processors; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Runner {
+    db: Database,
+    store: Arc<dyn EventStore>,
+    config: RunnerConfig,
+    positions: Positions,
+}
+
+impl Runner {
+    pub fn new(db: Database, store: Arc<dyn EventStore>, config: RunnerConfig) -> Self {
+        Self {
+            db,
+            store,
+            config,
+            positions: Positions::default(),
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        &self.store
+    }
+
+    pub fn config(&self) -> &RunnerConfig {
+        &self.config
+    }
+
+    pub fn positions(&self) -> &Positions {
+        &self.positions
+    }
+
+    /// Applies every event currently readable after `processor`'s checkpoint, page by page;
+    /// returns how many events it applied.
+    #[tracing::instrument(skip_all, fields(projection = processor.name()), err)]
+    pub async fn catch_up(&self, processor: &dyn Processor) -> Result<u64, ProjectionError> {
+        let mut after = checkpoint::load(&self.db, processor.name()).await?;
+        let mut applied = 0;
+        loop {
+            let records = self.store.read_all(after, self.config.batch_size).await?;
+            if records.is_empty() {
+                return Ok(applied);
+            }
+            let events = decode_all(records)?;
+            match self.apply(processor, after, &events).await? {
+                Step::Applied(last) => {
+                    applied += events.len() as u64;
+                    after = last;
+                }
+                Step::Moved(current) => after = current,
+            }
+        }
+    }
+
+    /// One transaction: check the checkpoint is still `after`, handle, save, commit.
+    #[tracing::instrument(
+        skip_all,
+        fields(projection = processor.name(), events = events.len(), after = %after),
+        err
+    )]
+    async fn apply(
+        &self,
+        processor: &dyn Processor,
+        after: LogPosition,
+        events: &[DecodedEvent],
+    ) -> Result<Step, ProjectionError> {
+        let Some(last) = events.last() else {
+            return Ok(Step::Applied(after));
+        };
+        let name = processor.name();
+        let mut tx = Tx::begin(&self.db).await?;
+        let current = checkpoint::lock(&mut tx, name).await?;
+        if current != after {
+            tx.rollback().await?;
+            return Ok(Step::Moved(current));
+        }
+        processor
+            .handle(&mut tx, events)
+            .await
+            .map_err(|source| ProjectionError::Processor {
+                name: name.to_owned(),
+                after,
+                source,
+            })?;
+        let position = last.record.position;
+        checkpoint::save(&mut tx, name, position, Some(last.record.recorded_at)).await?;
+        tx.commit().await?;
+        self.positions.publish(name, position);
+        Ok(Step::Applied(position))
+    }
+
+    /// Follows the log forever: catches up, then waits for a store hint or the poll
+    /// interval. Failed batches are logged and retried after `retry_delay`. On PostgreSQL it
+    /// first takes the processor's advisory lock, so one instance per name is active.
+    #[tracing::instrument(skip_all, fields(projection = %processor.name()))]
+    pub async fn run(&self, processor: Arc<dyn Processor>) -> Infallible {
+        let _exclusive = self.exclusive(processor.name()).await;
+        let mut hints = self.store.subscribe();
+        loop {
+            if let Err(error) = self.catch_up(processor.as_ref()).await {
+                tracing::error!(error = %error, "processor batch failed; retrying");
+                tokio::time::sleep(self.config.retry_delay).await;
+                continue;
+            }
+            tokio::select! {
+                hint = hints.recv() => {
+                    if let Err(broadcast::error::RecvError::Closed) = hint {
+                        hints = self.store.subscribe();
+                    }
+                }
+                () = tokio::time::sleep(self.config.poll_interval) => {}
+            }
+        }
+    }
+
+    /// Starts [`Runner::run`] on its own task; abort the handle to stop it (an aborted batch
+    /// rolls back).
+    pub fn spawn(&self, processor: Arc<dyn Processor>) -> JoinHandle<()> {
+        let runner = self.clone();
+        tokio::spawn(async move {
+            let _never = runner.run(processor).await;
+        })
+    }
+
+    /// Holds `pg_advisory_lock` for `name` on a dedicated connection (waiting, polling, while
+    /// another process holds it). SQLite runs in one process: nothing to hold.
+    async fn exclusive(&self, name: &str) -> Option<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+        let Database::Postgres(pool) = &self.db else {
+            return None;
+        };
+        loop {
+            let attempt = async {
+                let mut conn = pool.acquire().await?;
+                let locked: bool = sqlx::query_scalar(
+                    "SELECT pg_try_advisory_lock(hashtext('freshet.processor'), hashtext($1))",
+                )
+                .bind(name)
+                .fetch_one(&mut *conn)
+                .await?;
+                Ok::<_, sqlx::Error>(locked.then_some(conn))
+            };
+            match attempt.await {
+                Ok(Some(conn)) => return Some(conn),
+                Ok(None) => tracing::debug!("another instance is active; waiting"),
+                Err(error) => tracing::warn!(error = %error, "could not take the processor lock"),
+            }
+            tokio::time::sleep(self.config.poll_interval).await;
+        }
+    }
+
+    /// Read-your-writes: returns once every processor of `names` has committed `position`
+    /// (or later). Watches this process's runners, and polls the `checkpoints` table for
+    /// runners in other processes.
+    pub async fn wait_for(
+        &self,
+        names: &[&str],
+        position: LogPosition,
+        timeout: Duration,
+    ) -> Result<(), Timeout> {
+        const POLL: Duration = Duration::from_millis(50);
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mut behind = Vec::new();
+            for name in names {
+                if self.positions.current(name) >= position {
+                    continue;
+                }
+                match checkpoint::load(&self.db, name).await {
+                    Ok(saved) if saved >= position => self.positions.publish(name, saved),
+                    _ => behind.push(*name),
+                }
+            }
+            let Some(first) = behind.first() else {
+                return Ok(());
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Timeout {
+                    position,
+                    timeout,
+                    behind: behind.iter().map(|name| (*name).to_owned()).collect(),
+                });
+            }
+            let mut changes = self.positions.subscribe(first);
+            let wait = POLL.min(deadline - now);
+            tokio::select! {
+                _ = changes.changed() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+}
+
+/// Decodes a page; an event this Freshet cannot read stops the processor rather than being
+/// skipped.
+pub(crate) fn decode_all(
+    records: Vec<RecordedEvent>,
+) -> Result<Vec<DecodedEvent>, ProjectionError> {
+    records
+        .into_iter()
+        .map(|record| {
+            let event = decode(&record)?;
+            Ok(DecodedEvent { record, event })
+        })
+        .collect()
+}

@@ -1,0 +1,61 @@
+//! One database transaction on either backend: what a processor writes its rows in.
+
+use freshet_store::Database;
+use sqlx::{PgTransaction, SqliteTransaction};
+
+/// An open transaction. The runner begins it, the processor writes into it, and the runner
+/// writes the checkpoint and commits (or drops it, which rolls back).
+///
+/// On SQLite it was begun with `BEGIN IMMEDIATE`, so it holds the write lock from the start.
+#[derive(Debug)]
+pub enum Tx {
+    Postgres(PgTransaction<'static>),
+    Sqlite(SqliteTransaction<'static>),
+}
+
+impl Tx {
+    pub async fn begin(db: &Database) -> Result<Self, sqlx::Error> {
+        Ok(match db {
+            Database::Postgres(pool) => Self::Postgres(pool.begin().await?),
+            Database::Sqlite(pool) => Self::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Postgres(tx) => tx.commit().await,
+            Self::Sqlite(tx) => tx.commit().await,
+        }
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Self::Postgres(tx) => tx.rollback().await,
+            Self::Sqlite(tx) => tx.rollback().await,
+        }
+    }
+}
+
+/// Runs the same code on either backend: `on_tx!(tx, conn => expr)` binds `conn` to the
+/// backend's `&mut Transaction` and type-checks `expr` once per backend.
+/// Queries must therefore be portable SQL (`$1` parameters work on both).
+#[macro_export]
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::Tx::Postgres($conn) => $body,
+            $crate::Tx::Sqlite($conn) => $body,
+        }
+    };
+}
+
+/// Like [`on_tx!`], for a [`freshet_store::Database`] pool.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            ::freshet_store::Database::Postgres($pool) => $body,
+            ::freshet_store::Database::Sqlite($pool) => $body,
+        }
+    };
+}
