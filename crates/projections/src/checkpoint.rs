@@ -184,3 +184,14 @@ pub async fn lag(
     }
     Ok(lags)
 }
+/// Removes `name`'s checkpoint inside `tx`.
+pub(crate) async fn delete(tx: &mut Tx, name: &str) -> Result<(), sqlx::Error> {
+    on_tx!(tx, conn => {
+        sqlx::query("DELETE FROM checkpoints WHERE name = $1")
+            .bind(name)
+            .execute(&mut **conn)
+            .await?;
+    });
+    Ok(())
+}
+

@@ -140,6 +140,25 @@ impl Runner {
         }
     }
 
+    /// Applies at most one page after `processor`'s checkpoint; returns how many events.
+    pub(crate) async fn catch_up_once(
+        &self,
+        processor: &dyn Processor,
+    ) -> Result<u64, ProjectionError> {
+        let mut after = checkpoint::load(&self.db, processor.name()).await?;
+        loop {
+            let records = self.store.read_all(after, self.config.batch_size).await?;
+            if records.is_empty() {
+                return Ok(0);
+            }
+            let events = decode_all(records)?;
+            match self.apply(processor, after, &events).await? {
+                Step::Applied(_) => return Ok(events.len() as u64),
+                Step::Moved(current) => after = current,
+            }
+        }
+    }
+
     /// One transaction: check the checkpoint is still `after`, handle, save, commit.
     #[tracing::instrument(
         skip_all,

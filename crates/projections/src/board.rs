@@ -1,0 +1,169 @@
+//! The Ad Set board: every ticket with its status, approvals, Needs Revisions, revision
+//! round and notes count.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use freshet_domain::PortfolioId;
+use freshet_service::DecodedEvent;
+use freshet_store::{Database, EventStore};
+use serde::Serialize;
+use sqlx::QueryBuilder;
+use tokio::sync::Mutex;
+
+use crate::error::ProcessorError;
+use crate::portfolios::code;
+use crate::projection::Projection;
+use crate::state::States;
+use crate::tx::Tx;
+use crate::{on_pool, on_tx};
+
+pub const NAME: &str = "ad_set_board";
+const CHUNK: usize = 1_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct BoardTicket {
+    pub ticket_id: String,
+    pub portfolio_id: String,
+    pub cycle: i64,
+    /// Position in the Ad Set, from 0.
+    pub ordinal: i64,
+    pub folder: String,
+    pub deliverables: i64,
+    pub title: String,
+    pub status: String,
+    pub copy_approval: String,
+    pub graphic_approval: String,
+    pub needs_revisions: Option<String>,
+    pub revision_round: i64,
+    pub notes_count: i64,
+}
+
+/// The Ad Set board projection.
+#[derive(Debug)]
+pub struct Board {
+    store: Arc<dyn EventStore>,
+    states: Mutex<States<()>>,
+}
+
+impl Board {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self {
+            store,
+            states: Mutex::new(States::default()),
+        }
+    }
+}
+
+#[async_trait]
+impl Projection for Board {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["ad_set_tickets"]
+    }
+
+    fn fresh(&self) -> Arc<dyn Projection> {
+        Arc::new(Self::new(Arc::clone(&self.store)))
+    }
+
+    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        generation: i64,
+        events: &[DecodedEvent],
+    ) -> Result<(), ProcessorError> {
+        let mut states = self.states.lock().await;
+        states.prepare(self.store.as_ref(), events).await?;
+        let mut touched = BTreeSet::new();
+        for event in events {
+            if let Some(id) = states.apply(event)? {
+                touched.insert(id);
+            }
+        }
+        let mut rows = Vec::new();
+        for id in touched {
+            let Some(entry) = states.get(&id) else {
+                continue;
+            };
+            for (cycle, set) in &entry.state.ad_sets {
+                for (ordinal, t) in set.tickets.iter().enumerate() {
+                    rows.push(BoardTicket {
+                        ticket_id: t.id.to_string(),
+                        portfolio_id: id.to_string(),
+                        cycle: i64::from(*cycle),
+                        ordinal: i64::try_from(ordinal).unwrap_or(i64::MAX),
+                        folder: set.folder.to_string(),
+                        deliverables: i64::from(set.deliverables.get()),
+                        title: t.title.to_string(),
+                        status: code(&t.status),
+                        copy_approval: code(&t.copy),
+                        graphic_approval: code(&t.graphic),
+                        needs_revisions: t.needs_revisions.map(|k| code(&k)),
+                        revision_round: i64::from(t.revision_round),
+                        notes_count: i64::try_from(t.notes.len()).unwrap_or(i64::MAX),
+                    });
+                }
+            }
+        }
+        for chunk in rows.chunks(CHUNK) {
+            on_tx!(tx, conn => {
+                let mut sql = QueryBuilder::new(
+                    "INSERT INTO ad_set_tickets (generation, ticket_id, portfolio_id, cycle, \
+                     ordinal, folder, deliverables, title, status, copy_approval, \
+                     graphic_approval, needs_revisions, revision_round, notes_count) ",
+                );
+                sql.push_values(chunk, |mut b, r| {
+                    b.push_bind(generation)
+                        .push_bind(&r.ticket_id)
+                        .push_bind(&r.portfolio_id)
+                        .push_bind(r.cycle)
+                        .push_bind(r.ordinal)
+                        .push_bind(&r.folder)
+                        .push_bind(r.deliverables)
+                        .push_bind(&r.title)
+                        .push_bind(&r.status)
+                        .push_bind(&r.copy_approval)
+                        .push_bind(&r.graphic_approval)
+                        .push_bind(&r.needs_revisions)
+                        .push_bind(r.revision_round)
+                        .push_bind(r.notes_count);
+                });
+                sql.push(
+                    " ON CONFLICT (generation, ticket_id) DO UPDATE SET title = excluded.title, \
+                     status = excluded.status, copy_approval = excluded.copy_approval, \
+                     graphic_approval = excluded.graphic_approval, \
+                     needs_revisions = excluded.needs_revisions, \
+                     revision_round = excluded.revision_round, notes_count = excluded.notes_count",
+                );
+                sql.build().execute(&mut **conn).await?;
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The tickets of `portfolio` (one cycle, or all), in Ad Set order.
+pub async fn tickets(
+    db: &Database,
+    portfolio: PortfolioId,
+    cycle: Option<u32>,
+) -> Result<Vec<BoardTicket>, sqlx::Error> {
+    let sql = "SELECT ticket_id, portfolio_id, cycle, ordinal, folder, deliverables, title, \
+               status, copy_approval, graphic_approval, needs_revisions, revision_round, \
+               notes_count FROM ad_set_tickets WHERE generation = \
+               (SELECT active FROM projection_generations WHERE name = 'ad_set_board') \
+               AND portfolio_id = $1 AND ($2 IS NULL OR cycle = $2) ORDER BY cycle, ordinal";
+    let rows = on_pool!(db, pool => {
+        sqlx::query_as(sql)
+            .bind(portfolio.to_string())
+            .bind(cycle.map(i64::from))
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows)
+}

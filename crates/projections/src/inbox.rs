@@ -1,0 +1,285 @@
+//! Task inboxes: every task with what it must show (R6, R12, R20), open and done, per person,
+//! role and portfolio, sorted by due date.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use freshet_domain::view::task_context;
+use freshet_domain::{Event, Portfolio, PortfolioId, Role, Task, UserId};
+use freshet_service::DecodedEvent;
+use freshet_store::{Database, EventStore};
+use serde::Serialize;
+use sqlx::QueryBuilder;
+use tokio::sync::Mutex;
+
+use crate::error::ProcessorError;
+use crate::projection::Projection;
+use crate::state::{States, Tracked};
+use crate::tx::Tx;
+use crate::{on_pool, on_tx};
+
+pub const NAME: &str = "inbox";
+const NO_DUE: NaiveDate = NaiveDate::MAX;
+/// Rows per multi-row statement (well under both backends' bind limits).
+const CHUNK: usize = 1_000;
+
+/// One inbox row as written and read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct InboxTask {
+    pub task_id: String,
+    pub portfolio_id: String,
+    pub client: String,
+    pub assignee: String,
+    /// Role code (`am`, `sas`, ...).
+    pub role: String,
+    /// Task kind code (serde name of `TaskKind`).
+    pub kind: String,
+    pub title: String,
+    pub ticket_id: Option<String>,
+    pub ticket_title: Option<String>,
+    pub cycle: i64,
+    pub round: i64,
+    pub due_on: Option<NaiveDate>,
+    pub is_open: bool,
+    /// `freshet_domain::view::TaskContext` as JSON.
+    pub context: String,
+    pub assigned_at: DateTime<Utc>,
+    pub done_at: Option<DateTime<Utc>>,
+    pub done_by: Option<String>,
+}
+
+/// Tasks met while folding a batch: when each was assigned, and the done rows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TaskLog {
+    assigned_at: std::collections::HashMap<freshet_domain::TaskId, DateTime<Utc>>,
+    done: Vec<InboxTask>,
+}
+
+impl Tracked for TaskLog {
+    fn before(&mut self, state: Option<&Portfolio>, event: &DecodedEvent) {
+        let (Some(state), Event::TaskCompleted { task_id, by }) = (state, &event.event) else {
+            return;
+        };
+        let Some(task) = state.open_tasks.get(task_id) else {
+            return;
+        };
+        let assigned_at = self
+            .assigned_at
+            .get(task_id)
+            .copied()
+            .unwrap_or(event.record.recorded_at);
+        let mut row = row(state, task, assigned_at);
+        row.is_open = false;
+        row.done_at = Some(event.record.recorded_at);
+        row.done_by = by.map(|user| user.to_string());
+        self.done.push(row);
+        self.assigned_at.remove(task_id);
+    }
+
+    fn after(&mut self, _state: &Portfolio, event: &DecodedEvent) {
+        if let Event::TaskAssigned { task } = &event.event {
+            self.assigned_at.insert(task.id, event.record.recorded_at);
+        }
+    }
+
+    fn discard_pending(&mut self) {
+        self.done.clear();
+    }
+}
+
+fn code<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(code)) => code,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn row(state: &Portfolio, task: &Task, assigned_at: DateTime<Utc>) -> InboxTask {
+    let ticket = task.ticket.and_then(|id| state.ticket(id));
+    InboxTask {
+        task_id: task.id.to_string(),
+        portfolio_id: state.id.to_string(),
+        client: state.client.to_string(),
+        assignee: task.assignee.to_string(),
+        role: task.role.code().to_owned(),
+        kind: code(&task.kind),
+        title: task.kind.title().to_owned(),
+        ticket_id: task.ticket.map(|id| id.to_string()),
+        ticket_title: ticket.map(|t| t.title.to_string()),
+        cycle: i64::from(task.cycle),
+        round: i64::from(task.round),
+        due_on: task.due,
+        is_open: true,
+        context: serde_json::to_string(&task_context(state, task)).unwrap_or_default(),
+        assigned_at,
+        done_at: None,
+        done_by: None,
+    }
+}
+
+/// The inbox projection.
+#[derive(Debug)]
+pub struct Inbox {
+    store: Arc<dyn EventStore>,
+    states: Mutex<States<TaskLog>>,
+}
+
+impl Inbox {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self {
+            store,
+            states: Mutex::new(States::default()),
+        }
+    }
+}
+
+#[async_trait]
+impl Projection for Inbox {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["inbox_tasks"]
+    }
+
+    fn fresh(&self) -> Arc<dyn Projection> {
+        Arc::new(Self::new(Arc::clone(&self.store)))
+    }
+
+    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        generation: i64,
+        events: &[DecodedEvent],
+    ) -> Result<(), ProcessorError> {
+        let mut states = self.states.lock().await;
+        states.prepare(self.store.as_ref(), events).await?;
+        let mut touched = BTreeSet::new();
+        for event in events {
+            if let Some(id) = states.apply(event)? {
+                touched.insert(id);
+            }
+        }
+        let mut rows = Vec::new();
+        for id in touched {
+            let Some(entry) = states.get_mut(&id) else {
+                continue;
+            };
+            rows.append(&mut entry.tracked.done);
+            let entry = &*entry;
+            for task in entry.state.open_tasks.values() {
+                let at = entry
+                    .tracked
+                    .assigned_at
+                    .get(&task.id)
+                    .copied()
+                    .unwrap_or_default();
+                rows.push(row(&entry.state, task, at));
+            }
+        }
+        upsert(tx, generation, &rows).await?;
+        Ok(())
+    }
+}
+
+async fn upsert(tx: &mut Tx, generation: i64, rows: &[InboxTask]) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(CHUNK) {
+        on_tx!(tx, conn => {
+            let mut sql = QueryBuilder::new(
+                "INSERT INTO inbox_tasks (generation, task_id, portfolio_id, client, assignee, \
+                 role, kind, title, ticket_id, ticket_title, cycle, round, due_on, sort_due, \
+                 is_open, context, assigned_at, done_at, done_by) ",
+            );
+            sql.push_values(chunk, |mut b, r| {
+                b.push_bind(generation)
+                    .push_bind(&r.task_id)
+                    .push_bind(&r.portfolio_id)
+                    .push_bind(&r.client)
+                    .push_bind(&r.assignee)
+                    .push_bind(&r.role)
+                    .push_bind(&r.kind)
+                    .push_bind(&r.title)
+                    .push_bind(&r.ticket_id)
+                    .push_bind(&r.ticket_title)
+                    .push_bind(r.cycle)
+                    .push_bind(r.round)
+                    .push_bind(r.due_on)
+                    .push_bind(r.due_on.unwrap_or(NO_DUE))
+                    .push_bind(r.is_open)
+                    .push_bind(&r.context)
+                    .push_bind(r.assigned_at)
+                    .push_bind(r.done_at)
+                    .push_bind(&r.done_by);
+            });
+            // An assigned time once known is kept: a reloaded state may not know it.
+            sql.push(
+                " ON CONFLICT (generation, task_id) DO UPDATE SET client = excluded.client, \
+                 assignee = excluded.assignee, ticket_title = excluded.ticket_title, \
+                 due_on = excluded.due_on, sort_due = excluded.sort_due, \
+                 is_open = excluded.is_open, context = excluded.context, \
+                 done_at = excluded.done_at, done_by = excluded.done_by",
+            );
+            sql.build().execute(&mut **conn).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Which inbox rows to list. Unset filters match everything; at least one of `assignee`,
+/// `role` or `portfolio` should be set so an index serves the query.
+#[derive(Debug, Clone, Default)]
+pub struct InboxFilter {
+    pub assignee: Option<UserId>,
+    pub role: Option<Role>,
+    pub portfolio: Option<PortfolioId>,
+    /// `Some(true)`: open only; `Some(false)`: done only.
+    pub open: Option<bool>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// Lists inbox rows of the active generation, by due date (undated last), then task id.
+pub async fn list(db: &Database, filter: &InboxFilter) -> Result<Vec<InboxTask>, sqlx::Error> {
+    let rows = on_pool!(db, pool => {
+        let mut sql = select(filter);
+        sql.build_query_as::<InboxTask>().fetch_all(pool).await?
+    });
+    Ok(rows)
+}
+
+/// The SQL of [`list`] (also used to check query plans).
+pub fn select<'a, DB: sqlx::Database>(filter: &InboxFilter) -> QueryBuilder<'a, DB>
+where
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut sql = QueryBuilder::new(
+        "SELECT task_id, portfolio_id, client, assignee, role, kind, title, ticket_id, \
+         ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, done_by \
+         FROM inbox_tasks WHERE generation = \
+         (SELECT active FROM projection_generations WHERE name = 'inbox')",
+    );
+    if let Some(assignee) = filter.assignee {
+        sql.push(" AND assignee = ").push_bind(assignee.to_string());
+    }
+    if let Some(role) = filter.role {
+        sql.push(" AND role = ").push_bind(role.code().to_owned());
+    }
+    if let Some(portfolio) = filter.portfolio {
+        sql.push(" AND portfolio_id = ").push_bind(portfolio.to_string());
+    }
+    if let Some(open) = filter.open {
+        sql.push(" AND is_open = ").push_bind(open);
+    }
+    sql.push(" ORDER BY sort_due, task_id LIMIT ")
+        .push_bind(i64::from(filter.limit.max(1)))
+        .push(" OFFSET ")
+        .push_bind(i64::from(filter.offset));
+    sql
+}

@@ -1,0 +1,258 @@
+//! One row per portfolio: client, team, cadence, status, the current Ad Set's progress, the
+//! AM's latest Note, the Ad Lab link, and when the scheduler next needs to tick it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use freshet_domain::{Deadlines, Portfolio, PortfolioId, TicketStatus, next_trigger_date};
+use freshet_service::DecodedEvent;
+use freshet_store::{Database, EventStore};
+use serde::Serialize;
+use sqlx::QueryBuilder;
+use tokio::sync::Mutex;
+
+use crate::error::ProcessorError;
+use crate::projection::Projection;
+use crate::state::States;
+use crate::tx::Tx;
+use crate::{on_pool, on_tx};
+
+pub const NAME: &str = "portfolios";
+const CHUNK: usize = 1_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PortfolioRow {
+    pub portfolio_id: String,
+    pub client: String,
+    pub account_manager: String,
+    pub social_ad_specialist: String,
+    pub copywriter: String,
+    pub designer: String,
+    pub team_lead: String,
+    pub cadence_every: i64,
+    /// `days`, `weeks` or `months`.
+    pub cadence_unit: String,
+    pub refresh_date: NaiveDate,
+    /// Status code (`creatives_pending_approval`), `None` while empty.
+    pub status: Option<String>,
+    pub status_label: Option<String>,
+    pub cycle: i64,
+    pub ad_set_folder: Option<String>,
+    /// The Number of Deliverables of the current Ad Set.
+    pub deliverables: Option<i64>,
+    pub tickets_created: i64,
+    pub tickets_in_progress: i64,
+    pub tickets_pending: i64,
+    pub tickets_completed: i64,
+    pub latest_am_note: Option<String>,
+    pub ad_lab_link: Option<String>,
+    pub next_trigger_on: Option<NaiveDate>,
+    pub changed_at: DateTime<Utc>,
+}
+
+impl PortfolioRow {
+    /// "7 of 9 ready for review": tickets pending approval or completed, of the count.
+    pub fn ad_set_progress(&self) -> Option<String> {
+        self.deliverables.map(|count| {
+            format!(
+                "{} of {count} ready for review",
+                self.tickets_pending + self.tickets_completed
+            )
+        })
+    }
+}
+
+pub(crate) fn code<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(code)) => code,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn row(state: &Portfolio, deadlines: &Deadlines, changed_at: DateTime<Utc>) -> PortfolioRow {
+    let set = state.current_ad_set();
+    let count = |status| set.map_or(0, |s| i64::from(s.count_with(status)));
+    PortfolioRow {
+        portfolio_id: state.id.to_string(),
+        client: state.client.to_string(),
+        account_manager: state.team.account_manager.to_string(),
+        social_ad_specialist: state.team.social_ad_specialist.to_string(),
+        copywriter: state.team.copywriter.to_string(),
+        designer: state.team.designer.to_string(),
+        team_lead: state.team.team_lead.to_string(),
+        cadence_every: i64::from(state.schedule.cadence.every()),
+        cadence_unit: code(&state.schedule.cadence.unit()),
+        refresh_date: state.refresh_date(),
+        status: state.status().map(|s| code(&s)),
+        status_label: state.status().map(|s| s.label().to_owned()),
+        cycle: i64::from(state.cycle.number),
+        ad_set_folder: set.map(|s| s.folder.to_string()),
+        deliverables: set.map(|s| i64::from(s.deliverables.get())),
+        tickets_created: set.map_or(0, |s| i64::from(s.created())),
+        tickets_in_progress: count(TicketStatus::InProgress),
+        tickets_pending: count(TicketStatus::PendingApproval),
+        tickets_completed: count(TicketStatus::CompletedDeliverable),
+        latest_am_note: state.latest_am_note().map(|n| n.text.to_string()),
+        ad_lab_link: state.ad_lab_link.as_ref().map(|l| l.to_string()),
+        next_trigger_on: next_trigger_date(state, deadlines),
+        changed_at,
+    }
+}
+
+/// The portfolios projection. `deadlines` decide `next_trigger_on` (use the agency's).
+#[derive(Debug)]
+pub struct Portfolios {
+    store: Arc<dyn EventStore>,
+    deadlines: Deadlines,
+    states: Mutex<States<()>>,
+}
+
+impl Portfolios {
+    pub fn new(store: Arc<dyn EventStore>, deadlines: Deadlines) -> Self {
+        Self {
+            store,
+            deadlines,
+            states: Mutex::new(States::default()),
+        }
+    }
+}
+
+#[async_trait]
+impl Projection for Portfolios {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn tables(&self) -> &'static [&'static str] {
+        &["portfolios"]
+    }
+
+    fn fresh(&self) -> Arc<dyn Projection> {
+        Arc::new(Self::new(Arc::clone(&self.store), self.deadlines))
+    }
+
+    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    async fn apply(
+        &self,
+        tx: &mut Tx,
+        generation: i64,
+        events: &[DecodedEvent],
+    ) -> Result<(), ProcessorError> {
+        let mut states = self.states.lock().await;
+        states.prepare(self.store.as_ref(), events).await?;
+        let mut touched: BTreeMap<PortfolioId, DateTime<Utc>> = BTreeMap::new();
+        for event in events {
+            if let Some(id) = states.apply(event)? {
+                touched.insert(id, event.record.recorded_at);
+            }
+        }
+        let rows: Vec<PortfolioRow> = touched
+            .iter()
+            .filter_map(|(id, at)| states.get(id).map(|e| row(&e.state, &self.deadlines, *at)))
+            .collect();
+        for chunk in rows.chunks(CHUNK) {
+            on_tx!(tx, conn => {
+                let mut sql = QueryBuilder::new(
+                    "INSERT INTO portfolios (generation, portfolio_id, client, account_manager, \
+                     social_ad_specialist, copywriter, designer, team_lead, cadence_every, \
+                     cadence_unit, refresh_date, status, status_label, cycle, ad_set_folder, \
+                     deliverables, tickets_created, tickets_in_progress, tickets_pending, \
+                     tickets_completed, latest_am_note, ad_lab_link, next_trigger_on, changed_at) ",
+                );
+                sql.push_values(chunk, |mut b, r| {
+                    b.push_bind(generation)
+                        .push_bind(&r.portfolio_id)
+                        .push_bind(&r.client)
+                        .push_bind(&r.account_manager)
+                        .push_bind(&r.social_ad_specialist)
+                        .push_bind(&r.copywriter)
+                        .push_bind(&r.designer)
+                        .push_bind(&r.team_lead)
+                        .push_bind(r.cadence_every)
+                        .push_bind(&r.cadence_unit)
+                        .push_bind(r.refresh_date)
+                        .push_bind(&r.status)
+                        .push_bind(&r.status_label)
+                        .push_bind(r.cycle)
+                        .push_bind(&r.ad_set_folder)
+                        .push_bind(r.deliverables)
+                        .push_bind(r.tickets_created)
+                        .push_bind(r.tickets_in_progress)
+                        .push_bind(r.tickets_pending)
+                        .push_bind(r.tickets_completed)
+                        .push_bind(&r.latest_am_note)
+                        .push_bind(&r.ad_lab_link)
+                        .push_bind(r.next_trigger_on)
+                        .push_bind(r.changed_at);
+                });
+                sql.push(
+                    " ON CONFLICT (generation, portfolio_id) DO UPDATE SET \
+                     client = excluded.client, account_manager = excluded.account_manager, \
+                     social_ad_specialist = excluded.social_ad_specialist, \
+                     copywriter = excluded.copywriter, designer = excluded.designer, \
+                     team_lead = excluded.team_lead, cadence_every = excluded.cadence_every, \
+                     cadence_unit = excluded.cadence_unit, refresh_date = excluded.refresh_date, \
+                     status = excluded.status, status_label = excluded.status_label, \
+                     cycle = excluded.cycle, ad_set_folder = excluded.ad_set_folder, \
+                     deliverables = excluded.deliverables, \
+                     tickets_created = excluded.tickets_created, \
+                     tickets_in_progress = excluded.tickets_in_progress, \
+                     tickets_pending = excluded.tickets_pending, \
+                     tickets_completed = excluded.tickets_completed, \
+                     latest_am_note = excluded.latest_am_note, \
+                     ad_lab_link = excluded.ad_lab_link, \
+                     next_trigger_on = excluded.next_trigger_on, changed_at = excluded.changed_at",
+                );
+                sql.build().execute(&mut **conn).await?;
+            });
+        }
+        Ok(())
+    }
+}
+
+const COLUMNS: &str = "portfolio_id, client, account_manager, social_ad_specialist, copywriter, \
+    designer, team_lead, cadence_every, cadence_unit, refresh_date, status, status_label, cycle, \
+    ad_set_folder, deliverables, tickets_created, tickets_in_progress, tickets_pending, \
+    tickets_completed, latest_am_note, ad_lab_link, next_trigger_on, changed_at";
+const ACTIVE: &str =
+    "generation = (SELECT active FROM projection_generations WHERE name = 'portfolios')";
+
+/// One portfolio of the active generation.
+pub async fn get(db: &Database, id: PortfolioId) -> Result<Option<PortfolioRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM portfolios WHERE {ACTIVE} AND portfolio_id = $1");
+    let row = on_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await?
+    });
+    Ok(row)
+}
+
+/// Every portfolio, by client, paginated.
+pub async fn list(db: &Database, limit: u32, offset: u32) -> Result<Vec<PortfolioRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM portfolios WHERE {ACTIVE} ORDER BY client, portfolio_id \
+         LIMIT $1 OFFSET $2"
+    );
+    let rows = on_pool!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows)
+}
+
+/// The portfolios the scheduler must tick on `today`: `next_trigger_on <= today`.
+pub async fn due_for_trigger(db: &Database, today: NaiveDate) -> Result<Vec<PortfolioId>, sqlx::Error> {
+    let sql = format!(
+        "SELECT portfolio_id FROM portfolios WHERE {ACTIVE} AND next_trigger_on <= $1 \
+         ORDER BY next_trigger_on, portfolio_id"
+    );
+    let ids: Vec<String> = on_pool!(db, pool => {
+        sqlx::query_scalar(&sql).bind(today).fetch_all(pool).await?
+    });
+    Ok(ids.iter().filter_map(|id| id.parse().ok()).collect())
+}
