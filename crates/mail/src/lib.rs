@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+
+mod config;
+mod directory;
+mod error;
+mod outbox;
+mod processor;
+mod render;
+mod transport;
+mod worker;
+
+pub use config::{
+    DEFAULT_MAIL_DIR, Delivery, MailConfig, RetryPolicy, Security, SmtpConfig, SmtpCredentials,
+};
+pub use directory::{Directory, InMemoryDirectory};
+pub use error::{DeliveryError, MailError};
+pub use lettre::message::Mailbox;
+pub use outbox::{
+    ClaimedMessage, ListFilter, MessageStatus, NewMessage, Outbox, OutboxConn, OutboxEntry,
+    insert_messages,
+};
+pub use processor::EmailProcessor;
+pub use render::{Rendered, Renderer};
+pub use transport::{
+    FolderTransport, SmtpTransport, Transport, build_message, from_config, message_id,
+};
+pub use worker::{DeliveryReport, DeliveryWorker, WorkerOptions};

@@ -1,0 +1,238 @@
+//! Messages from templates. Each kind of email has three files in `templates/`: the
+//! subject (`<kind>.subject.txt`), the plain-text body (`<kind>.txt`) and the HTML body
+//! (`<kind>.html`, autoescaped, extending `layout.html`). They are compiled into the binary,
+//! so a deployed Freshet needs no template folder.
+
+use chrono::NaiveDate;
+use freshet_domain::{Email, EmailKind, PortfolioId, Role, TaskKind};
+use minijinja::syntax::SyntaxConfig;
+use minijinja::value::Serde;
+use minijinja::{Environment, UndefinedBehavior};
+use serde::Serialize;
+
+use crate::error::MailError;
+
+/// `(name, source)` of every template file.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("../templates/layout.html")),
+    ("footer.txt", include_str!("../templates/footer.txt")),
+    (
+        "kickoff.subject.txt",
+        include_str!("../templates/kickoff.subject.txt"),
+    ),
+    ("kickoff.txt", include_str!("../templates/kickoff.txt")),
+    ("kickoff.html", include_str!("../templates/kickoff.html")),
+    (
+        "deliverables_due.subject.txt",
+        include_str!("../templates/deliverables_due.subject.txt"),
+    ),
+    (
+        "deliverables_due.txt",
+        include_str!("../templates/deliverables_due.txt"),
+    ),
+    (
+        "deliverables_due.html",
+        include_str!("../templates/deliverables_due.html"),
+    ),
+    (
+        "ready_for_review.subject.txt",
+        include_str!("../templates/ready_for_review.subject.txt"),
+    ),
+    (
+        "ready_for_review.txt",
+        include_str!("../templates/ready_for_review.txt"),
+    ),
+    (
+        "ready_for_review.html",
+        include_str!("../templates/ready_for_review.html"),
+    ),
+    (
+        "creatives_approved.subject.txt",
+        include_str!("../templates/creatives_approved.subject.txt"),
+    ),
+    (
+        "creatives_approved.txt",
+        include_str!("../templates/creatives_approved.txt"),
+    ),
+    (
+        "creatives_approved.html",
+        include_str!("../templates/creatives_approved.html"),
+    ),
+    (
+        "creatives_live.subject.txt",
+        include_str!("../templates/creatives_live.subject.txt"),
+    ),
+    (
+        "creatives_live.txt",
+        include_str!("../templates/creatives_live.txt"),
+    ),
+    (
+        "creatives_live.html",
+        include_str!("../templates/creatives_live.html"),
+    ),
+    (
+        "stall_alert.subject.txt",
+        include_str!("../templates/stall_alert.subject.txt"),
+    ),
+    (
+        "stall_alert.txt",
+        include_str!("../templates/stall_alert.txt"),
+    ),
+    (
+        "stall_alert.html",
+        include_str!("../templates/stall_alert.html"),
+    ),
+];
+
+/// A rendered message, ready to be stored in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The template environment; build once, render many.
+#[derive(Debug)]
+pub struct Renderer {
+    env: Environment<'static>,
+    app_url: Option<String>,
+}
+
+/// What every template can use.
+#[derive(Serialize)]
+struct TemplateContext<'a> {
+    client: &'a str,
+    portfolio_id: String,
+    portfolio_url: Option<String>,
+    role: String,
+    role_code: &'static str,
+    task: Option<&'static str>,
+    gate: Option<&'static str>,
+    cycle: u32,
+    round: u32,
+    refresh_date: String,
+    am_note: Option<&'a str>,
+    ad_lab_link: Option<&'a str>,
+    decision_missing: bool,
+    open_tickets: Vec<TicketLine<'a>>,
+    next_refresh_date: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TicketLine<'a> {
+    title: &'a str,
+    status: &'static str,
+}
+
+impl Renderer {
+    /// Loads every template; `app_url` (e.g. `https://freshet.agency.example`) adds a link
+    /// to the portfolio in each message.
+    pub fn new(app_url: Option<String>) -> Result<Self, MailError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_syntax(
+            SyntaxConfig::builder()
+                .trim_blocks(true)
+                .lstrip_blocks(true)
+                .build()?,
+        );
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)?;
+        }
+        Ok(Self {
+            env,
+            app_url: app_url.map(|url| url.trim_end_matches('/').to_owned()),
+        })
+    }
+
+    /// Renders the subject and both bodies of `email` about `portfolio`.
+    pub fn render(&self, portfolio: PortfolioId, email: &Email) -> Result<Rendered, MailError> {
+        let name = template_name(email.kind);
+        let details = &email.details;
+        let context = TemplateContext {
+            client: &details.client,
+            portfolio_id: portfolio.to_string(),
+            portfolio_url: self
+                .app_url
+                .as_ref()
+                .map(|base| format!("{base}/portfolios/{portfolio}")),
+            role: email.role.to_string(),
+            role_code: email.role.code(),
+            task: task_of(email.kind, email.role).map(TaskKind::title),
+            gate: match email.kind {
+                EmailKind::StallAlert(gate) => Some(gate.describe()),
+                _ => None,
+            },
+            cycle: email.cycle,
+            round: email.round,
+            refresh_date: long_date(details.refresh_date),
+            am_note: details.am_note.as_deref(),
+            ad_lab_link: details.ad_lab_link.as_deref(),
+            decision_missing: details.decision_missing,
+            open_tickets: details
+                .open_tickets
+                .iter()
+                .map(|ticket| TicketLine {
+                    title: &ticket.title,
+                    status: ticket.status.label(),
+                })
+                .collect(),
+            next_refresh_date: details.next_refresh_date.map(long_date),
+        };
+        let context = minijinja::Value::from(Serde(&context));
+        let part = |suffix: &str| {
+            self.env
+                .get_template(&format!("{name}.{suffix}"))
+                .and_then(|template| template.render(context.clone()))
+        };
+        let subject = part("subject.txt")?
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Rendered {
+            subject,
+            text: part("txt")?,
+            html: part("html")?,
+        })
+    }
+}
+
+fn template_name(kind: EmailKind) -> &'static str {
+    match kind {
+        EmailKind::Kickoff => "kickoff",
+        EmailKind::DeliverablesDue => "deliverables_due",
+        EmailKind::ReadyForClientReview => "ready_for_review",
+        EmailKind::CreativesApproved => "creatives_approved",
+        EmailKind::CreativesLive => "creatives_live",
+        EmailKind::StallAlert(_) => "stall_alert",
+    }
+}
+
+/// The task that comes with the email, if the recipient gets one.
+fn task_of(kind: EmailKind, role: Role) -> Option<TaskKind> {
+    match (kind, role) {
+        (EmailKind::Kickoff, _) => Some(TaskKind::ReachOutToClient),
+        (EmailKind::DeliverablesDue, _) => Some(TaskKind::CreateDeliverables),
+        (EmailKind::ReadyForClientReview, Role::AccountManager) => {
+            Some(TaskKind::ShareDraftedDeliverables)
+        }
+        (EmailKind::ReadyForClientReview, _) => None,
+        (EmailKind::CreativesApproved, _) => Some(TaskKind::ImplementNewCreatives),
+        (EmailKind::CreativesLive, _) => Some(TaskKind::ConfirmAdsRunning),
+        (EmailKind::StallAlert(gate), _) => Some(TaskKind::StallAlert(gate)),
+    }
+}
+
+/// "Wednesday, March 10, 2027".
+fn long_date(date: NaiveDate) -> String {
+    date.format("%A, %B %-d, %Y").to_string()
+}
+
+/// A short name of the kind for listings and logs (`kickoff`, `stall_alert`, ...).
+pub fn kind_code(kind: EmailKind) -> &'static str {
+    template_name(kind)
+}
+
+#[cfg(test)]
+mod tests;

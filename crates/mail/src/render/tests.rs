@@ -1,0 +1,219 @@
+use chrono::NaiveDate;
+use freshet_domain::{EmailDetails, StallGate, TicketId, TicketStatus, TicketSummary, UserId};
+use uuid::Uuid;
+
+use super::*;
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+fn email(kind: EmailKind, role: Role, details: EmailDetails) -> Email {
+    let portfolio = PortfolioId::from_uuid(Uuid::from_u128(7));
+    let recipient = UserId::from_uuid(Uuid::from_u128(1));
+    Email {
+        id: freshet_domain::EmailId::derive(portfolio, "c1/test/r0", recipient),
+        kind,
+        recipient,
+        role,
+        cycle: 1,
+        round: 1,
+        details,
+    }
+}
+
+fn details() -> EmailDetails {
+    EmailDetails {
+        client: "Acme & Sons".to_owned(),
+        refresh_date: date(2027, 3, 10),
+        am_note: None,
+        ad_lab_link: None,
+        decision_missing: false,
+        open_tickets: Vec::new(),
+        next_refresh_date: None,
+    }
+}
+
+fn render(email: &Email) -> Rendered {
+    let renderer = Renderer::new(Some("https://freshet.example/".to_owned()));
+    let renderer = renderer.unwrap_or_else(|error| panic!("templates load: {error:#}"));
+    renderer
+        .render(PortfolioId::from_uuid(Uuid::from_u128(7)), email)
+        .unwrap_or_else(|error| panic!("renders: {error:#}"))
+}
+
+// R2
+#[test]
+fn the_kickoff_tells_the_am_to_reach_out_and_what_to_log() {
+    let rendered = render(&email(EmailKind::Kickoff, Role::AccountManager, details()));
+    assert_eq!(
+        rendered.subject,
+        "Acme & Sons: reach out to the client about their creative refresh"
+    );
+    assert!(rendered.text.contains("Wednesday, March 10, 2027"));
+    assert!(
+        rendered
+            .text
+            .contains("Reach out to client about creative refresh")
+    );
+    assert!(rendered.text.contains("\"No Refresh Requested\""));
+    assert!(rendered.text.contains("\"Refresh Request Submitted\""));
+    assert!(
+        rendered
+            .text
+            .contains("https://freshet.example/portfolios/00000000-0000-0000-0000-000000000007")
+    );
+    assert!(rendered.html.contains("Acme &amp; Sons"), "HTML is escaped");
+}
+
+// R6
+#[test]
+fn the_sas_gets_the_am_note_or_hears_that_the_decision_is_missing() {
+    let with_note = EmailDetails {
+        am_note: Some("New spring photos in the drive.\nKeep the tagline.".to_owned()),
+        ..details()
+    };
+    let rendered = render(&email(
+        EmailKind::DeliverablesDue,
+        Role::SocialAdSpecialist,
+        with_note,
+    ));
+    assert_eq!(
+        rendered.subject,
+        "Acme & Sons: Create Paid Social Deliverables for Refresh"
+    );
+    assert!(
+        rendered
+            .text
+            .contains("    New spring photos in the drive.")
+    );
+    assert!(rendered.text.contains("    Keep the tagline."));
+    assert!(!rendered.text.contains("decision is missing"));
+
+    let undecided = EmailDetails {
+        decision_missing: true,
+        ..details()
+    };
+    let rendered = render(&email(
+        EmailKind::DeliverablesDue,
+        Role::SocialAdSpecialist,
+        undecided,
+    ));
+    assert!(rendered.text.contains("The AM's decision is missing"));
+    assert!(rendered.html.contains("decision is missing"));
+    assert!(rendered.text.contains("has not logged a Note"));
+}
+
+// R11, R12
+#[test]
+fn the_am_gets_the_ad_lab_link_or_is_told_to_ask_the_designer() {
+    let rendered = render(&email(
+        EmailKind::ReadyForClientReview,
+        Role::AccountManager,
+        details(),
+    ));
+    assert_eq!(
+        rendered.subject,
+        "Acme & Sons: Share Drafted Deliverables With Client"
+    );
+    assert!(rendered.text.contains("ask the Designer for it"));
+
+    let linked = EmailDetails {
+        ad_lab_link: Some("https://adlab.example/acme?a=1&b=2".to_owned()),
+        ..details()
+    };
+    let rendered = render(&email(
+        EmailKind::ReadyForClientReview,
+        Role::AccountManager,
+        linked,
+    ));
+    assert!(rendered.text.contains("https://adlab.example/acme?a=1&b=2"));
+    assert!(!rendered.text.contains("ask the Designer"));
+    assert!(rendered.html.contains("a=1&amp;b=2"), "HTML is escaped");
+
+    let sas = render(&email(
+        EmailKind::ReadyForClientReview,
+        Role::SocialAdSpecialist,
+        details(),
+    ));
+    assert_eq!(
+        sas.subject,
+        "Acme & Sons: the Ad Set is ready for client review"
+    );
+    assert!(sas.text.contains("No action is required from you"));
+}
+
+// R17, R20
+#[test]
+fn the_implementation_email_lists_the_open_tickets() {
+    let open = EmailDetails {
+        open_tickets: vec![TicketSummary {
+            id: TicketId::from_uuid(Uuid::from_u128(3)),
+            title: "Carousel 2".to_owned(),
+            status: TicketStatus::PendingApproval,
+        }],
+        ..details()
+    };
+    let rendered = render(&email(
+        EmailKind::CreativesApproved,
+        Role::SocialAdSpecialist,
+        open,
+    ));
+    assert_eq!(
+        rendered.subject,
+        "Acme & Sons: Implement New Creatives for Refresh"
+    );
+    assert!(rendered.text.contains("* Carousel 2 (Pending Approval)"));
+    assert!(
+        rendered
+            .text
+            .contains("the next refresh will not be scheduled")
+    );
+}
+
+// R19
+#[test]
+fn the_live_email_names_the_next_refresh_date() {
+    let live = EmailDetails {
+        next_refresh_date: Some(date(2027, 4, 10)),
+        ..details()
+    };
+    let rendered = render(&email(EmailKind::CreativesLive, Role::AccountManager, live));
+    assert_eq!(rendered.subject, "Acme & Sons: the new creatives are live");
+    assert!(
+        rendered
+            .text
+            .contains("Next Creative Refresh Date: Saturday, April 10, 2027.")
+    );
+    assert!(rendered.text.contains("confirm their new ads are running"));
+}
+
+// B1
+#[test]
+fn a_stall_alert_names_the_missed_gate() {
+    let rendered = render(&email(
+        EmailKind::StallAlert(StallGate::Implementation),
+        Role::TeamLead,
+        details(),
+    ));
+    assert_eq!(
+        rendered.subject,
+        "Stalled: Acme & Sons: Approved creatives not yet implemented"
+    );
+    assert!(rendered.text.contains("as the Team Lead"));
+}
+
+#[test]
+fn a_later_review_round_is_named_in_the_subject() {
+    let mut second = email(
+        EmailKind::ReadyForClientReview,
+        Role::AccountManager,
+        details(),
+    );
+    second.round = 2;
+    let rendered = render(&second);
+    assert_eq!(
+        rendered.subject,
+        "Acme & Sons: Share Drafted Deliverables With Client (round 2)"
+    );
+}
