@@ -194,4 +194,3 @@ pub(crate) async fn delete(tx: &mut Tx, name: &str) -> Result<(), sqlx::Error> {
     });
     Ok(())
 }
-

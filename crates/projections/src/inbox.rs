@@ -246,20 +246,21 @@ pub struct InboxFilter {
 /// Lists inbox rows of the active generation, by due date (undated last), then task id.
 pub async fn list(db: &Database, filter: &InboxFilter) -> Result<Vec<InboxTask>, sqlx::Error> {
     let rows = on_pool!(db, pool => {
-        let mut sql = select(filter);
+        let mut sql = select("", filter);
         sql.build_query_as::<InboxTask>().fetch_all(pool).await?
     });
     Ok(rows)
 }
 
-/// The SQL of [`list`] (also used to check query plans).
-pub fn select<'a, DB: sqlx::Database>(filter: &InboxFilter) -> QueryBuilder<'a, DB>
+/// The query of [`list`], after `prefix` (e.g. `EXPLAIN ` to check its plan).
+pub fn select<'a, DB: sqlx::Database>(prefix: &str, filter: &InboxFilter) -> QueryBuilder<'a, DB>
 where
     String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    let mut sql = QueryBuilder::new(
+    let mut sql = QueryBuilder::new(prefix);
+    sql.push(
         "SELECT task_id, portfolio_id, client, assignee, role, kind, title, ticket_id, \
          ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, done_by \
          FROM inbox_tasks WHERE generation = \
@@ -272,7 +273,8 @@ where
         sql.push(" AND role = ").push_bind(role.code().to_owned());
     }
     if let Some(portfolio) = filter.portfolio {
-        sql.push(" AND portfolio_id = ").push_bind(portfolio.to_string());
+        sql.push(" AND portfolio_id = ")
+            .push_bind(portfolio.to_string());
     }
     if let Some(open) = filter.open {
         sql.push(" AND is_open = ").push_bind(open);

@@ -29,8 +29,7 @@ pub use runner::{Positions, Runner, RunnerConfig};
 pub use tx::Tx;
 
 /// The names of every projection, e.g. for `wait_for` on all of them.
-pub const PROJECTION_NAMES: [&str; 4] =
-    [inbox::NAME, portfolios::NAME, board::NAME, metrics::NAME];
+pub const PROJECTION_NAMES: [&str; 4] = [inbox::NAME, portfolios::NAME, board::NAME, metrics::NAME];
 
 /// Configuration of the read models.
 #[derive(Debug, Clone, Copy, Default)]
@@ -47,9 +46,15 @@ pub fn all_projections(
 ) -> Vec<Arc<dyn Projection>> {
     vec![
         Arc::new(inbox::Inbox::new(Arc::clone(store))),
-        Arc::new(portfolios::Portfolios::new(Arc::clone(store), config.deadlines)),
+        Arc::new(portfolios::Portfolios::new(
+            Arc::clone(store),
+            config.deadlines,
+        )),
         Arc::new(board::Board::new(Arc::clone(store))),
-        Arc::new(metrics::CycleMetrics::new(Arc::clone(store), config.metrics)),
+        Arc::new(metrics::CycleMetrics::new(
+            Arc::clone(store),
+            config.metrics,
+        )),
     ]
 }
 

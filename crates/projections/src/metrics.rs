@@ -102,7 +102,10 @@ fn bucket(state: &Portfolio) -> (String, bool) {
         && state
             .current_ad_set()
             .is_none_or(|set| set.count_with(TicketStatus::InProgress) == 0);
-    (status.map_or_else(|| "none".to_owned(), |s| code(&s)), client)
+    (
+        status.map_or_else(|| "none".to_owned(), |s| code(&s)),
+        client,
+    )
 }
 
 fn row(
@@ -148,7 +151,10 @@ impl Tracked for Timeline {
         };
         let at = event.record.recorded_at;
         let elapsed = (at - clock.last_at).num_seconds().max(0);
-        *clock.status_seconds.entry(clock.bucket.clone()).or_default() += elapsed;
+        *clock
+            .status_seconds
+            .entry(clock.bucket.clone())
+            .or_default() += elapsed;
         if clock.client {
             clock.client_seconds += elapsed;
         }

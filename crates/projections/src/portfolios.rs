@@ -230,7 +230,11 @@ pub async fn get(db: &Database, id: PortfolioId) -> Result<Option<PortfolioRow>,
 }
 
 /// Every portfolio, by client, paginated.
-pub async fn list(db: &Database, limit: u32, offset: u32) -> Result<Vec<PortfolioRow>, sqlx::Error> {
+pub async fn list(
+    db: &Database,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<PortfolioRow>, sqlx::Error> {
     let sql = format!(
         "SELECT {COLUMNS} FROM portfolios WHERE {ACTIVE} ORDER BY client, portfolio_id \
          LIMIT $1 OFFSET $2"
@@ -246,7 +250,10 @@ pub async fn list(db: &Database, limit: u32, offset: u32) -> Result<Vec<Portfoli
 }
 
 /// The portfolios the scheduler must tick on `today`: `next_trigger_on <= today`.
-pub async fn due_for_trigger(db: &Database, today: NaiveDate) -> Result<Vec<PortfolioId>, sqlx::Error> {
+pub async fn due_for_trigger(
+    db: &Database,
+    today: NaiveDate,
+) -> Result<Vec<PortfolioId>, sqlx::Error> {
     let sql = format!(
         "SELECT portfolio_id FROM portfolios WHERE {ACTIVE} AND next_trigger_on <= $1 \
          ORDER BY next_trigger_on, portfolio_id"

@@ -82,6 +82,7 @@ pub async fn rebuild(
     progress.send_replace(RebuildProgress::new(name));
 
     // 1. Claim a new generation and clear any leftovers of it.
+    let turn = crate::tx::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     let generations = generation::lock(&mut tx, name).await?;
     let building = generations.active.max(generations.building.unwrap_or(0)) + 1;
@@ -102,6 +103,7 @@ pub async fn rebuild(
     checkpoint::lock(&mut tx, builder.name()).await?;
     checkpoint::save(&mut tx, builder.name(), LogPosition::START, None).await?;
     tx.commit().await?;
+    drop(turn);
 
     // 2. Fill it from the start, page by page.
     let total = checkpoint::lag(db, &[builder.name()], Utc::now())
@@ -135,6 +137,7 @@ pub async fn rebuild(
     // 3. Switch over: with the live checkpoint locked, apply what the live copy has and the
     //    new one lacks, then make the new generation active at the same position.
     report(done, total, Phase::SwitchingOver);
+    let turn = crate::tx::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     let live = checkpoint::lock(&mut tx, name).await?;
     let generations = generation::lock(&mut tx, name).await?;
@@ -152,13 +155,14 @@ pub async fn rebuild(
         position = last.record.position;
         last_at = Some(last.record.recorded_at);
         done += events.len() as u64;
-        builder.handle(&mut tx, &events).await.map_err(|source| {
-            ProjectionError::Processor {
+        builder
+            .handle(&mut tx, &events)
+            .await
+            .map_err(|source| ProjectionError::Processor {
                 name: builder.name().to_owned(),
                 after: position,
                 source,
-            }
-        })?;
+            })?;
     }
     let switched_at = position.max(live);
     checkpoint::save(&mut tx, name, switched_at, last_at).await?;
@@ -173,13 +177,16 @@ pub async fn rebuild(
     )
     .await?;
     tx.commit().await?;
+    drop(turn);
     runner.positions().publish(name, switched_at);
 
     // 4. Drop the old copy.
     report(done, total, Phase::DroppingOldCopy);
+    let turn = crate::tx::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     delete_rows(&mut tx, projection, generations.active, None).await?;
     tx.commit().await?;
+    drop(turn);
     report(done, total, Phase::Done);
     Ok(RebuildReport {
         projection: name.to_owned(),
@@ -244,6 +251,7 @@ pub async fn rebuild_portfolio(
     portfolio: PortfolioId,
 ) -> Result<u64, ProjectionError> {
     let name = projection.name();
+    let turn = crate::tx::writer_turn(runner.database()).await;
     let mut tx = Tx::begin(runner.database()).await?;
     let live = checkpoint::lock(&mut tx, name).await?;
     let active = generation::lock(&mut tx, name).await?.active;
@@ -271,6 +279,6 @@ pub async fn rebuild_portfolio(
             })?;
     }
     tx.commit().await?;
+    drop(turn);
     Ok(count)
 }
-

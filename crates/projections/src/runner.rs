@@ -175,6 +175,7 @@ impl Runner {
             return Ok(Step::Applied(after));
         };
         let name = processor.name();
+        let _turn = crate::tx::writer_turn(&self.db).await;
         let mut tx = Tx::begin(&self.db).await?;
         let current = checkpoint::lock(&mut tx, name).await?;
         if current != after {
@@ -204,7 +205,22 @@ impl Runner {
         let _exclusive = self.exclusive(processor.name()).await;
         let mut hints = self.store.subscribe();
         loop {
-            if let Err(error) = self.catch_up(processor.as_ref()).await {
+            // Each catch-up runs on its own task: aborting `run` (or dropping its future)
+            // lets the batch in flight finish or roll back cleanly instead of leaving a
+            // half-used connection (on SQLite, one that still holds the write lock).
+            let batch = {
+                let runner = self.clone();
+                let processor = Arc::clone(&processor);
+                tokio::spawn(async move { runner.catch_up(processor.as_ref()).await })
+            };
+            let outcome = match batch.await {
+                Ok(outcome) => outcome,
+                Err(join) => {
+                    tracing::error!(error = %join, "processor batch task failed");
+                    Ok(0)
+                }
+            };
+            if let Err(error) = outcome {
                 tracing::error!(error = %error, "processor batch failed; retrying");
                 tokio::time::sleep(self.config.retry_delay).await;
                 continue;
@@ -220,8 +236,8 @@ impl Runner {
         }
     }
 
-    /// Starts [`Runner::run`] on its own task; abort the handle to stop it (an aborted batch
-    /// rolls back).
+    /// Starts [`Runner::run`] on its own task; abort the handle to stop it (a batch already
+    /// in flight still commits or rolls back as a whole).
     pub fn spawn(&self, processor: Arc<dyn Processor>) -> JoinHandle<()> {
         let runner = self.clone();
         tokio::spawn(async move {
@@ -231,18 +247,20 @@ impl Runner {
 
     /// Holds `pg_advisory_lock` for `name` on a dedicated connection (waiting, polling, while
     /// another process holds it). SQLite runs in one process: nothing to hold.
-    async fn exclusive(&self, name: &str) -> Option<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+    /// The connection is detached from the pool: dropping it (also when the task is aborted)
+    /// closes the session, which releases the lock; a pooled one would keep it.
+    async fn exclusive(&self, name: &str) -> Option<sqlx::PgConnection> {
         let Database::Postgres(pool) = &self.db else {
             return None;
         };
         loop {
             let attempt = async {
-                let mut conn = pool.acquire().await?;
+                let mut conn = pool.acquire().await?.detach();
                 let locked: bool = sqlx::query_scalar(
                     "SELECT pg_try_advisory_lock(hashtext('freshet.processor'), hashtext($1))",
                 )
                 .bind(name)
-                .fetch_one(&mut *conn)
+                .fetch_one(&mut conn)
                 .await?;
                 Ok::<_, sqlx::Error>(locked.then_some(conn))
             };

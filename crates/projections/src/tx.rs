@@ -59,3 +59,16 @@ macro_rules! on_pool {
         }
     };
 }
+
+/// SQLite has one writer at a time. A processor transaction holds the write lock and may
+/// need a second pooled connection (to reload a portfolio's stream), so processors of this
+/// process take turns here before `BEGIN IMMEDIATE` instead of filling the pool with
+/// connections that all wait for the lock. PostgreSQL needs no turn.
+static SQLITE_WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub(crate) async fn writer_turn(db: &Database) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+    match db {
+        Database::Postgres(_) => None,
+        Database::Sqlite(_) => Some(SQLITE_WRITER.lock().await),
+    }
+}

@@ -38,7 +38,13 @@ async fn append_notes(db: &TestDatabase, count: usize) -> freshet_store::LogPosi
     let store = db.store().await;
     let stream = StreamId::new(format!("other-{}", Uuid::now_v7())).unwrap();
     let events = (0..count)
-        .map(|_| NewEvent::new("AdLabLinkUpdated", 1, serde_json::json!({"link": "https://x.test/a"})))
+        .map(|_| {
+            NewEvent::new(
+                "AdLabLinkUpdated",
+                1,
+                serde_json::json!({"link": "https://x.test/a"}),
+            )
+        })
         .collect();
     let meta = Metadata {
         actor: None,
@@ -70,7 +76,10 @@ async fn catch_up_applies_every_event_once_and_saves_the_checkpoint(db: TestData
     assert_eq!(runner.catch_up(&counter).await.unwrap(), 25);
     assert_eq!(runner.catch_up(&counter).await.unwrap(), 0);
     assert_eq!(counter.seen.load(Ordering::SeqCst), 25);
-    assert_eq!(checkpoint::load(&db.database, "counter").await.unwrap(), last);
+    assert_eq!(
+        checkpoint::load(&db.database, "counter").await.unwrap(),
+        last
+    );
     let lag = checkpoint::lag(&db.database, &["counter"], chrono::Utc::now())
         .await
         .unwrap();
@@ -79,7 +88,11 @@ async fn catch_up_applies_every_event_once_and_saves_the_checkpoint(db: TestData
 
 async fn a_failed_batch_is_rolled_back_and_retried_whole(db: TestDatabase) {
     append_notes(&db, 10).await;
-    let runner = Runner::new(db.database.clone(), db.store().await, RunnerConfig::default());
+    let runner = Runner::new(
+        db.database.clone(),
+        db.store().await,
+        RunnerConfig::default(),
+    );
     let counter = Counter::default();
     counter.fail_next.store(1, Ordering::SeqCst);
     assert!(runner.catch_up(&counter).await.is_err());

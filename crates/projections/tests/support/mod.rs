@@ -1,0 +1,329 @@
+//! Random portfolio histories driven through the real CommandService, and helpers to read
+//! every read model.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use freshet_domain::*;
+use freshet_projections::{
+    Live, Projection, ReadModelConfig, Runner, RunnerConfig, all_projections,
+};
+use freshet_projections::{board, inbox, metrics, portfolios};
+use freshet_service::{CommandRequest, CommandService, ManualClock, ProcessConfig};
+use freshet_store::testing::TestDatabase;
+use freshet_store::{Database, LogPosition};
+use uuid::Uuid;
+
+pub fn user(n: u128) -> UserId {
+    UserId::from_uuid(Uuid::from_u128(n))
+}
+pub const AM: u128 = 1;
+pub const SAS: u128 = 2;
+pub const COPYWRITER: u128 = 3;
+pub const DESIGNER: u128 = 4;
+pub const TEAM_LEAD: u128 = 5;
+
+pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A tiny deterministic generator (SplitMix64): seeded histories without a dependency.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+pub struct World {
+    pub db: TestDatabase,
+    pub clock: ManualClock,
+    pub service: CommandService,
+    pub portfolios: Vec<PortfolioId>,
+    pub last: LogPosition,
+}
+
+impl World {
+    pub async fn new(db: TestDatabase) -> Self {
+        let clock = ManualClock::at_date(date(2027, 3, 1));
+        let service = CommandService::new(
+            db.store().await,
+            Arc::new(clock.clone()),
+            ProcessConfig::default(),
+        );
+        Self {
+            db,
+            clock,
+            service,
+            portfolios: Vec::new(),
+            last: LogPosition::START,
+        }
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.db.database
+    }
+
+    pub fn runner(&self, batch_size: usize) -> Runner {
+        Runner::new(
+            self.db.database.clone(),
+            Arc::clone(self.service.store()),
+            RunnerConfig {
+                batch_size,
+                poll_interval: std::time::Duration::from_millis(50),
+                retry_delay: std::time::Duration::from_millis(50),
+            },
+        )
+    }
+
+    pub fn projections(&self) -> Vec<Arc<dyn Projection>> {
+        all_projections(self.service.store(), ReadModelConfig::default())
+    }
+
+    pub fn live(&self) -> Vec<Arc<Live>> {
+        self.projections()
+            .into_iter()
+            .map(|p| Arc::new(Live(p)))
+            .collect()
+    }
+
+    /// Sends a command; refusals are part of random histories and are ignored.
+    pub async fn send(&mut self, portfolio: PortfolioId, who: Actor, command: Command) -> bool {
+        match self
+            .service
+            .execute(CommandRequest::new(portfolio, command, who))
+            .await
+        {
+            Ok(outcome) => {
+                if let Some(last) = outcome.result.last_position() {
+                    self.last = self.last.max(last);
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub async fn create(&mut self, client: &str, refresh_date: NaiveDate) -> PortfolioId {
+        let id = PortfolioId::from_uuid(Uuid::now_v7());
+        let created = self
+            .send(
+                id,
+                Actor::admin(user(99)),
+                Command::CreatePortfolio {
+                    portfolio_id: id,
+                    client: ClientName::parse(client).unwrap(),
+                    team: Team {
+                        account_manager: user(AM),
+                        social_ad_specialist: user(SAS),
+                        copywriter: user(COPYWRITER),
+                        designer: user(DESIGNER),
+                        team_lead: user(TEAM_LEAD),
+                    },
+                    cadence: Cadence::new(1, CadenceUnit::Months).unwrap(),
+                    refresh_date,
+                },
+            )
+            .await;
+        assert!(created);
+        self.portfolios.push(id);
+        id
+    }
+
+    async fn by(&mut self, p: PortfolioId, who: u128, command: Command) -> bool {
+        self.send(p, Actor::user(user(who)), command).await
+    }
+
+    pub async fn tick(&mut self, p: PortfolioId) {
+        self.send(p, Actor::System, Command::Tick).await;
+    }
+
+    /// The Ad Set: `n` tickets created, copy and graphics submitted and approved.
+    pub async fn ticketed_and_approved(&mut self, p: PortfolioId, n: u32) -> Vec<TicketId> {
+        let first = TicketId::from_uuid(Uuid::now_v7());
+        self.by(
+            p,
+            SAS,
+            Command::CreateTicket {
+                ticket_id: first,
+                title: TicketTitle::parse("Deliverable 1").unwrap(),
+                folder: FolderName::parse("Spring").unwrap(),
+                deliverables: DeliverableCount::new(n).unwrap(),
+            },
+        )
+        .await;
+        let mut tickets = vec![first];
+        for i in 1..n {
+            let id = TicketId::from_uuid(Uuid::now_v7());
+            self.by(
+                p,
+                SAS,
+                Command::CloneTicket {
+                    ticket_id: id,
+                    source: first,
+                    title: TicketTitle::parse(&format!("Deliverable {}", i + 1)).unwrap(),
+                    folder: None,
+                    deliverables: None,
+                },
+            )
+            .await;
+            tickets.push(id);
+        }
+        self.by(p, SAS, Command::MarkDeliverablesSubmitted).await;
+        for t in tickets.clone() {
+            self.by(p, COPYWRITER, Command::SubmitCopy { ticket_id: t })
+                .await;
+            self.by(p, DESIGNER, Command::SubmitGraphics { ticket_id: t })
+                .await;
+            self.by(p, TEAM_LEAD, Command::ApproveCopy { ticket_id: t })
+                .await;
+            self.by(p, TEAM_LEAD, Command::ApproveGraphics { ticket_id: t })
+                .await;
+        }
+        tickets
+    }
+
+    /// One random cycle of `p` around its refresh date.
+    pub async fn random_cycle(&mut self, p: PortfolioId, rng: &mut Rng) {
+        self.tick(p).await;
+        if rng.chance(30) {
+            self.by(
+                p,
+                AM,
+                Command::LogPortfolioNote {
+                    text: NoteText::parse(&format!("note {}", rng.next())).unwrap(),
+                },
+            )
+            .await;
+        }
+        if rng.chance(15) {
+            self.by(p, AM, Command::DeclineRefresh).await;
+            return;
+        }
+        if rng.chance(80) {
+            self.by(
+                p,
+                AM,
+                Command::RequestRefresh {
+                    note: Some(NoteText::parse("Use the spring assets").unwrap()),
+                },
+            )
+            .await;
+        }
+        self.clock.advance_days(15);
+        self.tick(p).await;
+        if rng.chance(10) {
+            return; // stalls here
+        }
+        let n = 1 + u32::try_from(rng.below(3)).unwrap();
+        let tickets = self.ticketed_and_approved(p, n).await;
+        if rng.chance(50) {
+            self.by(
+                p,
+                DESIGNER,
+                Command::UpdateAdLabLink {
+                    link: AdLabLink::parse("https://adlab.example.com/x").unwrap(),
+                },
+            )
+            .await;
+        }
+        if rng.chance(40) {
+            let t = tickets[0];
+            self.by(
+                p,
+                AM,
+                Command::RequestRevisions {
+                    ticket_id: t,
+                    kind: RevisionKind::CopyOnly,
+                    feedback: NoteText::parse("Shorter headline").unwrap(),
+                },
+            )
+            .await;
+            self.clock.advance_days(2);
+            self.by(p, COPYWRITER, Command::SubmitCopy { ticket_id: t })
+                .await;
+            self.by(p, COPYWRITER, Command::ApproveCopy { ticket_id: t })
+                .await;
+        }
+        self.clock.advance_days(1);
+        if rng.chance(50) {
+            self.by(
+                p,
+                AM,
+                Command::CompleteDeliverable {
+                    ticket_id: tickets[0],
+                },
+            )
+            .await;
+        }
+        if rng.chance(10) {
+            return; // waits for the client
+        }
+        self.by(p, AM, Command::SignOff).await;
+        self.clock.advance_days(1);
+        if rng.chance(10) {
+            return;
+        }
+        self.by(p, SAS, Command::MarkCreativesImplemented).await;
+    }
+
+    /// `count` portfolios through `cycles` random cycles each.
+    pub async fn random_history(&mut self, seed: u64, count: usize, cycles: usize) {
+        let mut rng = Rng::new(seed);
+        let mut ids = Vec::new();
+        for i in 0..count {
+            let refresh = date(2027, 3, 10 + u32::try_from(i % 10).unwrap());
+            ids.push(self.create(&format!("Client {i}"), refresh).await);
+        }
+        for _ in 0..cycles {
+            for p in ids.clone() {
+                self.random_cycle(p, &mut rng).await;
+            }
+            self.clock.advance_days(14);
+        }
+    }
+}
+
+/// Every row of every read model (active generation), in a stable order.
+#[derive(Debug, PartialEq)]
+pub struct Snapshot {
+    pub inbox: Vec<inbox::InboxTask>,
+    pub portfolios: Vec<portfolios::PortfolioRow>,
+    pub board: Vec<board::BoardTicket>,
+    pub metrics: Vec<metrics::CycleMetricsRow>,
+}
+
+pub async fn snapshot(db: &Database, ids: &[PortfolioId]) -> Snapshot {
+    let mut s = Snapshot {
+        inbox: Vec::new(),
+        portfolios: portfolios::list(db, 100_000, 0).await.unwrap(),
+        board: Vec::new(),
+        metrics: Vec::new(),
+    };
+    for id in ids {
+        let filter = inbox::InboxFilter {
+            portfolio: Some(*id),
+            limit: 100_000,
+            ..Default::default()
+        };
+        s.inbox.extend(inbox::list(db, &filter).await.unwrap());
+        s.board.extend(board::tickets(db, *id, None).await.unwrap());
+        s.metrics.extend(metrics::cycles(db, *id).await.unwrap());
+    }
+    s
+}
