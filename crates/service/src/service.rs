@@ -3,18 +3,19 @@
 use std::sync::Arc;
 
 use freshet_domain::{
-    Actor, AgencyCalendar, Command, Context, Deadlines, Event, PortfolioId, decide,
+    Actor, AgencyCalendar, Command, Context, Deadlines, Event, Portfolio, PortfolioId, decide,
 };
 use freshet_store::{
-    AppendOutcome, AppendResult, EventStore, ExecuteError, IdempotencyKey, Metadata, NewEvent,
-    execute,
+    AppendOutcome, AppendResult, EventStore, ExpectedVersion, IdempotencyKey, Metadata, NewEvent,
+    StoreError, StreamId,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::cache::StateCache;
 use crate::clock::Clock;
 use crate::error::ServiceError;
-use crate::history::{decode, fold, stream_of};
+use crate::history::{decode, stream_of};
 
 /// How the agency runs the process: its time zone (R3) and its gate deadlines (B1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +85,7 @@ pub struct CommandService {
     store: Arc<dyn EventStore>,
     clock: Arc<dyn Clock>,
     config: ProcessConfig,
+    cache: StateCache,
 }
 
 /// How the acting party is written in each event's metadata.
@@ -101,6 +103,7 @@ impl CommandService {
             store,
             clock,
             config,
+            cache: StateCache::default(),
         }
     }
 
@@ -146,68 +149,121 @@ impl CommandService {
                 key: format!("{}/{key}", actor_label(request.actor)),
                 request_fingerprint: fingerprint(&request),
             });
-        let mut decided: Vec<Event> = Vec::new();
-        let outcome = execute(
-            self.store.as_ref(),
-            &stream,
-            key.as_ref(),
-            &meta,
-            self.config.max_attempts,
-            |records| -> Result<Vec<NewEvent>, DecideError> {
-                let state = fold(&stream, records).map_err(DecideError::Service)?;
-                decided = decide(state.as_ref(), &request.command, &context)
-                    .map_err(DecideError::Domain)?;
-                Ok(decided
-                    .iter()
-                    .map(|event| {
-                        let encoded = event.encode();
-                        NewEvent::new(encoded.event_type, encoded.schema_version, encoded.payload)
-                    })
-                    .collect())
-            },
-        )
-        .await
-        .map_err(|error| match error {
-            ExecuteError::Rejected(DecideError::Domain(error)) => ServiceError::Domain(error),
-            ExecuteError::Rejected(DecideError::Service(error)) => error,
-            ExecuteError::Store(error) => error.into(),
-            ExecuteError::Contention { attempts } => ServiceError::Contention { attempts },
-        })?;
-        tracing::Span::current().record("replayed", outcome.is_replayed());
-        match outcome {
-            AppendOutcome::Appended(result) => Ok(CommandOutcome {
-                portfolio: request.portfolio,
-                result,
-                events: decided,
-                replayed: false,
-            }),
-            AppendOutcome::Replayed(result) => {
-                let records = self
-                    .store
-                    .read_stream(&stream, result.first_version)
-                    .await?;
-                let events = records
-                    .iter()
-                    .take_while(|record| record.version <= result.last_version)
-                    .map(decode)
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(CommandOutcome {
-                    portfolio: request.portfolio,
-                    result,
-                    events,
-                    replayed: true,
+        if let Some(key) = &key
+            && let Some(record) = self.store.idempotent_outcome(&key.key).await?
+        {
+            return self
+                .replay(&request, &stream, record.replay_for(key)?.into_result())
+                .await;
+        }
+        let max_attempts = self.config.max_attempts.max(1);
+        for attempt in 1..=max_attempts {
+            let (version, state) = self.current_state(request.portfolio, &stream).await?;
+            let decided = decide(state.as_ref(), &request.command, &context)?;
+            let encoded = decided
+                .iter()
+                .map(|event| {
+                    let encoded = event.encode();
+                    NewEvent::new(encoded.event_type, encoded.schema_version, encoded.payload)
                 })
+                .collect();
+            let expected = ExpectedVersion::Exact(version);
+            match self
+                .store
+                .append(&stream, expected, encoded, &meta, key.as_ref())
+                .await
+            {
+                Err(StoreError::Conflict { .. }) => {
+                    tracing::debug!(attempt, "conflict; deciding again on the newer history");
+                }
+                Err(error) => return Err(error.into()),
+                Ok(AppendOutcome::Replayed(result)) => {
+                    return self.replay(&request, &stream, result).await;
+                }
+                Ok(AppendOutcome::Appended(result)) => {
+                    let mut next = state;
+                    for event in &decided {
+                        next = Portfolio::evolve(next, event).ok();
+                    }
+                    if let Some(next) = next {
+                        self.cache
+                            .remember(request.portfolio, result.last_version, next);
+                    }
+                    return Ok(CommandOutcome {
+                        portfolio: request.portfolio,
+                        result,
+                        events: decided,
+                        replayed: false,
+                    });
+                }
             }
         }
+        Err(ServiceError::Contention {
+            attempts: max_attempts,
+        })
     }
-}
 
-#[derive(Debug, thiserror::Error)]
-enum DecideError {
-    #[error(transparent)]
-    Domain(freshet_domain::DomainError),
-    #[error(transparent)]
-    Service(ServiceError),
+    /// The portfolio as it stands now (`None` if it does not exist), read cheaply through
+    /// the same cache the commands use.
+    pub async fn portfolio(
+        &self,
+        portfolio: PortfolioId,
+    ) -> Result<Option<Portfolio>, ServiceError> {
+        let stream = stream_of(portfolio);
+        Ok(self.current_state(portfolio, &stream).await?.1)
+    }
+
+    /// The portfolio's state at its latest stored version: the cached state brought up to
+    /// date with the events stored since, so a command reads only what it has not seen.
+    async fn current_state(
+        &self,
+        portfolio: PortfolioId,
+        stream: &StreamId,
+    ) -> Result<(i64, Option<Portfolio>), ServiceError> {
+        let (mut version, mut state) = self
+            .cache
+            .get(portfolio)
+            .map_or((0, None), |(v, s)| (v, Some(s)));
+        let newer = self.store.read_stream(stream, version + 1).await?;
+        for record in &newer {
+            let event = decode(record)?;
+            state =
+                Some(
+                    Portfolio::evolve(state, &event).map_err(|source| ServiceError::History {
+                        stream: stream.to_string(),
+                        source,
+                    })?,
+                );
+            version = record.version;
+        }
+        if !newer.is_empty()
+            && let Some(state) = &state
+        {
+            self.cache.remember(portfolio, version, state.clone());
+        }
+        Ok((version, state))
+    }
+
+    async fn replay(
+        &self,
+        request: &CommandRequest,
+        stream: &StreamId,
+        result: AppendResult,
+    ) -> Result<CommandOutcome, ServiceError> {
+        tracing::Span::current().record("replayed", true);
+        let records = self.store.read_stream(stream, result.first_version).await?;
+        let events = records
+            .iter()
+            .take_while(|record| record.version <= result.last_version)
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CommandOutcome {
+            portfolio: request.portfolio,
+            result,
+            events,
+            replayed: true,
+        })
+    }
 }
 
 /// Identifies the request behind an idempotency key: the same key with another request is

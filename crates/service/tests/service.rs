@@ -152,7 +152,58 @@ freshet_store::on_both_backends!(
     the_same_key_for_another_command_is_refused,
     r11_concurrent_last_approvals_hand_the_ad_set_over_exactly_once,
     r3_today_comes_from_the_agency_calendar,
+    two_service_instances_each_see_the_others_writes,
 );
+
+// Two processes share one database: each one's cached state must never hide the other's
+// events, so every decision is made on the whole history.
+async fn two_service_instances_each_see_the_others_writes(db: TestDatabase) {
+    let f = Fixture::new(db).await;
+    let clock = ManualClock::at_date(date(2027, 3, 1));
+    let other = CommandService::new(
+        Arc::clone(f.service.store()),
+        Arc::new(clock),
+        ProcessConfig::default(),
+    );
+    let note = |text: &str| Command::LogPortfolioNote {
+        text: NoteText::parse(text).unwrap(),
+    };
+    assert!(
+        f.service.portfolio(f.portfolio).await.unwrap().is_some(),
+        "warm the first cache"
+    );
+    other
+        .execute(CommandRequest::new(
+            f.portfolio,
+            note("from the other process"),
+            Actor::user(user(AM)),
+        ))
+        .await
+        .unwrap();
+    f.by(AM, Command::RequestRefresh { note: None }).await;
+    let seen_by_other = other.portfolio(f.portfolio).await.unwrap().unwrap();
+    assert_eq!(
+        seen_by_other.status(),
+        Some(RefreshStatus::RefreshRequestSubmitted)
+    );
+    assert_eq!(
+        seen_by_other,
+        f.state().await,
+        "both agree with a fresh fold of the stream"
+    );
+    let error = other
+        .execute(CommandRequest::new(
+            f.portfolio,
+            Command::RequestRefresh { note: None },
+            Actor::user(user(AM)),
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ServiceError::Domain(DomainError::WrongStatus { .. })),
+        "decided on the newest state: {error}"
+    );
+}
 
 async fn a_command_is_decided_on_the_stored_history_and_recorded(db: TestDatabase) {
     let f = Fixture::new(db).await;

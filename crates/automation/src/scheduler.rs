@@ -1,0 +1,107 @@
+//! The scheduler: tick every portfolio whose next trigger date has come.
+
+use std::future::Future;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use freshet_domain::{Actor, Command, PortfolioId};
+use freshet_service::{CommandRequest, CommandService, ServiceError};
+use futures::StreamExt;
+
+/// Finds the portfolios with a trigger due on or before a date.
+#[async_trait]
+pub trait DuePortfolios: Send + Sync + std::fmt::Debug {
+    async fn due_on(&self, today: NaiveDate) -> Result<Vec<PortfolioId>, DueSourceError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot list the portfolios due: {0}")]
+pub struct DueSourceError(pub Box<dyn std::error::Error + Send + Sync>);
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    pub today: Option<NaiveDate>,
+    pub portfolios_ticked: usize,
+    pub events_recorded: usize,
+    /// Portfolios whose tick failed (retried at the next tick), with the reason.
+    pub failures: Vec<(PortfolioId, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scheduler<D> {
+    service: CommandService,
+    due: D,
+    concurrency: usize,
+}
+
+impl<D: DuePortfolios> Scheduler<D> {
+    pub fn new(service: CommandService, due: D) -> Self {
+        Self {
+            service,
+            due,
+            concurrency: 4,
+        }
+    }
+
+    /// How many portfolios are ticked at once.
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Runs every trigger due today (the agency's date at the service clock's now).
+    #[tracing::instrument(skip_all, fields(today, portfolios, events), err(Display))]
+    pub async fn tick(&self) -> Result<TickReport, DueSourceError> {
+        let config = self.service.config();
+        let today = config.calendar.today(self.service.clock().now());
+        let span = tracing::Span::current();
+        span.record("today", tracing::field::display(today));
+        let due = self.due.due_on(today).await?;
+        span.record("portfolios", due.len());
+        let outcomes: Vec<(PortfolioId, Result<usize, ServiceError>)> = futures::stream::iter(due)
+            .map(|portfolio| async move {
+                let request = CommandRequest::new(portfolio, Command::Tick, Actor::System);
+                let outcome = self.service.execute(request).await;
+                (portfolio, outcome.map(|o| o.events.len()))
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut report = TickReport {
+            today: Some(today),
+            ..TickReport::default()
+        };
+        for (portfolio, outcome) in outcomes {
+            report.portfolios_ticked += 1;
+            match outcome {
+                Ok(events) => report.events_recorded += events,
+                Err(error) => {
+                    tracing::warn!(portfolio.id = %portfolio, %error, "tick failed; retried next tick");
+                    report.failures.push((portfolio, error.to_string()));
+                }
+            }
+        }
+        span.record("events", report.events_recorded);
+        Ok(report)
+    }
+
+    /// Ticks every `interval` until `shutdown` completes. A failed tick is logged and
+    /// retried at the next interval; it never stops the loop.
+    pub async fn run(&self, interval: Duration, shutdown: impl Future<Output = ()>) {
+        let mut timer = tokio::time::interval(interval);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = timer.tick() => {
+                    if let Err(error) = self.tick().await {
+                        tracing::warn!(%error, "scheduler tick failed");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+#![allow(clippy::unwrap_used)]
+//! The acceptance test of the automation: 50 portfolios with mixed cadences live through a
+//! simulated year, day by day, with seeded random client and team behaviour. Then the whole
+//! event log is checked against the rules.
+
+mod simulation;
+
+use std::sync::Arc;
+
+use freshet_service::ManualClock;
+use freshet_store::testing::TestDatabase;
+use simulation::{Checks, Simulation};
+
+freshet_store::on_both_backends!(a_simulated_year_keeps_every_rule);
+
+// R2, R4, R6, R11, R16, R17, R18, R19, B1
+async fn a_simulated_year_keeps_every_rule(db: TestDatabase) {
+    let simulation = Simulation::start(&db, 50, 2027, 1).await;
+    simulation.run_year().await;
+    Checks::load(&simulation).await.assert_all();
+}
+
+// R2, R6, B1: two scheduler instances at once on PostgreSQL fire every trigger once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_schedulers_at_once_fire_every_trigger_once() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let simulation = Simulation::start(&db, 20, 2027, 7).await;
+    let second_clock = ManualClock::at_date(simulation.start_date());
+    let second = simulation
+        .second_scheduler(Arc::new(second_clock.clone()))
+        .await;
+    simulation
+        .run_year_with(Some((&second, &second_clock)))
+        .await;
+    Checks::load(&simulation).await.assert_all();
+}
