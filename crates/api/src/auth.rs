@@ -1,0 +1,72 @@
+//! Who is calling: a bearer token (`Authorization: Bearer fr_…`) looked up by its hash.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use freshet_domain::{Actor, UserId};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::users::{self, User};
+
+/// The authenticated person of a request. Extracting it answers 401 without a valid token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+}
+
+impl Caller {
+    pub fn id(&self) -> UserId {
+        self.user.id
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.admin
+    }
+
+    /// The acting party of this person's commands.
+    pub fn actor(&self) -> Actor {
+        Actor::User {
+            id: self.user.id,
+            admin: self.user.admin,
+        }
+    }
+
+    /// Refuses (403) unless the caller is an Admin.
+    pub fn require_admin(&self, action: &str) -> Result<(), ApiError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("only an Admin may {action}")))
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
+        // Tokens are ASCII of a fixed shape; anything else cannot match and is not looked up.
+        if token.len() > 200 {
+            return Err(ApiError::Unauthenticated);
+        }
+        let user = users::authenticate(state.db(), token)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        let caller = Caller { user };
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}

@@ -1,0 +1,299 @@
+//! One error type for the whole API, answered as an RFC 9457 problem document
+//! (`application/problem+json`) with a stable `type` per kind of error. The mapping from
+//! every domain refusal to an HTTP status lives here and nowhere else. Errors are logged
+//! once, here, at the boundary.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use freshet_domain::{DomainError, InvalidValue};
+use freshet_service::ServiceError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The base of every problem `type`: `https://freshet.dev/problems/<code>`.
+pub const PROBLEM_BASE: &str = "https://freshet.dev/problems/";
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// `https://freshet.dev/problems/<code>`: stable, one per kind of error.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the kind of error.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong this time, for a person.
+    pub detail: String,
+    /// The stable code alone (the last segment of `type`).
+    pub code: String,
+}
+
+/// Everything a handler can answer instead of a result.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The process refused the command (or the portfolio is unknown).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// A value in the request is not acceptable (empty folder name, bad link, ...).
+    #[error("{0}")]
+    InvalidValue(#[from] InvalidValue),
+    /// The request is malformed: bad JSON, unknown field, bad path or query parameter.
+    #[error("{detail}")]
+    Malformed { code: &'static str, detail: String },
+    #[error("a valid bearer token is required")]
+    Unauthenticated,
+    /// Authenticated, but not allowed to read or do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// `If-Match` named another stream version than the current one.
+    #[error("the portfolio is at version {current}, not {expected}: reload it and try again")]
+    PreconditionFailed { expected: i64, current: i64 },
+    #[error("the idempotency key \"{key}\" was already used for a different request")]
+    IdempotencyKeyReused { key: String },
+    #[error("the portfolio was changed concurrently {attempts} times in a row; try again")]
+    Contention { attempts: u32 },
+    /// A conflict outside the domain (a user's email address already taken, ...).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("the read side did not catch up in time")]
+    NotReady(String),
+    /// Anything else: logged in full, answered without internals.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+
+    pub fn malformed(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Malformed {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    /// The status, the stable code and the title of this error.
+    pub fn classify(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::Domain(error) => domain_status(error),
+            ApiError::InvalidValue(_) => (StatusCode::BAD_REQUEST, "invalid-value", "Bad value"),
+            ApiError::Malformed { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad request"),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            ),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::PreconditionFailed { .. } => (
+                StatusCode::PRECONDITION_FAILED,
+                "version-mismatch",
+                "Version mismatch",
+            ),
+            ApiError::IdempotencyKeyReused { .. } => (
+                StatusCode::CONFLICT,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+            ),
+            ApiError::Contention { .. } => (StatusCode::CONFLICT, "contention", "Contention"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            ApiError::PayloadTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Payload too large",
+            ),
+            ApiError::NotReady(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not-ready",
+                "Service unavailable",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+        }
+    }
+
+    /// The problem document of this error (internals never leave the process).
+    pub fn problem(&self) -> Problem {
+        let (status, code, title) = self.classify();
+        let detail = match self {
+            ApiError::Internal(_) => "something went wrong on our side; it has been logged".into(),
+            other => other.to_string(),
+        };
+        Problem {
+            problem_type: format!("{PROBLEM_BASE}{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            code: code.to_owned(),
+        }
+    }
+}
+
+/// The one place where each domain refusal gets its HTTP status.
+///
+/// - 403: the person may not do this (B4).
+/// - 404: what the command names does not exist.
+/// - 409: the command does not fit the current state (wrong status, already done, exists).
+/// - 422: a rule of the process refuses it (R7, R17, the Note a request needs, ...).
+pub fn domain_status(error: &DomainError) -> (StatusCode, &'static str, &'static str) {
+    use DomainError as E;
+    let code = error.code();
+    match error {
+        E::NotPermitted { .. } | E::NotOnTeam | E::NotYourTask { .. } => {
+            (StatusCode::FORBIDDEN, code, "Not permitted")
+        }
+        E::PortfolioNotFound | E::TicketNotFound(_) | E::TaskNotFound(_) => {
+            (StatusCode::NOT_FOUND, code, "Not found")
+        }
+        E::PortfolioAlreadyExists
+        | E::TicketAlreadyExists(_)
+        | E::WrongStatus { .. }
+        | E::CycleNotUnderway { .. }
+        | E::TicketsAlreadyCreated
+        | E::AdSetAlreadyStarted
+        | E::AdSetNotStarted
+        | E::WrongTicketStatus { .. }
+        | E::WrongApproval { .. }
+        | E::NotYetReviewed
+        | E::TaskAlreadyDone(_) => (
+            StatusCode::CONFLICT,
+            code,
+            "Conflicts with the current state",
+        ),
+        E::RefreshDateInPast
+        | E::NoteRequired
+        | E::FolderNameImmutable { .. }
+        | E::DeliverableCountMismatch { .. }
+        | E::TooManyTickets { .. }
+        | E::AdSetIncomplete { .. }
+        | E::RevisionsOutstanding { .. }
+        | E::TaskCompletesByItself => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            "Refused by a rule of the process",
+        ),
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> Self {
+        match error {
+            ServiceError::Domain(error) => ApiError::Domain(error),
+            ServiceError::IdempotencyKeyReused { key } => ApiError::IdempotencyKeyReused { key },
+            ServiceError::Contention { attempts } => ApiError::Contention { attempts },
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<freshet_projections::ProjectionError> for ApiError {
+    fn from(error: freshet_projections::ProjectionError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<freshet_store::StoreError> for ApiError {
+    fn from(error: freshet_store::StoreError) -> Self {
+        ApiError::from(ServiceError::from(error))
+    }
+}
+
+impl From<freshet_mail::MailError> for ApiError {
+    fn from(error: freshet_mail::MailError) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => ApiError::malformed(
+                "unsupported-media-type",
+                "send the body as JSON with Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(ref inner)
+                if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                ApiError::PayloadTooLarge { limit: 0 }
+            }
+            JsonRejection::JsonSyntaxError(_) => {
+                ApiError::malformed("malformed-json", rejection.body_text())
+            }
+            other => ApiError::malformed("invalid-body", other.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::malformed("invalid-path", rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::malformed("invalid-query", rejection.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
+        match &self {
+            ApiError::Internal(error) => tracing::error!(error = %error, "request failed"),
+            other if problem.status >= 500 => {
+                tracing::warn!(problem = problem.code, detail = %other, "request failed")
+            }
+            other => tracing::info!(problem = problem.code, detail = %other, "request refused"),
+        }
+        problem_response(&problem)
+    }
+}
+
+/// The response carrying `problem`.
+pub fn problem_response(problem: &Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(problem).unwrap_or_default();
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let problem = ApiError::internal("password=hunter2").problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("hunter2"));
+    }
+
+    // B4
+    #[test]
+    fn refusals_by_role_are_403() {
+        let (status, code, _) = domain_status(&DomainError::NotOnTeam);
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(code, "not-on-team");
+    }
+}

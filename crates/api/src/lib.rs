@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+
+mod auth;
+mod error;
+mod routes;
+mod state;
+pub mod users;
+
+pub use auth::Caller;
+pub use error::{ApiError, PROBLEM_BASE, Problem, domain_status};
+pub use routes::{openapi, router};
+pub use state::{ApiOptions, AppState};

@@ -1,0 +1,143 @@
+//! What every handler shares: the command service, the database, the projections runner,
+//! the outbox, the running rebuilds and the options.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use freshet_mail::Outbox;
+use freshet_projections::{Projection, ReadModelConfig, RebuildProgress, Runner};
+use freshet_service::CommandService;
+use freshet_store::{Database, EventStore};
+use tokio::sync::watch;
+
+/// How the API behaves. `Default` gives sensible production values.
+#[derive(Debug, Clone)]
+pub struct ApiOptions {
+    /// Largest accepted request body; larger ones get 413.
+    pub body_limit_bytes: usize,
+    /// How long `?consistency=strong` waits for the read side before answering anyway.
+    pub consistency_timeout: Duration,
+    /// `/readyz` fails when a projection is more events behind the log than this...
+    pub ready_max_lag_events: i64,
+    /// ...or its last event is older than this while events are waiting.
+    pub ready_max_lag: Duration,
+    /// The read models' configuration, for rebuilds started through the API (use the same
+    /// as the live projections).
+    pub read_models: ReadModelConfig,
+    /// Largest `limit` a listing accepts.
+    pub max_page_size: u32,
+    /// How often the inbox event stream sends a keep-alive comment.
+    pub sse_keep_alive: Duration,
+}
+
+impl Default for ApiOptions {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 64 * 1024,
+            consistency_timeout: Duration::from_secs(5),
+            ready_max_lag_events: 10_000,
+            ready_max_lag: Duration::from_secs(60),
+            read_models: ReadModelConfig::default(),
+            max_page_size: 500,
+            sse_keep_alive: Duration::from_secs(15),
+        }
+    }
+}
+
+/// The shared state of the router; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    service: CommandService,
+    db: Database,
+    runner: Arc<Runner>,
+    outbox: Outbox,
+    options: ApiOptions,
+    rebuilds: Mutex<HashMap<String, watch::Receiver<RebuildProgress>>>,
+}
+
+impl AppState {
+    pub fn new(
+        service: CommandService,
+        db: Database,
+        runner: Arc<Runner>,
+        options: ApiOptions,
+    ) -> Self {
+        let outbox = Outbox::new(db.clone());
+        Self {
+            inner: Arc::new(Inner {
+                service,
+                db,
+                runner,
+                outbox,
+                options,
+                rebuilds: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn service(&self) -> &CommandService {
+        &self.inner.service
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    pub fn store(&self) -> &Arc<dyn EventStore> {
+        self.inner.service.store()
+    }
+
+    pub fn runner(&self) -> &Arc<Runner> {
+        &self.inner.runner
+    }
+
+    pub fn outbox(&self) -> &Outbox {
+        &self.inner.outbox
+    }
+
+    pub fn options(&self) -> &ApiOptions {
+        &self.inner.options
+    }
+
+    /// Fresh instances of every projection, for a rebuild.
+    pub fn projections(&self) -> Vec<Arc<dyn Projection>> {
+        freshet_projections::all_projections(self.store(), self.inner.options.read_models)
+    }
+
+    /// The progress of the last rebuild started through the API, per projection.
+    pub fn rebuilds(&self) -> HashMap<String, RebuildProgress> {
+        self.inner
+            .rebuilds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(name, progress)| (name.clone(), progress.borrow().clone()))
+            .collect()
+    }
+
+    /// Remembers a started rebuild's progress; `false` if one is already running.
+    pub(crate) fn track_rebuild(
+        &self,
+        name: &str,
+        progress: watch::Receiver<RebuildProgress>,
+    ) -> bool {
+        let mut rebuilds = self
+            .inner
+            .rebuilds
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(existing) = rebuilds.get(name)
+            && existing.has_changed().is_ok()
+        {
+            return false;
+        }
+        rebuilds.insert(name.to_owned(), progress);
+        true
+    }
+}
