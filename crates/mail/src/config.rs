@@ -55,7 +55,8 @@ pub struct SmtpConfig {
     pub port: u16,
     pub security: Security,
     pub credentials: Option<SmtpCredentials>,
-    /// How long one SMTP exchange may take before it counts as a failed attempt.
+    /// How long one SMTP exchange (connect to QUIT) may take before it counts as a failed
+    /// attempt.
     pub timeout: Duration,
 }
 

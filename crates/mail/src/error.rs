@@ -43,6 +43,8 @@ pub enum DeliveryError {
     /// The SMTP server's answer (code and text), or the connection failure.
     #[error("SMTP: {0}")]
     Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("the SMTP server did not finish the exchange within {after:?}")]
+    TimedOut { after: std::time::Duration },
     #[error("writing the .eml file failed: {0}")]
     File(#[from] std::io::Error),
 }

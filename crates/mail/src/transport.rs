@@ -3,6 +3,7 @@
 //! the rare duplicate that at-least-once delivery allows.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use freshet_domain::EmailId;
@@ -57,6 +58,7 @@ pub fn from_config(delivery: &Delivery) -> Result<Box<dyn Transport>, MailError>
 #[derive(Clone, Debug)]
 pub struct SmtpTransport {
     inner: AsyncSmtpTransport<Tokio1Executor>,
+    timeout: Duration,
 }
 
 impl SmtpTransport {
@@ -85,6 +87,7 @@ impl SmtpTransport {
         }
         Ok(Self {
             inner: builder.build(),
+            timeout: config.timeout,
         })
     }
 }
@@ -92,8 +95,19 @@ impl SmtpTransport {
 #[async_trait]
 impl Transport for SmtpTransport {
     async fn send(&self, _id: EmailId, message: &Message) -> Result<(), DeliveryError> {
-        self.inner.send(message.clone()).await?;
-        Ok(())
+        // lettre bounds the connect; this bounds the whole exchange, so a server that stops
+        // answering costs one attempt, not a stuck worker.
+        let formatted = message.formatted();
+        let exchange = self.inner.send_raw(message.envelope(), &formatted);
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => {
+                result?;
+                Ok(())
+            }
+            Err(_) => Err(DeliveryError::TimedOut {
+                after: self.timeout,
+            }),
+        }
     }
 }
 

@@ -102,11 +102,12 @@ impl DeliveryWorker {
             if batch.is_empty() {
                 return Ok(report);
             }
-            let outcomes: Vec<Result<(Outcome, bool), MailError>> =
-                futures::stream::iter(batch.iter().map(|message| self.deliver(message)))
-                    .buffer_unordered(self.options.concurrency.max(1))
-                    .collect()
-                    .await;
+            // Collected first: a stream over a closure would make this future !Send.
+            let attempts: Vec<_> = batch.iter().map(|message| self.deliver(message)).collect();
+            let outcomes: Vec<Result<(Outcome, bool), MailError>> = futures::stream::iter(attempts)
+                .buffer_unordered(self.options.concurrency.max(1))
+                .collect()
+                .await;
             for outcome in outcomes {
                 match outcome? {
                     (_, false) => report.lost_claims += 1,
