@@ -1,0 +1,236 @@
+//! The command line: subcommands, and flags with `FRESHET_*` environment fallbacks.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "freshet",
+    version,
+    about = "Runs an agency's Creative Refresh process."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Commands,
+}
+
+/// Settings every subcommand shares.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// `sqlite://path` (the embedded default) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        env = "FRESHET_DATABASE_URL",
+        default_value = "sqlite://freshet-data/freshet.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// The agency's time zone: "today" is the calendar date there (R3).
+    #[arg(long, env = "FRESHET_TIME_ZONE", default_value = "UTC", global = true)]
+    pub time_zone: String,
+    /// Days after the refresh date by which the AM must have decided (B1).
+    #[arg(
+        long,
+        env = "FRESHET_DEADLINE_AM_DECISION_DAYS",
+        default_value_t = 0,
+        global = true
+    )]
+    pub deadline_am_decision_days: u32,
+    /// Days after the refresh date by which every ticket must exist (B1).
+    #[arg(
+        long,
+        env = "FRESHET_DEADLINE_TICKETS_DAYS",
+        default_value_t = 2,
+        global = true
+    )]
+    pub deadline_tickets_days: u32,
+    /// Days an Ad Set may wait for the client (B1).
+    #[arg(
+        long,
+        env = "FRESHET_DEADLINE_CLIENT_REVIEW_DAYS",
+        default_value_t = 7,
+        global = true
+    )]
+    pub deadline_client_review_days: u32,
+    /// Days between sign-off and implementation (B1).
+    #[arg(
+        long,
+        env = "FRESHET_DEADLINE_IMPLEMENTATION_DAYS",
+        default_value_t = 3,
+        global = true
+    )]
+    pub deadline_implementation_days: u32,
+    /// Log format.
+    #[arg(long, env = "FRESHET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Run Freshet: the HTTP API, the workers (projections, scheduler, email), or both.
+    Serve(ServeArgs),
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Run every date trigger due on a date (default: today), then exit.
+    Tick {
+        /// The agency date to run, e.g. 2027-03-01.
+        #[arg(long)]
+        at: Option<NaiveDate>,
+    },
+    /// Rebuild read models from the event log while the current ones keep serving.
+    Rebuild {
+        /// The projection to rebuild (inbox, portfolios, board, metrics).
+        projection: Option<String>,
+        /// Rebuild every projection.
+        #[arg(long, conflicts_with = "projection")]
+        all: bool,
+    },
+    /// Manage users and their API tokens.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Look into the email outbox.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// The HTTP API only (stateless; run as many as needed).
+    Api,
+    /// Projections, scheduler and email delivery.
+    Worker,
+    /// Both, in one process (the default, and the only choice on SQLite).
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address the HTTP API listens on.
+    #[arg(long, env = "FRESHET_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[arg(long, env = "FRESHET_ROLE", value_enum, default_value_t = Role::All)]
+    pub role: Role,
+    /// Load a few demo portfolios and users and print their tokens.
+    #[arg(long)]
+    pub demo: bool,
+    /// How often the scheduler looks for due triggers, e.g. 60s or 5m.
+    #[arg(long, env = "FRESHET_TICK_INTERVAL", default_value = "60s", value_parser = parse_duration)]
+    pub tick_interval: Duration,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// SMTP server; without one, emails are written as .eml files to --mail-dir.
+    #[arg(long, env = "FRESHET_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    #[arg(long, env = "FRESHET_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+    /// starttls, tls or plain.
+    #[arg(long, env = "FRESHET_SMTP_SECURITY", default_value = "starttls")]
+    pub smtp_security: String,
+    #[arg(long, env = "FRESHET_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// Never logged.
+    #[arg(long, env = "FRESHET_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// The From address of every email.
+    #[arg(
+        long,
+        env = "FRESHET_MAIL_FROM",
+        default_value = "Freshet <freshet@localhost>"
+    )]
+    pub mail_from: String,
+    /// Where emails go when no SMTP server is configured.
+    #[arg(long, env = "FRESHET_MAIL_DIR", default_value = "freshet-data/mail")]
+    pub mail_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user and print their API token (shown once).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// May set up portfolios, teams and users, and act for any role.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List emails with their status, attempts and last error.
+    List {
+        /// pending, sending, sent or failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Give a failed email a fresh set of delivery attempts.
+    Retry { id: uuid::Uuid },
+}
+
+fn parse_duration(input: &str) -> Result<Duration, String> {
+    let input = input.trim();
+    let (number, unit) = input.split_at(
+        input
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(input.len()),
+    );
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("\"{input}\" is not a duration like 30s, 5m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "m" => value * 60,
+        "h" => value * 3600,
+        "ms" => return Ok(Duration::from_millis(value)),
+        _ => {
+            return Err(format!(
+                "unknown unit \"{unit}\" in \"{input}\": use ms, s, m or h"
+            ));
+        }
+    };
+    if seconds == 0 {
+        return Err("the interval must be longer than zero".to_owned());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_refuse_nonsense() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 fortnights").is_err());
+    }
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

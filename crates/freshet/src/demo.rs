@@ -1,0 +1,185 @@
+//! `freshet serve --demo`: a team, its tokens and three clients at different stages, so a
+//! newcomer sees real inboxes in a minute. Loaded once: a second start finds it there.
+
+use anyhow::Result;
+use chrono::Days;
+use freshet_domain::*;
+use freshet_service::{CommandRequest, CommandService};
+use uuid::Uuid;
+
+use crate::core::Core;
+
+const PEOPLE: [(&str, &str, &str); 6] = [
+    ("ava", "Ava Admin", "ava@agency.example"),
+    ("amy", "Amy (Account Manager)", "amy@agency.example"),
+    ("sam", "Sam (Social Ad Specialist)", "sam@agency.example"),
+    ("cora", "Cora (Copywriter)", "cora@agency.example"),
+    ("dev", "Dev (Designer)", "dev@agency.example"),
+    ("tess", "Tess (Team Lead)", "tess@agency.example"),
+];
+
+fn demo_id(name: &str) -> Uuid {
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_URL,
+        format!("https://freshet.dev/demo/{name}").as_bytes(),
+    )
+}
+
+struct Demo<'a> {
+    service: &'a CommandService,
+    team: Team,
+    admin: UserId,
+}
+
+impl Demo<'_> {
+    async fn send(&self, portfolio: PortfolioId, actor: Actor, command: Command) -> Result<()> {
+        self.service
+            .execute(CommandRequest::new(portfolio, command, actor))
+            .await?;
+        Ok(())
+    }
+
+    async fn by(&self, portfolio: PortfolioId, role: Role, command: Command) -> Result<()> {
+        self.send(portfolio, Actor::user(self.team.member(role)), command)
+            .await
+    }
+
+    async fn create(&self, client: &str, days_away: u64) -> Result<PortfolioId> {
+        let portfolio = PortfolioId::from_uuid(demo_id(client));
+        let today = self
+            .service
+            .config()
+            .calendar
+            .today(self.service.clock().now());
+        let command = Command::CreatePortfolio {
+            portfolio_id: portfolio,
+            client: ClientName::parse(client)?,
+            team: self.team,
+            cadence: Cadence::new(1, CadenceUnit::Months)?,
+            refresh_date: today + Days::new(days_away),
+        };
+        self.send(portfolio, Actor::admin(self.admin), command)
+            .await?;
+        Ok(portfolio)
+    }
+
+    /// Requested, with `count` tickets and the first `ready` of them through QA.
+    async fn ticketed(
+        &self,
+        portfolio: PortfolioId,
+        count: u32,
+        ready: usize,
+    ) -> Result<Vec<TicketId>> {
+        let note = NoteText::parse(
+            "Client sent 6 new lifestyle photos (shared drive /spring). Keep the tagline; softer colours; promote the 20% offer.",
+        )?;
+        self.by(
+            portfolio,
+            Role::AccountManager,
+            Command::RequestRefresh { note: Some(note) },
+        )
+        .await?;
+        let first = TicketId::from_uuid(Uuid::now_v7());
+        let folder = FolderName::parse("Spring Refresh")?;
+        self.by(
+            portfolio,
+            Role::SocialAdSpecialist,
+            Command::CreateTicket {
+                ticket_id: first,
+                title: TicketTitle::parse("Feed 1080x1080, offer")?,
+                folder,
+                deliverables: DeliverableCount::new(count)?,
+            },
+        )
+        .await?;
+        let mut tickets = vec![first];
+        for n in 2..=count {
+            let ticket_id = TicketId::from_uuid(Uuid::now_v7());
+            let title = TicketTitle::parse(&format!("Story 1080x1920, variant {n}"))?;
+            self.by(
+                portfolio,
+                Role::SocialAdSpecialist,
+                Command::CloneTicket {
+                    ticket_id,
+                    source: first,
+                    title,
+                    folder: None,
+                    deliverables: None,
+                },
+            )
+            .await?;
+            tickets.push(ticket_id);
+        }
+        for ticket_id in tickets.iter().take(ready).copied() {
+            self.by(
+                portfolio,
+                Role::Copywriter,
+                Command::SubmitCopy { ticket_id },
+            )
+            .await?;
+            self.by(
+                portfolio,
+                Role::Designer,
+                Command::SubmitGraphics { ticket_id },
+            )
+            .await?;
+            self.by(
+                portfolio,
+                Role::TeamLead,
+                Command::ApproveCopy { ticket_id },
+            )
+            .await?;
+            self.by(
+                portfolio,
+                Role::TeamLead,
+                Command::ApproveGraphics { ticket_id },
+            )
+            .await?;
+        }
+        Ok(tickets)
+    }
+}
+
+/// Loads the demo unless it is already there, and prints how to look around.
+pub async fn load(core: &Core, listen: std::net::SocketAddr) -> Result<()> {
+    let first_client = PortfolioId::from_uuid(demo_id("Northwind Outfitters"));
+    let already = core.service.portfolio(first_client).await?.is_some();
+    let mut tokens = Vec::new();
+    let mut ids = Vec::new();
+    for (key, name, email) in PEOPLE {
+        let (id, token) = crate::api::demo_user(core, name, email, key == "ava").await?;
+        ids.push(id);
+        tokens.push((key, name, token));
+    }
+    if !already {
+        let demo = Demo {
+            service: &core.service,
+            admin: ids[0],
+            team: Team {
+                account_manager: ids[1],
+                social_ad_specialist: ids[2],
+                copywriter: ids[3],
+                designer: ids[4],
+                team_lead: ids[5],
+            },
+        };
+        // Kicked off: the AM should call the client.
+        demo.create("Northwind Outfitters", 10).await?;
+        // Requested early: tickets exist, the creative team is at work.
+        let bakery = demo.create("Bluebird Bakery", 3).await?;
+        demo.ticketed(bakery, 3, 1).await?;
+        // The whole Ad Set is ready: the AM shares it with the client.
+        let cedar = demo.create("Cedar & Pine Furniture", 2).await?;
+        demo.ticketed(cedar, 2, 2).await?;
+    }
+    crate::ops::catch_up(core).await?;
+    println!("\nFreshet demo: three clients and a team. Tokens (shown once per start):\n");
+    for (key, name, token) in &tokens {
+        println!("  {key:<5} {name:<28} {token}");
+    }
+    let amy = &tokens[1].2;
+    println!(
+        "\nTry:\n  curl -s -H 'Authorization: Bearer {amy}' 'http://{listen}/me/inbox?open=true'\n  curl -s -H 'Authorization: Bearer {amy}' http://{listen}/portfolios\n  open http://{listen}/docs\n"
+    );
+    Ok(())
+}
