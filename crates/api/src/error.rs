@@ -58,8 +58,8 @@ pub enum ApiError {
     /// A conflict outside the domain (a user's email address already taken, ...).
     #[error("{0}")]
     Conflict(String),
-    #[error("the request body is larger than {limit} bytes")]
-    PayloadTooLarge { limit: usize },
+    #[error("the request body is larger than this server accepts")]
+    PayloadTooLarge,
     #[error("the read side did not catch up in time")]
     NotReady(String),
     /// Anything else: logged in full, answered without internals.
@@ -104,7 +104,7 @@ impl ApiError {
             ),
             ApiError::Contention { .. } => (StatusCode::CONFLICT, "contention", "Contention"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            ApiError::PayloadTooLarge { .. } => (
+            ApiError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
                 "Payload too large",
@@ -230,7 +230,7 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::BytesRejection(ref inner)
                 if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
-                ApiError::PayloadTooLarge { limit: 0 }
+                ApiError::PayloadTooLarge
             }
             JsonRejection::JsonSyntaxError(_) => {
                 ApiError::malformed("malformed-json", rejection.body_text())

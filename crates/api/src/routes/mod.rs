@@ -1,13 +1,30 @@
 //! The router: every route with its OpenAPI description (utoipa-axum, so the served
 //! document and the routes come from one place), and the layers around them.
 
+mod admin;
+mod commands;
+mod extract;
 mod ops;
+mod queries;
+
+pub use commands::{CommandResult, EventBody, Position};
+pub use ops::metrics_handle;
+
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use utoipa::OpenApi;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use utoipa_scalar::{Scalar, Servable};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -16,17 +33,71 @@ use crate::state::AppState;
 #[openapi(
     info(
         title = "Freshet",
-        description = "The Creative Refresh process: commands, inboxes, history and operations."
+        description = "The Creative Refresh process: commands, inboxes, history and operations. \
+                       Errors are RFC 9457 problem documents."
     ),
-    components(schemas(crate::error::Problem))
+    components(schemas(crate::error::Problem)),
+    modifiers(&BearerAuth)
 )]
 struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Routes served but not part of the API document (the document itself, its viewer, metrics).
+pub const UNDOCUMENTED_ROUTES: [&str; 3] = ["/openapi.json", "/docs", "/metrics"];
 
 /// Every documented route, with its OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
+        .routes(routes!(commands::create_portfolio, queries::list_portfolios))
+        .routes(routes!(commands::change_team))
+        .routes(routes!(commands::reschedule))
+        .routes(routes!(commands::tick))
+        .routes(routes!(commands::log_portfolio_note))
+        .routes(routes!(commands::decline))
+        .routes(routes!(commands::request_refresh))
+        .routes(routes!(commands::create_ticket))
+        .routes(routes!(commands::clone_ticket))
+        .routes(routes!(commands::edit_ticket))
+        .routes(routes!(commands::deliverables_submitted))
+        .routes(routes!(commands::submit_copy))
+        .routes(routes!(commands::submit_graphics))
+        .routes(routes!(commands::approve_copy))
+        .routes(routes!(commands::approve_graphics))
+        .routes(routes!(commands::update_ad_lab_link))
+        .routes(routes!(commands::log_ticket_note))
+        .routes(routes!(commands::request_revisions))
+        .routes(routes!(commands::complete_deliverable))
+        .routes(routes!(commands::sign_off))
+        .routes(routes!(commands::implemented))
+        .routes(routes!(commands::complete_task))
+        .routes(routes!(queries::my_inbox))
+        .routes(routes!(queries::inbox_query))
+        .routes(routes!(queries::alerts))
+        .routes(routes!(queries::get_portfolio))
+        .routes(routes!(queries::portfolio_as_of))
+        .routes(routes!(queries::history))
+        .routes(routes!(queries::calendar))
+        .routes(routes!(queries::cycle_metrics))
+        .routes(routes!(queries::outbox))
+        .routes(routes!(admin::me))
+        .routes(routes!(admin::add_user, admin::list_users))
+        .routes(routes!(admin::issue_token))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::projections))
+        .routes(routes!(admin::rebuild))
 }
 
 /// The OpenAPI 3.1 document of every route of [`router`].
@@ -37,13 +108,77 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole HTTP API, ready for `axum::serve`.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.options().body_limit_bytes;
-    let (routes, _document) = api_routes().split_for_parts();
-    routes
+    let (routes, document) = api_routes().split_for_parts();
+    let document_json = document.clone();
+    let routes = routes
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let document = document_json.clone();
+                async move { axum::Json(document) }
+            }),
+        )
+        .route("/metrics", axum::routing::get(ops::metrics))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
-        .with_state(state)
+        .with_state(state);
+    let docs: Router = Scalar::with_url("/docs", document).into();
+    ops::install_metrics();
+    routes
+        .merge(docs)
+        .layer(middleware::from_fn(observe))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!(
+                        "http.request",
+                        http.method = %request.method(),
+                        http.path = %request.uri().path(),
+                        request.id = %request_id,
+                    )
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+}
+
+/// Request latency by route and status (Prometheus histogram).
+async fn observe(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let elapsed: Duration = started.elapsed();
+    metrics::histogram!(
+        "freshet_http_request_duration_seconds",
+        "method" => method,
+        "route" => route,
+        "status" => response.status().as_u16().to_string()
+    )
+    .record(elapsed.as_secs_f64());
+    response
 }
 
 async fn not_found() -> ApiError {
     ApiError::NotFound("no such resource".to_owned())
+}
+
+async fn method_not_allowed() -> Response {
+    let problem = crate::error::Problem {
+        problem_type: format!("{}method-not-allowed", crate::error::PROBLEM_BASE),
+        title: "Method not allowed".to_owned(),
+        status: StatusCode::METHOD_NOT_ALLOWED.as_u16(),
+        detail: "this resource does not accept that method".to_owned(),
+        code: "method-not-allowed".to_owned(),
+    };
+    crate::error::problem_response(&problem)
 }

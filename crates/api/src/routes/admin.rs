@@ -1,0 +1,225 @@
+//! Admin: users and tokens, projection status and rebuilds.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use freshet_domain::UserId;
+use freshet_projections::rebuild::Phase;
+use freshet_projections::{Lag, RebuildProgress, find_projection};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{ApiJson, ApiPath};
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use crate::users::{self, TokenInfo, User};
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// A new user and their first token's plaintext (shown only this once).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NewUser {
+    pub user: UserView,
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub admin: bool,
+}
+
+impl From<User> for UserView {
+    fn from(user: User) -> Self {
+        UserView {
+            id: user.id.as_uuid(),
+            name: user.name,
+            email: user.email,
+            admin: user.admin,
+        }
+    }
+}
+
+/// Create a user with a first token (Admin).
+#[utoipa::path(post, path = "/admin/users", tag = "admin", request_body = NewUserBody,
+    responses((status = 201, body = NewUser), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn add_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewUserBody>,
+) -> Result<(StatusCode, Json<NewUser>), ApiError> {
+    caller.require_admin("add users")?;
+    let (user, token) = users::add(state.db(), &body.name, &body.email, body.admin).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewUser {
+            user: user.into(),
+            token,
+        }),
+    ))
+}
+
+/// Every user (Admin).
+#[utoipa::path(get, path = "/admin/users", tag = "admin",
+    responses((status = 200, body = Vec<UserView>), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<UserView>>, ApiError> {
+    caller.require_admin("list users")?;
+    let all = users::list(state.db()).await?;
+    Ok(Json(all.into_iter().map(UserView::from).collect()))
+}
+
+/// Who I am.
+#[utoipa::path(get, path = "/me", tag = "queries",
+    responses((status = 200, body = UserView), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn me(caller: Caller) -> Json<UserView> {
+    Json(caller.user.into())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenBody {
+    #[serde(default)]
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NewToken {
+    pub token: TokenInfo,
+    /// The plaintext, shown only this once.
+    pub secret: String,
+}
+
+/// Issue another token for a user (Admin).
+#[utoipa::path(post, path = "/admin/users/{id}/tokens", tag = "admin",
+    params(("id" = Uuid, Path)), request_body = NewTokenBody,
+    responses((status = 201, body = NewToken), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn issue_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<NewTokenBody>,
+) -> Result<(StatusCode, Json<NewToken>), ApiError> {
+    caller.require_admin("issue tokens")?;
+    let (token, secret) =
+        users::issue_token(state.db(), UserId::from_uuid(id), &body.label).await?;
+    Ok((StatusCode::CREATED, Json(NewToken { token, secret })))
+}
+
+/// Revoke a token: it stops working at once (Admin).
+#[utoipa::path(delete, path = "/admin/tokens/{id}", tag = "admin",
+    params(("id" = Uuid, Path)),
+    responses((status = 204), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    caller.require_admin("revoke tokens")?;
+    users::revoke_token(state.db(), id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProjectionStatus {
+    pub name: String,
+    pub events_behind: i64,
+    pub seconds_behind: f64,
+    #[schema(value_type = Object)]
+    pub checkpoint: freshet_store::LogPosition,
+    /// The last rebuild started through the API, if any.
+    #[schema(value_type = Option<Object>)]
+    pub rebuild: Option<RebuildProgress>,
+}
+
+/// Every projection's lag and its last rebuild's progress (Admin).
+#[utoipa::path(get, path = "/admin/projections", tag = "admin",
+    responses((status = 200, body = Vec<ProjectionStatus>), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn projections(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<ProjectionStatus>>, ApiError> {
+    caller.require_admin("see the projections")?;
+    let lags = projection_lags(&state).await?;
+    let mut rebuilds = state.rebuilds();
+    Ok(Json(
+        lags.into_iter()
+            .map(|lag| ProjectionStatus {
+                rebuild: rebuilds.remove(&lag.name),
+                name: lag.name,
+                events_behind: lag.events_behind,
+                seconds_behind: lag.seconds_behind,
+                checkpoint: lag.checkpoint,
+            })
+            .collect(),
+    ))
+}
+
+pub(crate) async fn projection_lags(state: &AppState) -> Result<Vec<Lag>, ApiError> {
+    let now = state.service().clock().now();
+    Ok(freshet_projections::checkpoint::lag(
+        state.db(),
+        &freshet_projections::PROJECTION_NAMES,
+        now,
+    )
+    .await?)
+}
+
+/// Start rebuilding a projection into a new generation; follow it on
+/// `GET /admin/projections` (Admin).
+#[utoipa::path(post, path = "/admin/projections/{name}/rebuild", tag = "admin",
+    params(("name" = String, Path)),
+    responses((status = 202, body = Object), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn rebuild(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(name): ApiPath<String>,
+) -> Result<(StatusCode, Json<RebuildProgress>), ApiError> {
+    caller.require_admin("rebuild projections")?;
+    let projection = find_projection(&state.projections(), &name)
+        .map_err(|_| ApiError::NotFound(format!("no projection \"{name}\"")))?;
+    let initial = RebuildProgress {
+        projection: name.clone(),
+        generation: 0,
+        phase: Phase::Starting,
+        events_done: 0,
+        events_total: 0,
+        events_per_second: 0.0,
+        eta_seconds: None,
+    };
+    let (sender, receiver) = watch::channel(initial.clone());
+    if !state.track_rebuild(&name, receiver) {
+        return Err(ApiError::Conflict(format!(
+            "a rebuild of \"{name}\" is already running"
+        )));
+    }
+    let runner = state.runner().clone();
+    tokio::spawn(async move {
+        match freshet_projections::rebuild(&runner, projection.as_ref(), &sender).await {
+            Ok(report) => tracing::info!(projection = %report.projection, events = report.events, "rebuild done"),
+            Err(error) => tracing::error!(error = %error, "rebuild failed"),
+        }
+    });
+    Ok((StatusCode::ACCEPTED, Json(initial)))
+}

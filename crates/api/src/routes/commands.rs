@@ -1,0 +1,684 @@
+//! One endpoint per action a person takes in the process, each mapped to one
+//! `freshet_domain::Command` and run through `CommandService::execute` as the caller.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use freshet_domain::{
+    AdLabLink, Cadence, CadenceUnit, ClientName, Command, DeliverableCount, FolderName, NoteText,
+    PortfolioId, RevisionKind, TaskId, Team, TicketId, TicketTitle, UserId,
+};
+use freshet_service::{CommandOutcome, CommandRequest, actor_label};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::extract::{
+    ApiJson, ApiPath, ApiQuery, CommandHeaderDocs, CommandHeaders, Consistency,
+    ConsistencyParams, version_tag,
+};
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+
+/// Namespace of ids the API derives from an idempotency key (new portfolios and tickets),
+/// so an exact retry names the same thing and is recognised as the same request.
+const KEY_NAMESPACE: Uuid = Uuid::from_u128(0x3b0e_51d4_8c2a_4f0e_a7d1_5e90_c2b6_14f8);
+
+/// One recorded event, as a command's response shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventBody {
+    /// The event's stable wire name.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub schema_version: i32,
+    pub data: serde_json::Value,
+}
+
+/// Where an event stands in the global log; pass it to a query to read your writes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+pub struct Position {
+    pub commit: i64,
+    pub position: i64,
+}
+
+/// What a command did.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CommandResult {
+    pub portfolio_id: Uuid,
+    /// The portfolio's stream version after the command (its `ETag`).
+    pub stream_version: i64,
+    /// The log position of the command's last event (`null` when it recorded none).
+    pub position: Option<Position>,
+    pub events: Vec<EventBody>,
+}
+
+/// A command's answer: the result, plus headers saying whether it was a replay (B5) and how
+/// fresh the read side is.
+#[derive(Debug)]
+pub struct CommandResponse {
+    status: StatusCode,
+    result: CommandResult,
+    replayed: bool,
+    consistency: &'static str,
+}
+
+impl IntoResponse for CommandResponse {
+    fn into_response(self) -> Response {
+        let tag = version_tag(self.result.stream_version);
+        let mut response = (self.status, Json(self.result)).into_response();
+        let headers = response.headers_mut();
+        if let Ok(tag) = HeaderValue::from_str(&tag) {
+            headers.insert("etag", tag);
+        }
+        if self.replayed {
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+        }
+        headers.insert(
+            "freshet-consistency",
+            HeaderValue::from_static(self.consistency),
+        );
+        response
+    }
+}
+
+fn result_of(outcome: &CommandOutcome) -> CommandResult {
+    CommandResult {
+        portfolio_id: outcome.portfolio.as_uuid(),
+        stream_version: outcome.result.last_version,
+        position: outcome.result.last_position().map(|p| Position {
+            commit: p.commit,
+            position: p.position,
+        }),
+        events: outcome
+            .events
+            .iter()
+            .map(|event| {
+                let encoded = event.encode();
+                EventBody {
+                    event_type: encoded.event_type.to_string(),
+                    schema_version: encoded.schema_version,
+                    data: encoded.payload,
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Runs `command` on `portfolio` as `caller`: checks `If-Match`, executes (an exact retry
+/// with the same idempotency key gets the first outcome), and with `consistency=strong`
+/// waits until every projection has the events.
+pub(crate) async fn run(
+    state: &AppState,
+    caller: &Caller,
+    portfolio: PortfolioId,
+    command: Command,
+    headers: CommandHeaders,
+    consistency: Consistency,
+    status: StatusCode,
+) -> Result<CommandResponse, ApiError> {
+    let action = command.action();
+    let actor = caller.actor();
+    if let Some(expected) = headers.if_match {
+        let replay = match &headers.idempotency_key {
+            Some(key) => state
+                .store()
+                .idempotent_outcome(&format!("{}/{key}", actor_label(actor)))
+                .await?
+                .is_some(),
+            None => false,
+        };
+        if !replay {
+            let stream = freshet_store::StreamId::new(portfolio.stream_name())
+                .map_err(ApiError::internal)?;
+            let current = state.store().stream_version(&stream).await?;
+            if current != expected {
+                record_command(action, "version-mismatch");
+                return Err(ApiError::PreconditionFailed { expected, current });
+            }
+        }
+    }
+    let mut request = CommandRequest::new(portfolio, command, actor);
+    request.idempotency_key = headers.idempotency_key;
+    let outcome = match state.service().execute(request).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            let error = ApiError::from(error);
+            record_command(action, error.classify().1);
+            return Err(error);
+        }
+    };
+    record_command(action, if outcome.replayed { "replayed" } else { "ok" });
+    let mut consistency_label = "eventual";
+    if consistency == Consistency::Strong {
+        consistency_label = "strong";
+        if let Some(position) = outcome.result.last_position() {
+            let waited = state
+                .runner()
+                .wait_for(
+                    &freshet_projections::PROJECTION_NAMES,
+                    position,
+                    state.options().consistency_timeout,
+                )
+                .await;
+            if let Err(timeout) = waited {
+                tracing::warn!(error = %timeout, "the read side did not catch up in time");
+                consistency_label = "timeout";
+            }
+        }
+    }
+    Ok(CommandResponse {
+        status,
+        result: result_of(&outcome),
+        replayed: outcome.replayed,
+        consistency: consistency_label,
+    })
+}
+
+fn record_command(action: &'static str, outcome: &str) {
+    metrics::counter!(
+        "freshet_commands_total",
+        "command" => action,
+        "outcome" => outcome.to_owned()
+    )
+    .increment(1);
+}
+
+/// An id for a new thing: the one given, else derived from the idempotency key (so a retry
+/// names the same thing), else a fresh one.
+fn new_id(given: Option<Uuid>, caller: &Caller, headers: &CommandHeaders, what: &str) -> Uuid {
+    match (given, &headers.idempotency_key) {
+        (Some(id), _) => id,
+        (None, Some(key)) => Uuid::new_v5(
+            &KEY_NAMESPACE,
+            format!("{what}/{}/{key}", caller.id()).as_bytes(),
+        ),
+        (None, None) => Uuid::now_v7(),
+    }
+}
+
+// ---- request bodies ----------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TeamBody {
+    pub account_manager: Uuid,
+    pub social_ad_specialist: Uuid,
+    pub copywriter: Uuid,
+    pub designer: Uuid,
+    pub team_lead: Uuid,
+}
+
+impl From<TeamBody> for Team {
+    fn from(body: TeamBody) -> Self {
+        Team {
+            account_manager: UserId::from_uuid(body.account_manager),
+            social_ad_specialist: UserId::from_uuid(body.social_ad_specialist),
+            copywriter: UserId::from_uuid(body.copywriter),
+            designer: UserId::from_uuid(body.designer),
+            team_lead: UserId::from_uuid(body.team_lead),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CadenceUnitBody {
+    Days,
+    Weeks,
+    Months,
+}
+
+impl From<CadenceUnitBody> for CadenceUnit {
+    fn from(unit: CadenceUnitBody) -> Self {
+        match unit {
+            CadenceUnitBody::Days => CadenceUnit::Days,
+            CadenceUnitBody::Weeks => CadenceUnit::Weeks,
+            CadenceUnitBody::Months => CadenceUnit::Months,
+        }
+    }
+}
+
+/// Every `every` days, weeks or months (R1).
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CadenceBody {
+    pub every: u16,
+    pub unit: CadenceUnitBody,
+}
+
+impl CadenceBody {
+    pub fn parse(self) -> Result<Cadence, ApiError> {
+        Ok(Cadence::new(self.every, self.unit.into())?)
+    }
+}
+
+/// Dates before 2000 or after 2200 are typing mistakes, not schedules.
+pub(crate) fn sane_date(date: NaiveDate, what: &str) -> Result<NaiveDate, ApiError> {
+    let earliest = NaiveDate::from_ymd_opt(2000, 1, 1);
+    let latest = NaiveDate::from_ymd_opt(2200, 12, 31);
+    match (earliest, latest) {
+        (Some(earliest), Some(latest)) if date >= earliest && date <= latest => Ok(date),
+        _ => Err(ApiError::malformed(
+            "invalid-value",
+            format!("the {what} {date} is not a plausible date (2000-01-01 to 2200-12-31)"),
+        )),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePortfolioBody {
+    /// Optional; derived from the idempotency key or generated when absent.
+    pub portfolio_id: Option<Uuid>,
+    pub client: String,
+    pub team: TeamBody,
+    pub cadence: CadenceBody,
+    /// The first Creative Refresh Date.
+    pub refresh_date: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeTeamBody {
+    pub team: TeamBody,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleBody {
+    pub cadence: CadenceBody,
+    pub refresh_date: NaiveDate,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRefreshBody {
+    /// The client's requirements, unless logged as a Note before (R5).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketBody {
+    /// Optional; derived from the idempotency key or generated when absent.
+    pub ticket_id: Option<Uuid>,
+    pub title: String,
+    /// The Deliverable Folder Name of the Ad Set (R7).
+    pub folder: String,
+    /// The Number of Deliverables In This Ad Set.
+    pub deliverables: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloneTicketBody {
+    pub ticket_id: Option<Uuid>,
+    pub title: String,
+    /// When given, must equal the Ad Set's (R7).
+    pub folder: Option<String>,
+    /// When given, must equal the Ad Set's Number of Deliverables (R7).
+    pub deliverables: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditTicketBody {
+    pub title: Option<String>,
+    pub folder: Option<String>,
+    pub deliverables: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdLabLinkBody {
+    pub link: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RevisionKindBody {
+    Copy,
+    Graphic,
+    CopyAndGraphic,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionsBody {
+    pub kind: RevisionKindBody,
+    /// The client's feedback, kept as a Note on the ticket (R14).
+    pub feedback: String,
+}
+
+fn revision_kind(kind: RevisionKindBody) -> RevisionKind {
+    match kind {
+        RevisionKindBody::Copy => RevisionKind::CopyOnly,
+        RevisionKindBody::Graphic => RevisionKind::GraphicOnly,
+        RevisionKindBody::CopyAndGraphic => RevisionKind::CopyAndGraphic,
+    }
+}
+
+// ---- handlers ----------------------------------------------------------------------------
+
+type Answer = Result<CommandResponse, ApiError>;
+
+/// Create a portfolio (Admin).
+#[utoipa::path(post, path = "/portfolios", tag = "commands",
+    params(ConsistencyParams, CommandHeaderDocs), request_body = CreatePortfolioBody,
+    responses((status = 201, body = CommandResult), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_portfolio(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: CommandHeaders,
+    ApiQuery(query): ApiQuery<ConsistencyParams>,
+    ApiJson(body): ApiJson<CreatePortfolioBody>,
+) -> Answer {
+    let id = PortfolioId::from_uuid(new_id(body.portfolio_id, &caller, &headers, "portfolio"));
+    let command = Command::CreatePortfolio {
+        portfolio_id: id,
+        client: ClientName::parse(&body.client)?,
+        team: body.team.into(),
+        cadence: body.cadence.parse()?,
+        refresh_date: sane_date(body.refresh_date, "refresh date")?,
+    };
+    run(&state, &caller, id, command, headers, query.consistency, StatusCode::CREATED).await
+}
+
+macro_rules! portfolio_command {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $body:ty, |$b:ident| $make:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "commands",
+            params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+            request_body = $body,
+            responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            ApiPath(id): ApiPath<Uuid>,
+            headers: CommandHeaders,
+            ApiQuery(query): ApiQuery<ConsistencyParams>,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Answer {
+            let command: Command = $make;
+            run(&state, &caller, PortfolioId::from_uuid(id), command, headers, query.consistency, StatusCode::OK).await
+        }
+    };
+}
+
+macro_rules! bare_portfolio_command {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $command:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "commands",
+            params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+            responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            ApiPath(id): ApiPath<Uuid>,
+            headers: CommandHeaders,
+            ApiQuery(query): ApiQuery<ConsistencyParams>,
+        ) -> Answer {
+            run(&state, &caller, PortfolioId::from_uuid(id), $command, headers, query.consistency, StatusCode::OK).await
+        }
+    };
+}
+
+macro_rules! ticket_command {
+    ($(#[$doc:meta])* $name:ident, $path:literal, |$t:ident| $make:expr) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = "commands",
+            params(("id" = Uuid, Path, description = "the portfolio"),
+                   ("ticket" = Uuid, Path, description = "the ticket"),
+                   ConsistencyParams, CommandHeaderDocs),
+            responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            caller: Caller,
+            ApiPath((id, ticket)): ApiPath<(Uuid, Uuid)>,
+            headers: CommandHeaders,
+            ApiQuery(query): ApiQuery<ConsistencyParams>,
+        ) -> Answer {
+            let $t = TicketId::from_uuid(ticket);
+            run(&state, &caller, PortfolioId::from_uuid(id), $make, headers, query.consistency, StatusCode::OK).await
+        }
+    };
+}
+
+macro_rules! ticket_body_command {
+    ($(#[$doc:meta])* $method:ident $name:ident, $path:literal, $body:ty, |$t:ident, $b:ident, $caller:ident, $headers:ident| $make:expr) => {
+        $(#[$doc])*
+        #[utoipa::path($method, path = $path, tag = "commands",
+            params(("id" = Uuid, Path, description = "the portfolio"),
+                   ("ticket" = Uuid, Path, description = "the ticket"),
+                   ConsistencyParams, CommandHeaderDocs),
+            request_body = $body,
+            responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
+            security(("bearer" = [])))]
+        pub async fn $name(
+            State(state): State<AppState>,
+            $caller: Caller,
+            ApiPath((id, ticket)): ApiPath<(Uuid, Uuid)>,
+            $headers: CommandHeaders,
+            ApiQuery(query): ApiQuery<ConsistencyParams>,
+            ApiJson($b): ApiJson<$body>,
+        ) -> Answer {
+            let $t = TicketId::from_uuid(ticket);
+            let command: Command = $make;
+            run(&state, &$caller, PortfolioId::from_uuid(id), command, $headers, query.consistency, StatusCode::OK).await
+        }
+    };
+}
+
+portfolio_command!(
+    /// Change the portfolio's team (Admin).
+    change_team, "/portfolios/{id}/team", ChangeTeamBody,
+    |body| Command::ChangeTeam { team: body.team.into() }
+);
+
+portfolio_command!(
+    /// Change the cadence and the Creative Refresh Date (Admin, R1).
+    reschedule, "/portfolios/{id}/schedule", RescheduleBody,
+    |body| Command::Reschedule {
+        cadence: body.cadence.parse()?,
+        refresh_date: sane_date(body.refresh_date, "refresh date")?,
+    }
+);
+
+portfolio_command!(
+    /// Log a Note on the portfolio (AM or SAS, R5).
+    log_portfolio_note, "/portfolios/{id}/notes", NoteBody,
+    |body| Command::LogPortfolioNote { text: NoteText::parse(&body.text)? }
+);
+
+bare_portfolio_command!(
+    /// The client declines the refresh (AM, R4).
+    decline, "/portfolios/{id}/decline", Command::DeclineRefresh
+);
+
+/// The client wants a refresh (AM, R5). The body is optional.
+#[utoipa::path(post, path = "/portfolios/{id}/request", tag = "commands",
+    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    request_body(content = Option<RequestRefreshBody>),
+    responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn request_refresh(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: CommandHeaders,
+    ApiQuery(query): ApiQuery<ConsistencyParams>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Answer {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::malformed("invalid-body", rejection.body_text())
+        }
+    })?;
+    let body: RequestRefreshBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RequestRefreshBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|error| ApiError::malformed("invalid-body", error.to_string()))?
+    };
+    let note = body.note.as_deref().map(NoteText::parse).transpose()?;
+    let command = Command::RequestRefresh { note };
+    run(&state, &caller, PortfolioId::from_uuid(id), command, headers, query.consistency, StatusCode::OK).await
+}
+
+/// Create the first ticket of the Ad Set (SAS, R7, R8).
+#[utoipa::path(post, path = "/portfolios/{id}/tickets", tag = "commands",
+    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    request_body = CreateTicketBody,
+    responses((status = 201, body = CommandResult), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_ticket(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: CommandHeaders,
+    ApiQuery(query): ApiQuery<ConsistencyParams>,
+    ApiJson(body): ApiJson<CreateTicketBody>,
+) -> Answer {
+    let ticket_id = TicketId::from_uuid(new_id(body.ticket_id, &caller, &headers, "ticket"));
+    let command = Command::CreateTicket {
+        ticket_id,
+        title: TicketTitle::parse(&body.title)?,
+        folder: FolderName::parse(&body.folder)?,
+        deliverables: DeliverableCount::try_from(body.deliverables)?,
+    };
+    run(&state, &caller, PortfolioId::from_uuid(id), command, headers, query.consistency, StatusCode::CREATED).await
+}
+
+ticket_body_command!(
+    /// Clone a ticket of the Ad Set (SAS, R7).
+    post clone_ticket, "/portfolios/{id}/tickets/{ticket}/clone", CloneTicketBody,
+    |source, body, caller, headers| Command::CloneTicket {
+        ticket_id: TicketId::from_uuid(new_id(body.ticket_id, &caller, &headers, "ticket")),
+        source,
+        title: TicketTitle::parse(&body.title)?,
+        folder: body.folder.as_deref().map(FolderName::parse).transpose()?,
+        deliverables: body.deliverables.map(DeliverableCount::try_from).transpose()?,
+    }
+);
+
+ticket_body_command!(
+    /// Edit a ticket (SAS). The folder name never changes (R7).
+    patch edit_ticket, "/portfolios/{id}/tickets/{ticket}", EditTicketBody,
+    |ticket_id, body, caller, headers| Command::EditTicket {
+        ticket_id,
+        title: body.title.as_deref().map(TicketTitle::parse).transpose()?,
+        folder: body.folder.as_deref().map(FolderName::parse).transpose()?,
+        deliverables: body.deliverables.map(DeliverableCount::try_from).transpose()?,
+    }
+);
+
+ticket_body_command!(
+    /// Log a Note (a question, an answer) on a ticket (anyone on the team, R21).
+    post log_ticket_note, "/portfolios/{id}/tickets/{ticket}/notes", NoteBody,
+    |ticket_id, body, caller, headers| Command::LogTicketNote {
+        ticket_id,
+        text: NoteText::parse(&body.text)?,
+    }
+);
+
+ticket_body_command!(
+    /// The client asks for changes on a ticket (AM, R14).
+    post request_revisions, "/portfolios/{id}/tickets/{ticket}/revisions", RevisionsBody,
+    |ticket_id, body, caller, headers| Command::RequestRevisions {
+        ticket_id,
+        kind: revision_kind(body.kind),
+        feedback: NoteText::parse(&body.feedback)?,
+    }
+);
+
+bare_portfolio_command!(
+    /// All tickets are created (SAS, R9).
+    deliverables_submitted, "/portfolios/{id}/deliverables-submitted",
+    Command::MarkDeliverablesSubmitted
+);
+
+ticket_command!(
+    /// Submit copy on a ticket (Copywriter, R10).
+    submit_copy, "/portfolios/{id}/tickets/{ticket}/copy",
+    |ticket_id| Command::SubmitCopy { ticket_id }
+);
+
+ticket_command!(
+    /// Submit graphics on a ticket (Designer, R10).
+    submit_graphics, "/portfolios/{id}/tickets/{ticket}/graphics",
+    |ticket_id| Command::SubmitGraphics { ticket_id }
+);
+
+ticket_command!(
+    /// Approve a ticket's copy (Team Lead, R10).
+    approve_copy, "/portfolios/{id}/tickets/{ticket}/copy/approval",
+    |ticket_id| Command::ApproveCopy { ticket_id }
+);
+
+ticket_command!(
+    /// Approve a ticket's graphics (Team Lead, R10).
+    approve_graphics, "/portfolios/{id}/tickets/{ticket}/graphics/approval",
+    |ticket_id| Command::ApproveGraphics { ticket_id }
+);
+
+ticket_command!(
+    /// The client approved this deliverable (AM), or the SAS completes it (R13, R20).
+    complete_deliverable, "/portfolios/{id}/tickets/{ticket}/complete",
+    |ticket_id| Command::CompleteDeliverable { ticket_id }
+);
+
+portfolio_command!(
+    /// Update the Most Recent Ad Lab Link (Designer, R12).
+    update_ad_lab_link, "/portfolios/{id}/ad-lab-link", AdLabLinkBody,
+    |body| Command::UpdateAdLabLink { link: AdLabLink::parse(&body.link)? }
+);
+
+bare_portfolio_command!(
+    /// The client approved the creatives (AM, R17).
+    sign_off, "/portfolios/{id}/sign-off", Command::SignOff
+);
+
+bare_portfolio_command!(
+    /// The creatives are live in Meta (SAS, R18).
+    implemented, "/portfolios/{id}/implemented", Command::MarkCreativesImplemented
+);
+
+bare_portfolio_command!(
+    /// Run the portfolio's date triggers due today (Admin; the scheduler does this itself).
+    tick, "/portfolios/{id}/tick", Command::Tick
+);
+
+/// Complete one of my tasks.
+#[utoipa::path(post, path = "/portfolios/{id}/tasks/{task}/complete", tag = "commands",
+    params(("id" = Uuid, Path, description = "the portfolio"),
+           ("task" = Uuid, Path, description = "the task"),
+           ConsistencyParams, CommandHeaderDocs),
+    responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn complete_task(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath((id, task)): ApiPath<(Uuid, Uuid)>,
+    headers: CommandHeaders,
+    ApiQuery(query): ApiQuery<ConsistencyParams>,
+) -> Answer {
+    let command = Command::CompleteTask {
+        task_id: TaskId::from_uuid(task),
+    };
+    run(&state, &caller, PortfolioId::from_uuid(id), command, headers, query.consistency, StatusCode::OK).await
+}
