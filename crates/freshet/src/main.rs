@@ -4,6 +4,8 @@ mod api;
 mod cli;
 mod core;
 mod demo;
+#[cfg(test)]
+mod deploy_check;
 mod mail;
 mod ops;
 mod serve;
