@@ -217,7 +217,9 @@ pub async fn rebuild(
     let runner = state.runner().clone();
     tokio::spawn(async move {
         match freshet_projections::rebuild(&runner, projection.as_ref(), &sender).await {
-            Ok(report) => tracing::info!(projection = %report.projection, events = report.events, "rebuild done"),
+            Ok(report) => {
+                tracing::info!(projection = %report.projection, events = report.events, "rebuild done")
+            }
             Err(error) => tracing::error!(error = %error, "rebuild failed"),
         }
     });

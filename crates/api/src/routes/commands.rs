@@ -16,8 +16,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::{
-    ApiJson, ApiPath, ApiQuery, CommandHeaderDocs, CommandHeaders, Consistency,
-    ConsistencyParams, version_tag,
+    ApiJson, ApiPath, ApiQuery, CommandHeaderDocs, CommandHeaders, Consistency, ConsistencyParams,
+    version_tag,
 };
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -391,7 +391,16 @@ pub async fn create_portfolio(
         cadence: body.cadence.parse()?,
         refresh_date: sane_date(body.refresh_date, "refresh date")?,
     };
-    run(&state, &caller, id, command, headers, query.consistency, StatusCode::CREATED).await
+    run(
+        &state,
+        &caller,
+        id,
+        command,
+        headers,
+        query.consistency,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
 macro_rules! portfolio_command {
@@ -537,7 +546,16 @@ pub async fn request_refresh(
     };
     let note = body.note.as_deref().map(NoteText::parse).transpose()?;
     let command = Command::RequestRefresh { note };
-    run(&state, &caller, PortfolioId::from_uuid(id), command, headers, query.consistency, StatusCode::OK).await
+    run(
+        &state,
+        &caller,
+        PortfolioId::from_uuid(id),
+        command,
+        headers,
+        query.consistency,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// Create the first ticket of the Ad Set (SAS, R7, R8).
@@ -561,7 +579,16 @@ pub async fn create_ticket(
         folder: FolderName::parse(&body.folder)?,
         deliverables: DeliverableCount::try_from(body.deliverables)?,
     };
-    run(&state, &caller, PortfolioId::from_uuid(id), command, headers, query.consistency, StatusCode::CREATED).await
+    run(
+        &state,
+        &caller,
+        PortfolioId::from_uuid(id),
+        command,
+        headers,
+        query.consistency,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
 ticket_body_command!(
@@ -680,5 +707,14 @@ pub async fn complete_task(
     let command = Command::CompleteTask {
         task_id: TaskId::from_uuid(task),
     };
-    run(&state, &caller, PortfolioId::from_uuid(id), command, headers, query.consistency, StatusCode::OK).await
+    run(
+        &state,
+        &caller,
+        PortfolioId::from_uuid(id),
+        command,
+        headers,
+        query.consistency,
+        StatusCode::OK,
+    )
+    .await
 }

@@ -61,7 +61,10 @@ fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
-        .routes(routes!(commands::create_portfolio, queries::list_portfolios))
+        .routes(routes!(
+            commands::create_portfolio,
+            queries::list_portfolios
+        ))
         .routes(routes!(commands::change_team))
         .routes(routes!(commands::reschedule))
         .routes(routes!(commands::tick))
@@ -131,19 +134,21 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                    let request_id = request
-                        .headers()
-                        .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    tracing::info_span!(
-                        "http.request",
-                        http.method = %request.method(),
-                        http.path = %request.uri().path(),
-                        request.id = %request_id,
-                    )
-                }))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                        let request_id = request
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("");
+                        tracing::info_span!(
+                            "http.request",
+                            http.method = %request.method(),
+                            http.path = %request.uri().path(),
+                            request.id = %request_id,
+                        )
+                    }),
+                )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
 }

@@ -60,7 +60,9 @@ pub(crate) async fn readable_portfolio(
         .service()
         .portfolio(id)
         .await?
-        .ok_or(ApiError::Domain(freshet_domain::DomainError::PortfolioNotFound))?;
+        .ok_or(ApiError::Domain(
+            freshet_domain::DomainError::PortfolioNotFound,
+        ))?;
     if !caller.is_admin() && !portfolio.team.includes(caller.id()) {
         return Err(ApiError::Domain(freshet_domain::DomainError::NotOnTeam));
     }
@@ -418,8 +420,7 @@ pub async fn get_portfolio(
         return as_of_response(&state, id, instant).await;
     }
     settle(&state, params.consistency).await?;
-    let stream =
-        freshet_store::StreamId::new(id.stream_name()).map_err(ApiError::internal)?;
+    let stream = freshet_store::StreamId::new(id.stream_name()).map_err(ApiError::internal)?;
     let version = state.store().stream_version(&stream).await?;
     let summary = portfolios::get(state.db(), id).await?;
     let cycle = summary
@@ -524,8 +525,11 @@ pub async fn calendar(
     let id = PortfolioId::from_uuid(id);
     let portfolio = readable_portfolio(&state, &caller, id).await?;
     let config = state.service().config();
-    let (preview, upcoming) = match (params.cadence_every, params.cadence_unit, params.refresh_date)
-    {
+    let (preview, upcoming) = match (
+        params.cadence_every,
+        params.cadence_unit,
+        params.refresh_date,
+    ) {
         (None, None, None) => (false, upcoming(&portfolio, &config.deadlines)),
         (Some(every), Some(unit), Some(date)) => {
             let cadence = CadenceBody { every, unit }.parse()?;
@@ -537,7 +541,10 @@ pub async fn calendar(
                 today: config.calendar.today(now),
                 deadlines: config.deadlines,
             };
-            (true, preview_reschedule(&portfolio, cadence, date, &context)?)
+            (
+                true,
+                preview_reschedule(&portfolio, cadence, date, &context)?,
+            )
         }
         _ => {
             return Err(ApiError::malformed(

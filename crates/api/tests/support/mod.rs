@@ -1,0 +1,290 @@
+//! Test support: the real router on a random loopback port, a real database, projections
+//! followed by a runner, a settable clock, and users with tokens for every role.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use freshet_api::{ApiOptions, AppState, router, users};
+use freshet_projections::{Live, ReadModelConfig, Runner, RunnerConfig, all_projections};
+use freshet_service::{CommandService, ManualClock, ProcessConfig};
+use freshet_store::testing::TestDatabase;
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+pub struct App {
+    pub base: String,
+    pub http: Client,
+    pub clock: Arc<ManualClock>,
+    pub db: TestDatabase,
+    pub admin: String,
+    pub am: Person,
+    pub sas: Person,
+    pub copywriter: Person,
+    pub designer: Person,
+    pub team_lead: Person,
+    pub outsider: Person,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: String,
+    pub token: String,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn problem_code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+}
+
+impl App {
+    pub async fn start(db: TestDatabase, today: NaiveDate) -> App {
+        let store = db.store().await;
+        let clock = Arc::new(ManualClock::at_date(today));
+        let service = CommandService::new(store.clone(), clock.clone(), ProcessConfig::default());
+        let runner = Arc::new(Runner::new(
+            db.database.clone(),
+            store.clone(),
+            RunnerConfig::default(),
+        ));
+        let mut tasks = Vec::new();
+        for projection in all_projections(&store, ReadModelConfig::default()) {
+            tasks.push(runner.spawn(Arc::new(Live(projection))));
+        }
+        let state = AppState::new(service, db.database.clone(), runner, ApiOptions::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = router(state);
+        tasks.push(tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        }));
+        let (_, admin) = users::add(&db.database, "Ada Admin", "admin@example.com", true)
+            .await
+            .unwrap();
+        let mut app = App {
+            base,
+            http: Client::new(),
+            clock,
+            db,
+            admin,
+            am: Person {
+                id: String::new(),
+                token: String::new(),
+            },
+            sas: Person {
+                id: String::new(),
+                token: String::new(),
+            },
+            copywriter: Person {
+                id: String::new(),
+                token: String::new(),
+            },
+            designer: Person {
+                id: String::new(),
+                token: String::new(),
+            },
+            team_lead: Person {
+                id: String::new(),
+                token: String::new(),
+            },
+            outsider: Person {
+                id: String::new(),
+                token: String::new(),
+            },
+            tasks,
+        };
+        app.am = app.add_user("Amy AM", "am@example.com").await;
+        app.sas = app.add_user("Sam SAS", "sas@example.com").await;
+        app.copywriter = app.add_user("Cora Copy", "copy@example.com").await;
+        app.designer = app.add_user("Dev Designer", "design@example.com").await;
+        app.team_lead = app.add_user("Tess Lead", "lead@example.com").await;
+        app.outsider = app.add_user("Olly Outsider", "out@example.com").await;
+        app
+    }
+
+    async fn add_user(&self, name: &str, email: &str) -> Person {
+        let answer = self
+            .call(
+                Method::POST,
+                "/admin/users",
+                Some(&self.admin.clone()),
+                Some(json!({ "name": name, "email": email })),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+        Person {
+            id: answer.body["user"]["id"].as_str().unwrap().to_owned(),
+            token: answer.body["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub fn team(&self) -> Value {
+        json!({
+            "account_manager": self.am.id,
+            "social_ad_specialist": self.sas.id,
+            "copywriter": self.copywriter.id,
+            "designer": self.designer.id,
+            "team_lead": self.team_lead.id,
+        })
+    }
+
+    pub fn everyone(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("admin", self.admin.clone()),
+            ("am", self.am.token.clone()),
+            ("sas", self.sas.token.clone()),
+            ("copywriter", self.copywriter.token.clone()),
+            ("designer", self.designer.token.clone()),
+            ("team_lead", self.team_lead.token.clone()),
+            ("outsider", self.outsider.token.clone()),
+        ]
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// A command that must succeed; waits for the read side (`consistency=strong`).
+    pub async fn ok(&self, token: &str, path: &str, body: Option<Value>) -> Value {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let answer = self
+            .call(
+                Method::POST,
+                &format!("{path}{separator}consistency=strong"),
+                Some(token),
+                body,
+            )
+            .await;
+        assert!(
+            answer.status.is_success(),
+            "POST {path}: {} {}",
+            answer.status,
+            answer.body
+        );
+        answer.body
+    }
+
+    /// The open tasks of `person` (kinds, sorted), read with `consistency=strong`.
+    pub async fn open_tasks(&self, token: &str) -> Vec<Value> {
+        let answer = self
+            .call(
+                Method::GET,
+                "/me/inbox?open=true&consistency=strong",
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body["tasks"].as_array().unwrap().clone()
+    }
+
+    pub async fn open_kinds(&self, token: &str) -> Vec<String> {
+        let mut kinds: Vec<String> = self
+            .open_tasks(token)
+            .await
+            .iter()
+            .map(|t| t["kind"].as_str().unwrap().to_owned())
+            .collect();
+        kinds.sort();
+        kinds
+    }
+
+    pub async fn task_of(&self, token: &str, kind: &str) -> String {
+        self.open_tasks(token)
+            .await
+            .iter()
+            .find(|t| t["kind"] == kind)
+            .unwrap_or_else(|| panic!("no open {kind} task"))["task_id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The portfolio's stream version.
+    pub async fn version(&self, portfolio: &str) -> i64 {
+        let answer = self
+            .call(
+                Method::GET,
+                &format!("/portfolios/{portfolio}"),
+                Some(&self.admin),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body["version"].as_i64().unwrap()
+    }
+
+    /// Creates a portfolio refreshing on `refresh_date`, monthly.
+    pub async fn create_portfolio(&self, refresh_date: NaiveDate) -> String {
+        let body = self
+            .ok(
+                &self.admin,
+                "/portfolios",
+                Some(json!({
+                    "client": "Acme Outdoor",
+                    "team": self.team(),
+                    "cadence": { "every": 1, "unit": "months" },
+                    "refresh_date": refresh_date,
+                })),
+            )
+            .await;
+        body["portfolio_id"].as_str().unwrap().to_owned()
+    }
+}
