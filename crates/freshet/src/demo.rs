@@ -173,13 +173,25 @@ pub async fn load(core: &Core, listen: std::net::SocketAddr) -> Result<()> {
         demo.ticketed(cedar, 2, 2).await?;
     }
     crate::ops::catch_up(core).await?;
-    println!("\nFreshet demo: three clients and a team. Tokens (shown once per start):\n");
-    for (key, name, token) in &tokens {
-        println!("  {key:<5} {name:<28} {token}");
+    println!("\nFreshet demo: a team and three clients. Tokens are new on every start.");
+    for (key, name, _) in &tokens {
+        println!("  {key:<5} {name}");
     }
-    let amy = &tokens[1].2;
+    println!("\nPaste into a shell to follow the README's walkthrough:\n");
+    println!("export FRESHET=http://{listen}");
+    for (key, _, token) in &tokens {
+        println!("export {}={token}", key.to_uppercase());
+    }
+    for (variable, client) in [
+        ("NORTHWIND", "Northwind Outfitters"),
+        ("BAKERY", "Bluebird Bakery"),
+        ("CEDAR", "Cedar & Pine Furniture"),
+    ] {
+        println!("export {variable}={}", demo_id(client));
+    }
     println!(
-        "\nTry:\n  curl -s -H 'Authorization: Bearer {amy}' 'http://{listen}/me/inbox?open=true'\n  curl -s -H 'Authorization: Bearer {amy}' http://{listen}/portfolios\n  open http://{listen}/docs\n"
+        "\nAmy's inbox:  curl -s -H \"Authorization: Bearer $AMY\" \"$FRESHET/me/inbox?open=true\""
     );
+    println!("Every endpoint: http://{listen}/docs\n");
     Ok(())
 }
