@@ -476,14 +476,14 @@ async fn malformed_requests_are_refused_and_change_nothing(db: TestDatabase) {
         ),
         (
             "GET",
-            format!("/inbox?limit=100000"),
+            "/inbox?limit=100000".to_owned(),
             Value::Null,
             StatusCode::BAD_REQUEST,
             "invalid-query",
         ),
         (
             "GET",
-            format!("/inbox?role=boss"),
+            "/inbox?role=boss".to_owned(),
             Value::Null,
             StatusCode::BAD_REQUEST,
             "invalid-query",
