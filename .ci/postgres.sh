@@ -19,7 +19,16 @@ pg_answers || { echo "ci: PostgreSQL does not answer on 127.0.0.1:5432" >&2; exi
 # Trust authentication on loopback: connect as the server's superuser.
 pg_user=postgres
 psql -h 127.0.0.1 -U "$pg_user" -d postgres -qtAc 'select 1' >/dev/null 2>&1 || pg_user=root
+# Databases left behind by interrupted earlier runs on this machine.
+for stale in $(psql -h 127.0.0.1 -U "$pg_user" -d postgres -qtAc \
+    "SELECT datname FROM pg_database WHERE datname LIKE 'freshet_t\_%' OR datname LIKE 'freshet_ci\_%'"); do
+  psql -h 127.0.0.1 -U "$pg_user" -d postgres -qc "DROP DATABASE IF EXISTS $stale WITH (FORCE)" >/dev/null || true
+done
 ci_db="freshet_ci_$(date +%s)_$$"
 psql -h 127.0.0.1 -U "$pg_user" -d postgres -qc "CREATE DATABASE $ci_db" >/dev/null
 export DATABASE_URL="postgres://$pg_user@127.0.0.1:5432/$ci_db"
 echo "ci: DATABASE_URL=$DATABASE_URL" >&2
+drop_ci_database() {
+  psql -h 127.0.0.1 -U "$pg_user" -d postgres -qc "DROP DATABASE IF EXISTS $ci_db WITH (FORCE)" >/dev/null 2>&1 || true
+}
+trap drop_ci_database EXIT
