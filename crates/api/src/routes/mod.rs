@@ -3,6 +3,7 @@
 
 mod admin;
 mod commands;
+mod events;
 mod extract;
 mod ops;
 mod queries;
@@ -87,6 +88,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(commands::implemented))
         .routes(routes!(commands::complete_task))
         .routes(routes!(queries::my_inbox))
+        .routes(routes!(events::inbox_events))
         .routes(routes!(queries::inbox_query))
         .routes(routes!(queries::alerts))
         .routes(routes!(queries::get_portfolio))
