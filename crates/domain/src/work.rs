@@ -97,7 +97,32 @@ pub enum TaskKind {
     StallAlert(StallGate),
 }
 
+impl StallGate {
+    /// The gate's wire name, e.g. `am_decision`.
+    pub fn code(self) -> &'static str {
+        match self {
+            StallGate::AmDecision => "am_decision",
+            StallGate::TicketSubmission => "ticket_submission",
+            StallGate::ClientReview => "client_review",
+            StallGate::Implementation => "implementation",
+            StallGate::NextKickoffOverlap => "next_kickoff_overlap",
+        }
+    }
+}
+
 impl TaskKind {
+    /// A flat, stable name for the kind, e.g. `share_drafted_deliverables` or
+    /// `stall_alert:client_review`, for read models and filters.
+    pub fn code(self) -> String {
+        match self {
+            TaskKind::StallAlert(gate) => format!("stall_alert:{}", gate.code()),
+            other => match serde_json::to_value(other) {
+                Ok(serde_json::Value::String(code)) => code,
+                _ => other.key().to_owned(),
+            },
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             TaskKind::ReachOutToClient => "Reach out to client about creative refresh",
@@ -230,5 +255,30 @@ impl EmailKind {
             EmailKind::CreativesLive => "creatives-live",
             EmailKind::StallAlert(gate) => gate.key(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_kind_codes_are_flat_and_distinct() {
+        let kinds = [
+            TaskKind::ReachOutToClient,
+            TaskKind::ShareDraftedDeliverables,
+            TaskKind::StallAlert(StallGate::ClientReview),
+            TaskKind::StallAlert(StallGate::AmDecision),
+        ];
+        let codes: Vec<String> = kinds.iter().map(|k| k.code()).collect();
+        assert_eq!(
+            codes,
+            [
+                "reach_out_to_client",
+                "share_drafted_deliverables",
+                "stall_alert:client_review",
+                "stall_alert:am_decision"
+            ]
+        );
     }
 }

@@ -34,7 +34,7 @@ pub struct InboxTask {
     pub assignee: String,
     /// Role code (`am`, `sas`, ...).
     pub role: String,
-    /// Task kind code (serde name of `TaskKind`).
+    /// Task kind code (`TaskKind::code`, e.g. `stall_alert:client_review`).
     pub kind: String,
     pub title: String,
     pub ticket_id: Option<String>,
@@ -89,14 +89,6 @@ impl Tracked for TaskLog {
     }
 }
 
-fn code<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(code)) => code,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
-
 fn row(state: &Portfolio, task: &Task, assigned_at: DateTime<Utc>) -> InboxTask {
     let ticket = task.ticket.and_then(|id| state.ticket(id));
     InboxTask {
@@ -105,7 +97,7 @@ fn row(state: &Portfolio, task: &Task, assigned_at: DateTime<Utc>) -> InboxTask 
         client: state.client.to_string(),
         assignee: task.assignee.to_string(),
         role: task.role.code().to_owned(),
-        kind: code(&task.kind),
+        kind: task.kind.code(),
         title: task.kind.title().to_owned(),
         ticket_id: task.ticket.map(|id| id.to_string()),
         ticket_title: ticket.map(|t| t.title.to_string()),
