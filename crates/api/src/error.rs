@@ -191,6 +191,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Domain(error) => ApiError::Domain(error),
             ServiceError::IdempotencyKeyReused { key } => ApiError::IdempotencyKeyReused { key },
             ServiceError::Contention { attempts } => ApiError::Contention { attempts },
+            ServiceError::VersionMismatch { expected, current } => {
+                ApiError::PreconditionFailed { expected, current }
+            }
             other => ApiError::internal(other),
         }
     }

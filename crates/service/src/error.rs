@@ -12,6 +12,9 @@ pub enum ServiceError {
     /// The same idempotency key was sent with a different request.
     #[error("the idempotency key \"{key}\" was already used for a different request")]
     IdempotencyKeyReused { key: String },
+    /// The client expected another version of the portfolio; nothing was decided.
+    #[error("the portfolio is at version {current}, not {expected}: reload it and try again")]
+    VersionMismatch { expected: i64, current: i64 },
     /// The portfolio's stream was written by others on every attempt.
     #[error("the portfolio was changed concurrently {attempts} times in a row; try again")]
     Contention { attempts: u32 },

@@ -46,6 +46,8 @@ pub struct CommandRequest {
     pub idempotency_key: Option<String>,
     /// The request or trigger this command belongs to (B2: why a change happened).
     pub correlation_id: Option<Uuid>,
+    /// Decide only if the portfolio is still at this stream version (a client's `If-Match`).
+    pub expected_version: Option<i64>,
 }
 
 impl CommandRequest {
@@ -56,6 +58,7 @@ impl CommandRequest {
             actor,
             idempotency_key: None,
             correlation_id: None,
+            expected_version: None,
         }
     }
 
@@ -159,6 +162,14 @@ impl CommandService {
         let max_attempts = self.config.max_attempts.max(1);
         for attempt in 1..=max_attempts {
             let (version, state) = self.current_state(request.portfolio, &stream).await?;
+            if let Some(expected) = request.expected_version
+                && expected != version
+            {
+                return Err(ServiceError::VersionMismatch {
+                    expected,
+                    current: version,
+                });
+            }
             let decided = decide(state.as_ref(), &request.command, &context)?;
             let encoded = decided
                 .iter()

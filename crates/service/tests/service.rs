@@ -153,7 +153,29 @@ freshet_store::on_both_backends!(
     r11_concurrent_last_approvals_hand_the_ad_set_over_exactly_once,
     r3_today_comes_from_the_agency_calendar,
     two_service_instances_each_see_the_others_writes,
+    a_stale_expected_version_is_refused_and_writes_nothing,
 );
+
+// B5: a client's If-Match is checked against the very version the decision is made on.
+async fn a_stale_expected_version_is_refused_and_writes_nothing(db: TestDatabase) {
+    let f = Fixture::new(db).await;
+    let current = f.stored().await;
+    let note = || Command::LogPortfolioNote {
+        text: NoteText::parse("Call notes").unwrap(),
+    };
+    let mut stale = CommandRequest::new(f.portfolio, note(), Actor::user(user(AM)));
+    stale.expected_version = Some(current - 1);
+    let error = f.service.execute(stale).await.unwrap_err();
+    assert!(
+        matches!(error, ServiceError::VersionMismatch { expected, current: c } if expected == current - 1 && c == current),
+        "{error}"
+    );
+    assert_eq!(f.stored().await, current);
+    let mut fresh = CommandRequest::new(f.portfolio, note(), Actor::user(user(AM)));
+    fresh.expected_version = Some(current);
+    f.service.execute(fresh).await.unwrap();
+    assert!(f.stored().await > current);
+}
 
 // Two processes share one database: each one's cached state must never hide the other's
 // events, so every decision is made on the whole history.

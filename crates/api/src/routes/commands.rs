@@ -10,7 +10,7 @@ use freshet_domain::{
     AdLabLink, Cadence, CadenceUnit, ClientName, Command, DeliverableCount, FolderName, NoteText,
     PortfolioId, RevisionKind, TaskId, Team, TicketId, TicketTitle, UserId,
 };
-use freshet_service::{CommandOutcome, CommandRequest, actor_label};
+use freshet_service::{CommandOutcome, CommandRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -107,7 +107,7 @@ fn result_of(outcome: &CommandOutcome) -> CommandResult {
     }
 }
 
-/// Runs `command` on `portfolio` as `caller`: checks `If-Match`, executes (an exact retry
+/// Runs `command` on `portfolio` as `caller` (honouring `If-Match`): executes (an exact retry
 /// with the same idempotency key gets the first outcome), and with `consistency=strong`
 /// waits until every projection has the events.
 pub(crate) async fn run(
@@ -121,27 +121,10 @@ pub(crate) async fn run(
 ) -> Result<CommandResponse, ApiError> {
     let action = command.action();
     let actor = caller.actor();
-    if let Some(expected) = headers.if_match {
-        let replay = match &headers.idempotency_key {
-            Some(key) => state
-                .store()
-                .idempotent_outcome(&format!("{}/{key}", actor_label(actor)))
-                .await?
-                .is_some(),
-            None => false,
-        };
-        if !replay {
-            let stream = freshet_store::StreamId::new(portfolio.stream_name())
-                .map_err(ApiError::internal)?;
-            let current = state.store().stream_version(&stream).await?;
-            if current != expected {
-                record_command(action, "version-mismatch");
-                return Err(ApiError::PreconditionFailed { expected, current });
-            }
-        }
-    }
     let mut request = CommandRequest::new(portfolio, command, actor);
     request.idempotency_key = headers.idempotency_key;
+    // Checked by the service against the version it decides on, so no write slips between.
+    request.expected_version = headers.if_match;
     let outcome = match state.service().execute(request).await {
         Ok(outcome) => outcome,
         Err(error) => {
