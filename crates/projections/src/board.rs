@@ -1,7 +1,6 @@
 //! The Ad Set board: every ticket with its status, approvals, Needs Revisions, revision
 //! round and notes count.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -78,15 +77,9 @@ impl Projection for Board {
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
         let mut states = self.states.lock().await;
-        states.prepare(self.store.as_ref(), events).await?;
-        let mut touched = BTreeSet::new();
-        for event in events {
-            if let Some(id) = states.apply(event)? {
-                touched.insert(id);
-            }
-        }
+        let touched = states.advance(self.store.as_ref(), events).await?;
         let mut rows = Vec::new();
-        for id in touched {
+        for id in touched.into_keys() {
             let Some(entry) = states.get(&id) else {
                 continue;
             };

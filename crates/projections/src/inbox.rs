@@ -1,7 +1,6 @@
 //! Task inboxes: every task with what it must show (R6, R12, R20), open and done, per person,
 //! role and portfolio, sorted by due date.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -150,15 +149,9 @@ impl Projection for Inbox {
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
         let mut states = self.states.lock().await;
-        states.prepare(self.store.as_ref(), events).await?;
-        let mut touched = BTreeSet::new();
-        for event in events {
-            if let Some(id) = states.apply(event)? {
-                touched.insert(id);
-            }
-        }
+        let touched = states.advance(self.store.as_ref(), events).await?;
         let mut rows = Vec::new();
-        for id in touched {
+        for id in touched.into_keys() {
             let Some(entry) = states.get_mut(&id) else {
                 continue;
             };

@@ -12,7 +12,7 @@
 //!   [`MetricsConfig::on_time_days`] (in the agency's calendar). Declined and open cycles have
 //!   no on-time value and do not count in the rate.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -249,15 +249,9 @@ impl Projection for CycleMetrics {
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
         let mut states = self.states.lock().await;
-        states.prepare(self.store.as_ref(), events).await?;
-        let mut touched = BTreeSet::new();
-        for event in events {
-            if let Some(id) = states.apply(event)? {
-                touched.insert(id);
-            }
-        }
+        let touched = states.advance(self.store.as_ref(), events).await?;
         let mut rows = Vec::new();
-        for id in touched {
+        for id in touched.into_keys() {
             let Some(entry) = states.get_mut(&id) else {
                 continue;
             };

@@ -1,7 +1,6 @@
 //! One row per portfolio: client, team, cadence, status, the current Ad Set's progress, the
 //! AM's latest Note, the Ad Lab link, and when the scheduler next needs to tick it.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -142,13 +141,7 @@ impl Projection for Portfolios {
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
         let mut states = self.states.lock().await;
-        states.prepare(self.store.as_ref(), events).await?;
-        let mut touched: BTreeMap<PortfolioId, DateTime<Utc>> = BTreeMap::new();
-        for event in events {
-            if let Some(id) = states.apply(event)? {
-                touched.insert(id, event.record.recorded_at);
-            }
-        }
+        let touched = states.advance(self.store.as_ref(), events).await?;
         let rows: Vec<PortfolioRow> = touched
             .iter()
             .filter_map(|(id, at)| states.get(id).map(|e| row(&e.state, &self.deadlines, *at)))

@@ -2,9 +2,10 @@
 //! by event, and reloaded from the portfolio's stream whenever it is not exactly one event
 //! behind the batch (first use, a rolled-back batch, a checkpoint that moved).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use freshet_domain::{Portfolio, PortfolioId};
 use freshet_service::{DecodedEvent, ServiceError, decode};
 use freshet_store::{EventStore, RecordedEvent};
@@ -92,6 +93,23 @@ impl<T: Tracked> States<T> {
             }
         }
         Ok(())
+    }
+
+    /// Brings every portfolio of the batch up to date: `prepare`, then each event folded in.
+    /// Returns the portfolios the batch touched, with the time of their last event.
+    pub async fn advance(
+        &mut self,
+        store: &dyn EventStore,
+        events: &[DecodedEvent],
+    ) -> Result<BTreeMap<PortfolioId, DateTime<Utc>>, ProcessorError> {
+        self.prepare(store, events).await?;
+        let mut touched = BTreeMap::new();
+        for event in events {
+            if let Some(id) = self.apply(event)? {
+                touched.insert(id, event.record.recorded_at);
+            }
+        }
+        Ok(touched)
     }
 
     /// Folds one event; returns its portfolio, or `None` for events of other streams.
