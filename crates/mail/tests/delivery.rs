@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use freshet_domain::{EmailId, Role};
+use freshet_domain::{Command, EmailId, NoteText, Role};
 use freshet_mail::{
     DeliveryError, FolderTransport, InMemoryDirectory, ListFilter, MailError, MessageStatus,
     Transport, message_id,
@@ -29,7 +29,58 @@ freshet_store::on_both_backends!(
     concurrent_workers_never_send_the_same_message_twice,
     a_crash_between_send_and_record_costs_at_most_one_extra_delivery_with_the_same_message_id,
     the_embedded_default_writes_readable_eml_files,
+    b1_stall_alerts_reach_the_responsible_person_and_the_team_lead_once,
 );
+
+// B1: every gate whose deadline passes alerts its responsible person and the Team Lead, by
+// email over SMTP, once however often the scheduler runs.
+async fn b1_stall_alerts_reach_the_responsible_person_and_the_team_lead_once(db: TestDatabase) {
+    let sink = SmtpSink::start();
+    let f = Fixture::new(db).await;
+    // No AM decision by the refresh date (March 10th), ticked three times that day and after.
+    for day in [10, 10, 11] {
+        f.tick_on(date(2027, 3, day)).await;
+    }
+    f.by(
+        AM,
+        Command::RequestRefresh {
+            note: Some(NoteText::parse(AM_NOTE).unwrap()),
+        },
+    )
+    .await;
+    // And no tickets two days after the refresh date.
+    f.tick_on(date(2027, 3, 12)).await;
+    f.tick_on(date(2027, 3, 13)).await;
+    f.record_emails().await;
+    let report = f.worker(smtp(sink.port)).deliver_due().await.unwrap();
+    assert_eq!(report.failed, 0, "{report:?}");
+
+    let alerts = |who: u128| -> Vec<String> {
+        let mut subjects: Vec<String> = sink
+            .received_by(address(who))
+            .iter()
+            .map(|mail| mail.header("Subject").unwrap())
+            .filter(|subject| {
+                !subject.contains("reach out") && !subject.contains("Create Paid Social")
+            })
+            .collect();
+        subjects.sort();
+        subjects
+    };
+    let am = alerts(AM);
+    let sas = alerts(SAS);
+    let lead = alerts(TEAM_LEAD);
+    assert_eq!(am.len(), 1, "the AM: the missed decision only: {am:?}");
+    assert_eq!(sas.len(), 1, "the SAS: the missing tickets only: {sas:?}");
+    assert_eq!(lead.len(), 2, "the Team Lead: both: {lead:?}");
+    assert!(lead.contains(&am[0]) && lead.contains(&sas[0]));
+    let ids: BTreeSet<String> = sink
+        .received()
+        .iter()
+        .map(|mail| mail.message_id())
+        .collect();
+    assert_eq!(ids.len(), sink.received().len(), "each message once");
+}
 
 // R2, R6, R11, R17, R19: the kickoff to the AM, the handoff to the SAS with the AM's Note,
 // the review to the AM (no Ad Lab link: ask the Designer) and the SAS, the sign-off to the
