@@ -50,17 +50,7 @@ fn r11_the_last_ticket_in_pending_approval_hands_the_ad_set_to_the_am() {
 #[test]
 fn r11_an_ad_set_missing_tickets_is_not_ready_even_if_all_created_are() {
     let mut given = Given::portfolio();
-    given.kicked_off_and_requested();
-    given.tick_on(date(2027, 3, 15));
-    given.by(
-        SAS,
-        Command::CreateTicket {
-            ticket_id: ticket_id(1),
-            title: title("Deliverable 1"),
-            folder: folder("Acme Spring"),
-            deliverables: count(2),
-        },
-    );
+    given.with_first_ticket_of(2);
     let events = given.creative_work_done(ticket_id(1));
     assert_eq!(count_of(&events, "AdSetReadyForReview"), 0);
 }

@@ -67,17 +67,7 @@ fn r7_a_change_of_folder_name_is_refused() {
 #[test]
 fn r7_a_clone_with_another_count_is_refused() {
     let mut given = Given::portfolio();
-    given.kicked_off_and_requested();
-    given.tick_on(date(2027, 3, 15));
-    given.by(
-        SAS,
-        Command::CreateTicket {
-            ticket_id: ticket_id(1),
-            title: title("Deliverable 1"),
-            folder: folder("Acme Spring"),
-            deliverables: count(3),
-        },
-    );
+    given.with_first_ticket_of(3);
     let error = given.refused(
         SAS,
         Command::CloneTicket {
@@ -149,17 +139,7 @@ fn r8_each_ticket_gives_the_copywriter_and_the_designer_a_task_on_it() {
 #[test]
 fn r9_deliverables_submitted_is_a_notation_once_every_ticket_exists() {
     let mut given = Given::portfolio();
-    given.kicked_off_and_requested();
-    given.tick_on(date(2027, 3, 15));
-    given.by(
-        SAS,
-        Command::CreateTicket {
-            ticket_id: ticket_id(1),
-            title: title("Deliverable 1"),
-            folder: folder("Acme Spring"),
-            deliverables: count(2),
-        },
-    );
+    given.with_first_ticket_of(2);
     let error = given.refused(SAS, Command::MarkDeliverablesSubmitted);
     assert_eq!(
         error,

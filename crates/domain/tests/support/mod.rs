@@ -165,8 +165,8 @@ impl Given {
         self
     }
 
-    /// Requested, the date arrived, and the SAS created `n` tickets.
-    pub fn with_tickets(&mut self, n: u32) -> Vec<TicketId> {
+    /// Requested, the date arrived, and the SAS created the first of `n` tickets.
+    pub fn with_first_ticket_of(&mut self, n: u32) -> TicketId {
         self.kicked_off_and_requested();
         self.tick_on(date(2027, 3, 15));
         let first = ticket_id(1);
@@ -179,6 +179,12 @@ impl Given {
                 deliverables: count(n),
             },
         );
+        first
+    }
+
+    /// Requested, the date arrived, and the SAS created `n` tickets.
+    pub fn with_tickets(&mut self, n: u32) -> Vec<TicketId> {
+        let first = self.with_first_ticket_of(n);
         let mut ids = vec![first];
         for i in 2..=n {
             let id = ticket_id(u128::from(i));
