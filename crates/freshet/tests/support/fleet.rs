@@ -1,0 +1,186 @@
+//! The real `freshet` binary as child processes: started with a clean `FRESHET_*`
+//! environment, logging to files, and killed (SIGKILL) and reaped when dropped, also when
+//! the test panics, in which case the end of every log is printed.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One running process.
+#[derive(Debug)]
+pub struct Proc {
+    pub name: String,
+    pub log: PathBuf,
+    child: Option<Child>,
+}
+
+impl Proc {
+    /// SIGKILL (what `Child::kill` sends on Unix), then reap. Idempotent.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Whether the process ended by itself (and how).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Every process a test started, by name.
+#[derive(Debug)]
+pub struct Fleet {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    env: BTreeMap<String, String>,
+    procs: BTreeMap<String, Proc>,
+    logs: Vec<PathBuf>,
+}
+
+impl Fleet {
+    /// `env` is given to every process (on top of the parent's environment without its
+    /// `FRESHET_*` variables).
+    pub fn new(bin: impl Into<PathBuf>, env: &[(&str, String)]) -> Self {
+        Self {
+            bin: bin.into(),
+            dir: tempfile::tempdir().expect("a temporary directory for the logs"),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+            procs: BTreeMap::new(),
+            logs: Vec::new(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn command(&mut self, name: &str, args: &[&str], env: &[(&str, String)]) -> (Command, PathBuf) {
+        let log = self
+            .dir
+            .path()
+            .join(format!("{name}-{}.log", self.logs.len()));
+        self.logs.push(log.clone());
+        let out = File::create(&log).expect("create a log file");
+        let err = out.try_clone().expect("clone the log file");
+        let mut command = Command::new(&self.bin);
+        for (key, _) in std::env::vars() {
+            if key.starts_with("FRESHET_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .args(args)
+            .envs(&self.env)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        (command, log)
+    }
+
+    /// Starts a long-running process under `name` (replacing, after killing, one of the same
+    /// name).
+    pub fn spawn(&mut self, name: &str, args: &[&str], env: &[(&str, String)]) {
+        if let Some(mut old) = self.procs.remove(name) {
+            old.kill();
+        }
+        let (mut command, log) = self.command(name, args, env);
+        let child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        self.procs.insert(
+            name.to_owned(),
+            Proc {
+                name: name.to_owned(),
+                log,
+                child: Some(child),
+            },
+        );
+    }
+
+    pub fn get(&mut self, name: &str) -> &mut Proc {
+        self.procs
+            .get_mut(name)
+            .unwrap_or_else(|| panic!("no process {name}"))
+    }
+
+    /// Runs a one-shot command to its end (killed after `timeout`); its output, or a panic
+    /// with the output if it failed.
+    pub fn run(&mut self, name: &str, args: &[&str], timeout: Duration) -> String {
+        let (mut command, log) = self.command(name, args, &[]);
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("poll a child") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "`freshet {}` did not finish within {timeout:?}:\n{}",
+                    args.join(" "),
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let output = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            status.success(),
+            "`freshet {}` failed ({status}):\n{output}",
+            args.join(" ")
+        );
+        output
+    }
+
+    /// Kills every process (reaped before this returns).
+    pub fn stop_all(&mut self) {
+        for proc in self.procs.values_mut() {
+            proc.kill();
+        }
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.stop_all();
+        if std::thread::panicking() {
+            for log in &self.logs {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+                eprintln!("----- {} (last 40 lines)\n{tail}", log.display());
+            }
+        }
+    }
+}
+
+/// A loopback address with a port that was free a moment ago.
+pub fn free_address() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("local address").to_string()
+}
