@@ -157,6 +157,10 @@ pub struct MailArgs {
     /// Where emails go when no SMTP server is configured.
     #[arg(long, env = "FRESHET_MAIL_DIR", default_value = "freshet-data/mail")]
     pub mail_dir: PathBuf,
+    /// How long a worker owns an email it is sending: after a crash, another worker sends
+    /// it again once this lapses. Keep it well above the SMTP timeout (30 s).
+    #[arg(long, env = "FRESHET_MAIL_LEASE", default_value = "5m", value_parser = parse_duration)]
+    pub mail_lease: Duration,
 }
 
 #[derive(Debug, Subcommand)]

@@ -37,7 +37,10 @@ pub fn config(args: &MailArgs) -> Result<MailConfig> {
     Ok(MailConfig {
         from,
         delivery,
-        retry: RetryPolicy::default(),
+        retry: RetryPolicy {
+            lease: args.mail_lease,
+            ..RetryPolicy::default()
+        },
         app_url: None,
     })
 }

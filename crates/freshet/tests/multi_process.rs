@@ -10,7 +10,7 @@
 
 mod support;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -29,7 +29,8 @@ use support::checks::{
 use support::driver::{Cycle, Driver, People, User, events_of};
 use support::fleet::{Fleet, free_address};
 use support::log::{
-    PROCESSORS, Position, caught_up, checkpoints, drain_outbox, head, processor_holders,
+    MAIL_LEASE, PROCESSORS, Position, caught_up, checkpoints, claims_before, drain_outbox, head,
+    processor_holders,
 };
 use support::sink::SmtpSink;
 
@@ -65,6 +66,8 @@ async fn two_apis_and_two_workers_share_one_database_and_survive_a_killed_worker
                 "Freshet <freshet@agency.test>".to_owned(),
             ),
             ("FRESHET_TICK_INTERVAL", "2s".to_owned()),
+            // A killed worker's claims lapse after this and are sent by the survivor.
+            ("FRESHET_MAIL_LEASE", format!("{}s", MAIL_LEASE.as_secs())),
             ("RUST_LOG", "info,sqlx=warn".to_owned()),
         ],
     );
@@ -186,7 +189,8 @@ async fn two_apis_and_two_workers_share_one_database_and_survive_a_killed_worker
         || async { caught_up(&pool).await },
     )
     .await;
-    let orphans = drain_outbox(&pool, failover.killed_at_db).await;
+    let orphans = failover.orphaned_claims.clone();
+    drain_outbox(&pool).await;
     eprintln!(
         "[{:>6.1?}] read side caught up, outbox drained ({} claim(s) orphaned by the kill)",
         started.elapsed(),
@@ -483,8 +487,9 @@ async fn drive_cycle(d: &Driver, people: &People, i: usize, today: NaiveDate) ->
 struct Failover {
     victim: &'static str,
     took: Duration,
-    /// The database's clock at the kill: claims older than this were the dead worker's.
-    killed_at_db: DateTime<Utc>,
+    /// The emails the dead worker had claimed and not yet recorded: only these may arrive
+    /// twice (at-least-once delivery across a crash).
+    orphaned_claims: BTreeSet<Uuid>,
 }
 
 /// Kills (SIGKILL) the worker holding most processor locks, then measures until every
@@ -521,6 +526,7 @@ async fn kill_active_worker(
         .fetch_one(pool)
         .await
         .unwrap();
+    let orphaned_claims = claims_before(pool, killed_at_db).await;
     let head_at_kill = head(pool).await;
     eprintln!(
         "[{:>6.1?}] killed {victim} (held {held:?}) after {} portfolios",
@@ -573,6 +579,6 @@ async fn kill_active_worker(
     Failover {
         victim,
         took,
-        killed_at_db,
+        orphaned_claims,
     }
 }

@@ -71,17 +71,25 @@ pub async fn caught_up(pool: &PgPool) -> bool {
         .all(|name| saved.get(*name).is_some_and(|at| *at >= head))
 }
 
-/// Waits until every `EmailRequested` has its outbox row and every row is `sent`.
-///
-/// The killed worker's claims stay `sending` until their lease lapses (five minutes by
-/// default, `RetryPolicy::lease`). Rather than wait that long, once the claims older than
-/// the kill are still unfinished 40 s later (beyond any SMTP exchange of a live worker, whose
-/// timeout is 30 s), the test lets their leases lapse now. Returns those emails' ids: only
-/// they may arrive twice (at-least-once delivery across a crash).
-pub async fn drain_outbox(pool: &PgPool, killed_at: DateTime<Utc>) -> BTreeSet<Uuid> {
-    let lease = freshet_mail::RetryPolicy::default().lease;
-    let claimed_before_kill = killed_at + lease + chrono::Duration::seconds(1);
-    let mut orphans = BTreeSet::new();
+/// The emails in flight (`sending`) whose claim was made before `instant` (the killed
+/// worker's among them, so a superset of what may arrive twice): a claim's lease
+/// runs out `MAIL_LEASE` after it was made, so these are the claims of a worker killed then.
+pub async fn claims_before(pool: &PgPool, instant: DateTime<Utc>) -> BTreeSet<Uuid> {
+    let lease = chrono::Duration::from_std(MAIL_LEASE).unwrap();
+    sqlx::query_scalar(
+        "SELECT id FROM mail_outbox WHERE status = 'sending' AND next_attempt_at <= $1",
+    )
+    .bind(instant + lease)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+/// Waits until every `EmailRequested` has its outbox row and every row is `sent`; a killed
+/// worker's claims are sent again by the survivor once their lease (`MAIL_LEASE`) lapses.
+pub async fn drain_outbox(pool: &PgPool) {
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let requested: i64 =
@@ -103,23 +111,7 @@ pub async fn drain_outbox(pool: &PgPool, killed_at: DateTime<Utc>) -> BTreeSet<U
         );
         let sent = by_status.get("sent").copied().unwrap_or(0);
         if sent == requested && by_status.len() == 1 {
-            return orphans;
-        }
-        let db_now: DateTime<Utc> = sqlx::query_scalar("SELECT now()")
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        if db_now > killed_at + chrono::Duration::seconds(40) {
-            let lapsed: Vec<Uuid> = sqlx::query_scalar(
-                "UPDATE mail_outbox SET next_attempt_at = now()
-                 WHERE status = 'sending' AND next_attempt_at <= $1 AND next_attempt_at > now()
-                 RETURNING id",
-            )
-            .bind(claimed_before_kill)
-            .fetch_all(pool)
-            .await
-            .unwrap();
-            orphans.extend(lapsed);
+            return;
         }
         assert!(
             Instant::now() < deadline,
@@ -128,3 +120,6 @@ pub async fn drain_outbox(pool: &PgPool, killed_at: DateTime<Utc>) -> BTreeSet<U
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// The email lease the workers run with: short, so the test sees a crash's claims resent.
+pub const MAIL_LEASE: Duration = Duration::from_secs(15);
