@@ -1,0 +1,334 @@
+//! Scenario 1 (and 6 on SQLite): commands through `CommandService::execute` (load, decide,
+//! append with an idempotency key), against plain one-row-per-transaction inserts.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context as _, Result};
+use chrono::Days;
+use freshet_domain::{
+    Actor, Cadence, CadenceUnit, ClientName, Command, DeliverableCount, FolderName, NoteText,
+    PortfolioId, Team, TicketId, TicketTitle, UserId,
+};
+use freshet_service::{CommandRequest, CommandService, ProcessConfig, SystemClock};
+use freshet_store::{Database, EventStore};
+use futures::StreamExt;
+use uuid::Uuid;
+
+use super::{Ctx, Target, today};
+use crate::baseline;
+use crate::counting::CountingStore;
+use crate::drive::{Limits, Outcome, closed_loop};
+use crate::report::{Check, Figure, Goal, Report, Sample};
+
+const SCENARIO: &str = "commands";
+/// Fresh portfolios per client and run, so no stream grows long over the runs.
+const PORTFOLIOS_PER_CLIENT: usize = 100;
+const ADMIN: UserId = UserId::from_uuid(Uuid::from_u128(0xad));
+
+/// One portfolio the benchmark works on, with the people who may act on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Bench {
+    pub id: PortfolioId,
+    pub team: Team,
+}
+
+fn team(n: usize) -> Team {
+    let person = |role: u128| UserId::from_uuid(Uuid::from_u128(role << 64 | (n % 50) as u128));
+    Team {
+        account_manager: person(1),
+        social_ad_specialist: person(2),
+        copywriter: person(3),
+        designer: person(4),
+        team_lead: person(5),
+    }
+}
+
+/// Creates `count` portfolios (refresh date in a month, nothing due), 8 at a time.
+pub async fn create_portfolios(service: &CommandService, count: usize) -> Result<Vec<Bench>> {
+    let refresh_date = today() + Days::new(30);
+    let cadence = Cadence::new(1, CadenceUnit::Months)?;
+    let created: Vec<Result<Bench>> = futures::stream::iter(0..count)
+        .map(|n| async move {
+            let id = PortfolioId::from_uuid(Uuid::now_v7());
+            let team = team(n);
+            let command = Command::CreatePortfolio {
+                portfolio_id: id,
+                client: ClientName::parse(&format!("Bench client {n}"))?,
+                team,
+                cadence,
+                refresh_date,
+            };
+            service
+                .execute(CommandRequest::new(id, command, Actor::admin(ADMIN)))
+                .await?;
+            Ok(Bench { id, team })
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    created.into_iter().collect()
+}
+
+/// A ~200-byte note, as an Account Manager logs one.
+pub fn note(sequence: u64) -> Result<NoteText, freshet_domain::InvalidValue> {
+    NoteText::parse(&format!(
+        "Call {sequence}: client sent new assets, keep the brand voice."
+    ))
+}
+
+fn service_on(store: Arc<dyn EventStore>) -> CommandService {
+    CommandService::new(store, Arc::new(SystemClock), ProcessConfig::default())
+}
+
+/// `clients` clients logging notes, each on its own portfolios in turn.
+async fn log_notes(
+    service: &CommandService,
+    portfolios: Arc<Vec<Bench>>,
+    clients: usize,
+    limits: Limits,
+    run: u32,
+    events: Arc<AtomicU64>,
+) -> Outcome {
+    let service = service.clone();
+    closed_loop(clients, limits, move |client, sequence| {
+        let service = service.clone();
+        let portfolios = Arc::clone(&portfolios);
+        let events = Arc::clone(&events);
+        async move {
+            let own = sequence as usize / clients;
+            let bench = portfolios[client * PORTFOLIOS_PER_CLIENT + own % PORTFOLIOS_PER_CLIENT];
+            let command = Command::LogPortfolioNote {
+                text: note(sequence).map_err(|e| e.to_string())?,
+            };
+            let request =
+                CommandRequest::new(bench.id, command, Actor::user(bench.team.account_manager))
+                    .with_idempotency_key(format!("bench-{clients}-{run}-{sequence}"));
+            let outcome = service.execute(request).await.map_err(|e| e.to_string())?;
+            events.fetch_add(outcome.events.len() as u64, Ordering::Relaxed);
+            Ok::<(), String>(())
+        }
+    })
+    .await
+}
+
+fn freshet_sample(outcome: Outcome, events: u64, conflicts: u64) -> Sample {
+    let ops = outcome.ops.max(1) as f64;
+    Sample::new(outcome.per_second())
+        .with("events_per_command", events as f64 / ops)
+        .with("retries_per_command", conflicts as f64 / ops)
+        .with("failed", outcome.errors as f64)
+        .with_latencies(outcome.latencies)
+}
+
+fn baseline_sample(outcome: Outcome) -> Sample {
+    Sample::new(outcome.per_second())
+        .with("failed", outcome.errors as f64)
+        .with_latencies(outcome.latencies)
+}
+
+pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
+    eprintln!("== commands on {}", target.name());
+    let db = ctx.fresh(target, "commands").await?;
+    let counting = CountingStore::new(db.event_store().await?);
+    let service = service_on(counting.clone());
+    let limits = Limits {
+        duration: ctx.args.load_duration(),
+        max_ops: 50_000_000,
+    };
+    for clients in [1usize, 8] {
+        let mut figure = Figure::new(
+            SCENARIO,
+            format!("LogPortfolioNote, {clients} client(s), distinct portfolios"),
+            target.name(),
+            "commands/s",
+        )
+        .baseline(format!("INSERT 1 row/tx, {clients} client(s)"));
+        if clients == 8 && target == Target::Postgres {
+            figure = figure.goal(Goal::new(
+                "≥ 75% of baseline, p99 < 5 ms",
+                vec![Check::RatioAtLeast(0.75), Check::P99Below(5.0)],
+            ));
+        }
+        for run in 0..ctx.args.runs {
+            let portfolios = Arc::new(
+                create_portfolios(&service, clients * PORTFOLIOS_PER_CLIENT)
+                    .await
+                    .context("cannot create the benchmark's portfolios")?,
+            );
+            counting.take_conflicts();
+            let events = Arc::new(AtomicU64::new(0));
+            let outcome = log_notes(
+                &service,
+                portfolios,
+                clients,
+                limits,
+                run,
+                Arc::clone(&events),
+            )
+            .await;
+            let sample = freshet_sample(
+                outcome,
+                events.load(Ordering::Relaxed),
+                counting.take_conflicts(),
+            );
+            eprintln!(
+                "  {clients} client(s) run {run}: Freshet {:.0}/s",
+                sample.value
+            );
+            figure.push_freshet(sample);
+            let outcome = baseline::single_row_inserts(&db, clients, limits).await;
+            eprintln!(
+                "  {clients} client(s) run {run}: baseline {:.0}/s",
+                outcome.per_second()
+            );
+            figure.push_baseline(baseline_sample(outcome));
+        }
+        report.add(&figure);
+    }
+    contention(ctx, report, target, &db, &service, &counting, limits).await
+}
+
+/// A portfolio in its cycle with an Ad Set of `tickets` tickets in progress.
+async fn ad_set(service: &CommandService, tickets: u32) -> Result<(Bench, Vec<TicketId>)> {
+    let id = PortfolioId::from_uuid(Uuid::now_v7());
+    let team = team(7);
+    let bench = Bench { id, team };
+    let send = |actor: Actor, command: Command| async move {
+        service
+            .execute(CommandRequest::new(id, command, actor))
+            .await
+            .with_context(|| format!("cannot set up the contended Ad Set ({})", actor_name(actor)))
+    };
+    send(
+        Actor::admin(ADMIN),
+        Command::CreatePortfolio {
+            portfolio_id: id,
+            client: ClientName::parse("Contended client")?,
+            team,
+            cadence: Cadence::new(1, CadenceUnit::Months)?,
+            refresh_date: today() + Days::new(10),
+        },
+    )
+    .await?;
+    send(Actor::System, Command::Tick).await?;
+    send(
+        Actor::user(team.account_manager),
+        Command::RequestRefresh {
+            note: Some(note(0)?),
+        },
+    )
+    .await?;
+    let first = TicketId::from_uuid(Uuid::now_v7());
+    send(
+        Actor::user(team.social_ad_specialist),
+        Command::CreateTicket {
+            ticket_id: first,
+            title: TicketTitle::parse("Deliverable 1")?,
+            folder: FolderName::parse("Contended set")?,
+            deliverables: DeliverableCount::new(tickets)?,
+        },
+    )
+    .await?;
+    let mut ids = vec![first];
+    for n in 2..=tickets {
+        let ticket_id = TicketId::from_uuid(Uuid::now_v7());
+        send(
+            Actor::user(team.social_ad_specialist),
+            Command::CloneTicket {
+                ticket_id,
+                source: first,
+                title: TicketTitle::parse(&format!("Deliverable {n}"))?,
+                folder: None,
+                deliverables: None,
+            },
+        )
+        .await?;
+        ids.push(ticket_id);
+    }
+    Ok((bench, ids))
+}
+
+fn actor_name(actor: Actor) -> &'static str {
+    match actor {
+        Actor::System => "scheduler",
+        Actor::User { admin: true, .. } => "admin",
+        Actor::User { .. } => "team member",
+    }
+}
+
+/// 8 clients retitling their own ticket of one Ad Set: every command contends for the same
+/// stream, so conflicts (and `CommandService`'s retries) are counted.
+async fn contention(
+    ctx: &Ctx,
+    report: &mut Report,
+    target: Target,
+    db: &Database,
+    service: &CommandService,
+    counting: &CountingStore,
+    limits: Limits,
+) -> Result<()> {
+    const CLIENTS: usize = 8;
+    let mut figure = Figure::new(
+        SCENARIO,
+        "EditTicket, 8 clients on one Ad Set (contention)",
+        target.name(),
+        "commands/s",
+    )
+    .baseline("INSERT 1 row/tx, 8 client(s)");
+    for run in 0..ctx.args.runs {
+        let (bench, tickets) = ad_set(service, CLIENTS as u32).await?;
+        let tickets = Arc::new(tickets);
+        counting.take_conflicts();
+        let events = Arc::new(AtomicU64::new(0));
+        let outcome = {
+            let service = service.clone();
+            let events = Arc::clone(&events);
+            closed_loop(CLIENTS, limits, move |client, sequence| {
+                let service = service.clone();
+                let tickets = Arc::clone(&tickets);
+                let events = Arc::clone(&events);
+                async move {
+                    let title =
+                        TicketTitle::parse(&format!("Deliverable {client} take {sequence}"))
+                            .map_err(|e| e.to_string())?;
+                    let command = Command::EditTicket {
+                        ticket_id: tickets[client],
+                        title: Some(title),
+                        folder: None,
+                        deliverables: None,
+                    };
+                    let request = CommandRequest::new(
+                        bench.id,
+                        command,
+                        Actor::user(bench.team.social_ad_specialist),
+                    )
+                    .with_idempotency_key(format!("contention-{run}-{sequence}"));
+                    let outcome = service.execute(request).await.map_err(|e| e.to_string())?;
+                    events.fetch_add(outcome.events.len() as u64, Ordering::Relaxed);
+                    Ok::<(), String>(())
+                }
+            })
+            .await
+        };
+        let sample = freshet_sample(
+            outcome,
+            events.load(Ordering::Relaxed),
+            counting.take_conflicts(),
+        );
+        eprintln!(
+            "  contention run {run}: Freshet {:.0}/s, {:.2} retries/command",
+            sample.value,
+            sample
+                .extra
+                .get("retries_per_command")
+                .copied()
+                .unwrap_or(0.0)
+        );
+        figure.push_freshet(sample);
+        let outcome = baseline::single_row_inserts(db, CLIENTS, limits).await;
+        figure.push_baseline(baseline_sample(outcome));
+    }
+    report.add(&figure);
+    Ok(())
+}
