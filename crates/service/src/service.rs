@@ -162,15 +162,28 @@ impl CommandService {
         let max_attempts = self.config.max_attempts.max(1);
         for attempt in 1..=max_attempts {
             let (version, state) = self.current_state(request.portfolio, &stream).await?;
-            if let Some(expected) = request.expected_version
-                && expected != version
-            {
-                return Err(ServiceError::VersionMismatch {
+            let decided = match request.expected_version {
+                Some(expected) if expected != version => Err(ServiceError::VersionMismatch {
                     expected,
                     current: version,
-                });
-            }
-            let decided = decide(state.as_ref(), &request.command, &context)?;
+                }),
+                _ => decide(state.as_ref(), &request.command, &context).map_err(ServiceError::from),
+            };
+            let decided = match decided {
+                Ok(decided) => decided,
+                // A retry racing its own first attempt: the state already holds the first
+                // attempt's events, so deciding again fails; its stored outcome is the answer.
+                Err(error) => {
+                    if let Some(key) = &key
+                        && let Some(record) = self.store.idempotent_outcome(&key.key).await?
+                    {
+                        return self
+                            .replay(&request, &stream, record.replay_for(key)?.into_result())
+                            .await;
+                    }
+                    return Err(error);
+                }
+            };
             let encoded = decided
                 .iter()
                 .map(|event| {

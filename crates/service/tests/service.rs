@@ -154,7 +154,46 @@ freshet_store::on_both_backends!(
     r3_today_comes_from_the_agency_calendar,
     two_service_instances_each_see_the_others_writes,
     a_stale_expected_version_is_refused_and_writes_nothing,
+    b5_concurrent_retries_with_one_key_all_get_the_first_outcome,
 );
+
+// B5: a client that times out and retries while its first request is still in flight gets
+// the first outcome, not a refusal from deciding the command a second time.
+async fn b5_concurrent_retries_with_one_key_all_get_the_first_outcome(db: TestDatabase) {
+    let f = Arc::new(Fixture::new(db).await);
+    let request = CommandRequest::new(
+        f.portfolio,
+        Command::RequestRefresh {
+            note: Some(NoteText::parse("Go ahead").unwrap()),
+        },
+        Actor::user(user(AM)),
+    )
+    .with_idempotency_key("request-once");
+    let attempts: Vec<_> = (0..6)
+        .map(|_| {
+            let f = Arc::clone(&f);
+            let request = request.clone();
+            tokio::spawn(async move { f.service.execute(request).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for attempt in attempts {
+        outcomes.push(
+            attempt
+                .await
+                .unwrap()
+                .expect("every retry gets the first outcome"),
+        );
+    }
+    assert_eq!(outcomes.iter().filter(|o| !o.replayed).count(), 1);
+    assert!(outcomes.iter().all(|o| o.result == outcomes[0].result));
+    let requested = f.state().await;
+    assert_eq!(
+        requested.status(),
+        Some(RefreshStatus::RefreshRequestSubmitted)
+    );
+    assert_eq!(requested.notes.len(), 1, "decided once");
+}
 
 // B5: a client's If-Match is checked against the very version the decision is made on.
 async fn a_stale_expected_version_is_refused_and_writes_nothing(db: TestDatabase) {
