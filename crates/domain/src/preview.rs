@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::cadence::Cadence;
 use crate::command::{Command, Context};
+use crate::decide::automation::overlap_alert_date;
 use crate::error::DomainError;
 use crate::state::Portfolio;
 use crate::status::RefreshStatus;
@@ -20,7 +21,8 @@ pub enum Trigger {
     Handoff,
     /// B1: the gate's alert fires if it is still closed that day.
     Deadline(StallGate),
-    /// R2 for the following cycle, if this one has closed by then.
+    /// The next cycle comes due: its kickoff (R2) if this cycle has closed by then, else a
+    /// `NextKickoffOverlap` alert (B1).
     NextKickoff,
 }
 
@@ -72,8 +74,12 @@ pub fn upcoming(portfolio: &Portfolio, deadlines: &Deadlines) -> Vec<UpcomingTri
             Trigger::Deadline(StallGate::TicketSubmission),
         );
     }
+    let with_client = portfolio
+        .current_ad_set()
+        .is_none_or(|set| set.count_with(crate::status::TicketStatus::InProgress) == 0);
     if let (Some(RefreshStatus::CreativesPendingApproval), Some(on)) =
         (cycle.status, cycle.review_started_on)
+        && with_client
         && not_alerted(StallGate::ClientReview)
     {
         add(
@@ -90,10 +96,7 @@ pub fn upcoming(portfolio: &Portfolio, deadlines: &Deadlines) -> Vec<UpcomingTri
             Trigger::Deadline(StallGate::Implementation),
         );
     }
-    add(
-        minus_lead(portfolio.schedule.next_refresh_date()),
-        Trigger::NextKickoff,
-    );
+    add(overlap_alert_date(portfolio), Trigger::NextKickoff);
     triggers.sort();
     triggers
 }

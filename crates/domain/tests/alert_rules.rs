@@ -201,3 +201,32 @@ fn b1_a_person_holding_two_roles_gets_one_alert() {
         1
     );
 }
+
+// B1: with a short cadence the next kickoff always falls inside the current cycle; the
+// overlap alert then waits for the next refresh date instead of greeting every cycle.
+#[test]
+fn b1_a_short_cadence_raises_the_overlap_alert_only_when_the_next_date_arrives() {
+    let weekly = Cadence::new(1, CadenceUnit::Weeks).unwrap();
+    let mut given = Given::portfolio_refreshing_on(date(2027, 3, 15), date(2027, 3, 1), weekly);
+    given.by(
+        AM,
+        Command::RequestRefresh {
+            note: Some(note("Go")),
+        },
+    );
+    let mut overlap_on = Vec::new();
+    for day in 1..=23 {
+        let events = given.tick_on(date(2027, 3, day));
+        if alerts(&events)
+            .iter()
+            .any(|(gate, _)| *gate == StallGate::NextKickoffOverlap)
+        {
+            overlap_on.push(day);
+        }
+    }
+    assert_eq!(
+        overlap_on,
+        vec![22],
+        "once, on the next refresh date (March 22nd)"
+    );
+}

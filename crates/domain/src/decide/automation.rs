@@ -162,10 +162,7 @@ fn stalled_gates(
             StallGate::Implementation => cycle
                 .approved_on
                 .map(|on| plus_days(on, deadlines.implementation)),
-            StallGate::NextKickoffOverlap => portfolio
-                .schedule
-                .next_refresh_date()
-                .checked_sub_days(Days::new(KICKOFF_LEAD_DAYS.unsigned_abs())),
+            StallGate::NextKickoffOverlap => Some(overlap_alert_date(portfolio)),
         };
         if let Some(deadline) = deadline {
             let round = if gate == StallGate::ClientReview {
@@ -177,6 +174,22 @@ fn stalled_gates(
         }
     }
     gates
+}
+
+/// When a still-open cycle is overlapped by the next one: the next kickoff date (R2). With a
+/// cadence of about two weeks or less the next kickoff falls before this cycle's own refresh
+/// date, so every cycle would "overlap" at its start; then the alert waits for the next
+/// refresh date itself, when the next cycle's work is really due.
+pub(crate) fn overlap_alert_date(portfolio: &Portfolio) -> NaiveDate {
+    let next_refresh = portfolio.schedule.next_refresh_date();
+    let next_kickoff = next_refresh
+        .checked_sub_days(Days::new(KICKOFF_LEAD_DAYS.unsigned_abs()))
+        .unwrap_or(NaiveDate::MIN);
+    if next_kickoff > portfolio.refresh_date() {
+        next_kickoff
+    } else {
+        next_refresh
+    }
 }
 
 /// Whether `gate` is still waiting for its person, whatever the date.
