@@ -62,11 +62,46 @@ fn every_command(ticket: TicketId, task: TaskId) -> Vec<Command> {
     ]
 }
 
+/// B4 as the process documents give it, written out here rather than read from the code
+/// under test.
 fn allowed_roles(command: &Command) -> Vec<Role> {
-    match permission(command) {
-        Permission::Admin | Permission::Automation => vec![],
-        Permission::Roles(roles) => roles.to_vec(),
-        Permission::Team | Permission::TaskAssignee => Role::ALL.to_vec(),
+    use Role::*;
+    match command {
+        Command::CreatePortfolio { .. }
+        | Command::ChangeTeam { .. }
+        | Command::Reschedule { .. }
+        | Command::Tick => vec![],
+        Command::LogPortfolioNote { .. } | Command::CompleteDeliverable { .. } => {
+            vec![AccountManager, SocialAdSpecialist]
+        }
+        Command::DeclineRefresh
+        | Command::RequestRefresh { .. }
+        | Command::RequestRevisions { .. }
+        | Command::SignOff => vec![AccountManager],
+        Command::CreateTicket { .. }
+        | Command::CloneTicket { .. }
+        | Command::EditTicket { .. }
+        | Command::MarkDeliverablesSubmitted
+        | Command::MarkCreativesImplemented => vec![SocialAdSpecialist],
+        Command::SubmitCopy { .. } => vec![Copywriter],
+        Command::SubmitGraphics { .. } | Command::UpdateAdLabLink { .. } => vec![Designer],
+        Command::ApproveCopy { .. } | Command::ApproveGraphics { .. } => vec![TeamLead],
+        // R21: anyone on the team; a task: its assignee, whoever that is.
+        Command::LogTicketNote { .. } | Command::CompleteTask { .. } => Role::ALL.to_vec(),
+    }
+}
+
+#[test]
+fn b4_the_permission_table_matches_the_process() {
+    let mut base = Given::portfolio();
+    let tickets = base.with_tickets(1);
+    for command in every_command(tickets[0], TaskId::derive(base.portfolio_id, "x")) {
+        let declared = match permission(&command) {
+            Permission::Admin | Permission::Automation => vec![],
+            Permission::Roles(roles) => roles.to_vec(),
+            Permission::Team | Permission::TaskAssignee => Role::ALL.to_vec(),
+        };
+        assert_eq!(declared, allowed_roles(&command), "{command:?}");
     }
 }
 
@@ -201,4 +236,20 @@ fn b4_the_scheduler_runs_only_the_date_triggers() {
         .expect_err("the system does not sign off");
     assert_eq!(error.code(), "not-permitted");
     assert_eq!(given.refused(AM, Command::Tick).code(), "not-permitted");
+}
+
+// B4, R5: an Admin may submit the request for the AM, with the client's direction as the
+// AM's Note the SAS will read.
+#[test]
+fn b4_an_admin_may_submit_the_request_with_the_note_for_the_am() {
+    let mut given = Given::portfolio();
+    given.admin(Command::RequestRefresh {
+        note: Some(note("Client called the office: go ahead.")),
+    });
+    let state = given.state();
+    assert_eq!(state.status(), Some(RefreshStatus::RefreshRequestSubmitted));
+    assert_eq!(
+        state.latest_am_note().map(|n| n.text.as_str()),
+        Some("Client called the office: go ahead.")
+    );
 }

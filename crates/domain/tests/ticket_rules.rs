@@ -521,3 +521,29 @@ fn r21_questions_are_notes_on_the_ticket_with_author_and_time() {
     );
     assert_ne!(notes[0].id, notes[1].id);
 }
+
+// R13, R20: the client's approval is recorded by the AM; the SAS completes tickets only to
+// tidy up after sign-off.
+#[test]
+fn r13_the_sas_cannot_record_the_clients_approval_before_sign_off() {
+    let mut given = Given::portfolio();
+    let tickets = given.in_client_review(2);
+    let error = given.refused(
+        SAS,
+        Command::CompleteDeliverable {
+            ticket_id: tickets[0],
+        },
+    );
+    assert_eq!(error.code(), "not-permitted");
+    given.by(AM, Command::SignOff);
+    given.by(
+        SAS,
+        Command::CompleteDeliverable {
+            ticket_id: tickets[0],
+        },
+    );
+    assert_eq!(
+        given.state().ticket(tickets[0]).unwrap().status,
+        TicketStatus::CompletedDeliverable
+    );
+}

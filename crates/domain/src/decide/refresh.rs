@@ -11,6 +11,15 @@ use crate::values::{AdLabLink, NoteText};
 use crate::work::{EmailKind, TaskKind};
 
 pub(super) fn log_note(draft: &mut Draft<'_>, text: &NoteText) -> Result<(), DomainError> {
+    log_note_as(draft, text, None)
+}
+
+/// Logs a portfolio Note; an Admin who is not on the team writes as `acting_for`, if given.
+fn log_note_as(
+    draft: &mut Draft<'_>,
+    text: &NoteText,
+    acting_for: Option<Role>,
+) -> Result<(), DomainError> {
     let author = draft
         .context
         .actor
@@ -19,7 +28,8 @@ pub(super) fn log_note(draft: &mut Draft<'_>, text: &NoteText) -> Result<(), Dom
     let team = draft.state.team;
     let author_role = [Role::AccountManager, Role::SocialAdSpecialist]
         .into_iter()
-        .find(|role| team.holds(author, *role));
+        .find(|role| team.holds(author, *role))
+        .or(acting_for.filter(|_| draft.context.actor.is_admin()));
     let note_id = NoteId::derive(draft.state.id, draft.state.notes_logged + 1);
     draft.emit(Event::PortfolioNoteLogged {
         note_id,
@@ -61,7 +71,8 @@ pub(super) fn request(draft: &mut Draft<'_>, note: Option<&NoteText>) -> Result<
         });
     }
     if let Some(text) = note {
-        log_note(draft, text)?;
+        // An Admin submitting the request acts as the AM (B4), and so does their Note.
+        log_note_as(draft, text, Some(Role::AccountManager))?;
     }
     if !draft.state.cycle.am_noted {
         return Err(DomainError::NoteRequired);

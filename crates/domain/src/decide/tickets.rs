@@ -395,10 +395,23 @@ pub(super) fn complete_deliverable(
             status: ticket.status,
         });
     }
-    if draft.state.cycle_of(ticket_id) == Some(draft.state.cycle.number)
-        && draft.state.cycle.review_round == 0
-    {
+    let in_current_cycle = draft.state.cycle_of(ticket_id) == Some(draft.state.cycle.number);
+    if in_current_cycle && draft.state.cycle.review_round == 0 {
         return Err(DomainError::NotYetReviewed);
+    }
+    // R13: recording the client's approval is the AM's. R20: after sign-off (or once the
+    // cycle closed) the SAS may tidy up the remaining tickets too.
+    let actor = draft.context.actor;
+    let is_am = actor
+        .user_id()
+        .is_some_and(|user| draft.state.team.holds(user, Role::AccountManager));
+    let signed_off = !in_current_cycle
+        || draft.state.status() == Some(RefreshStatus::CreativesCompletedAndApproved);
+    if !actor.is_admin() && !is_am && !signed_off {
+        return Err(DomainError::NotPermitted {
+            action: "complete a deliverable before sign-off",
+            allowed: "the Account Manager".to_owned(),
+        });
     }
     draft.emit(Event::DeliverableCompleted { ticket_id });
     Ok(())
