@@ -102,6 +102,35 @@ pub(crate) async fn lock(tx: &mut Tx, name: &str) -> Result<LogPosition, sqlx::E
     Ok(LogPosition { commit, position })
 }
 
+/// Like [`lock`], but never waits: `None` when another transaction holds the checkpoint
+/// (another catch-up of the same processor). A transaction that waited here would hold its
+/// snapshot, and with it every reader of the log, for as long as the holder takes, and its
+/// pooled connection with it, which the holder may need: the caller retries instead.
+pub(crate) async fn try_lock(tx: &mut Tx, name: &str) -> Result<Option<LogPosition>, sqlx::Error> {
+    let Tx::Postgres(conn) = tx else {
+        // SQLite: the transaction holds the database's write lock already.
+        return lock(tx, name).await.map(Some);
+    };
+    let select = "SELECT log_commit, log_position FROM checkpoints WHERE name = $1 \
+                  FOR UPDATE SKIP LOCKED";
+    let found: Option<(i64, i64)> = sqlx::query_as(select)
+        .bind(name)
+        .fetch_optional(&mut **conn)
+        .await?;
+    if let Some((commit, position)) = found {
+        return Ok(Some(LogPosition { commit, position }));
+    }
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM checkpoints WHERE name = $1)")
+            .bind(name)
+            .fetch_one(&mut **conn)
+            .await?;
+    if exists {
+        return Ok(None);
+    }
+    lock(tx, name).await.map(Some)
+}
+
 /// Saves `name`'s position inside `tx` (call [`lock`] first in the same transaction).
 pub(crate) async fn save(
     tx: &mut Tx,

@@ -81,7 +81,13 @@ enum Step {
     /// The checkpoint was not where we read from (another runner, a rebuild switching over);
     /// nothing was written. Continue from here.
     Moved(LogPosition),
+    /// Another catch-up of the same processor holds the checkpoint right now; nothing was
+    /// written. Try again shortly.
+    Busy,
 }
+
+/// How long a catch-up waits before trying a checkpoint another catch-up holds.
+const BUSY_RETRY: Duration = Duration::from_millis(25);
 
 /// Drives processors; cheap to clone.
 #[derive(Debug, Clone)]
@@ -136,6 +142,10 @@ impl Runner {
                     after = last;
                 }
                 Step::Moved(current) => after = current,
+                Step::Busy => {
+                    tokio::time::sleep(BUSY_RETRY).await;
+                    after = checkpoint::load(&self.db, processor.name()).await?;
+                }
             }
         }
     }
@@ -155,6 +165,10 @@ impl Runner {
             match self.apply(processor, after, &events).await? {
                 Step::Applied(_) => return Ok(events.len() as u64),
                 Step::Moved(current) => after = current,
+                Step::Busy => {
+                    tokio::time::sleep(BUSY_RETRY).await;
+                    after = checkpoint::load(&self.db, processor.name()).await?;
+                }
             }
         }
     }
@@ -177,7 +191,10 @@ impl Runner {
         let name = processor.name();
         let _turn = crate::tx::writer_turn(&self.db).await;
         let mut tx = Tx::begin(&self.db).await?;
-        let current = checkpoint::lock(&mut tx, name).await?;
+        let Some(current) = checkpoint::try_lock(&mut tx, name).await? else {
+            tx.rollback().await?;
+            return Ok(Step::Busy);
+        };
         if current != after {
             tx.rollback().await?;
             return Ok(Step::Moved(current));
