@@ -93,12 +93,19 @@ async fn catch_up_applies_every_event_once_and_saves_the_checkpoint(db: TestData
 }
 
 async fn a_failed_batch_is_rolled_back_and_retried_whole(db: TestDatabase) {
-    append_notes(&db, 10).await;
-    let runner = Runner::new(
-        db.database.clone(),
-        db.store().await,
-        RunnerConfig::default(),
-    );
+    let last = append_notes(&db, 10).await;
+    let store = db.store().await;
+    // On PostgreSQL other tests' open transactions may hide our events for a moment: the
+    // failure must be met by a batch that really has them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while store.head().await.unwrap() < last {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the events never became visible"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let runner = Runner::new(db.database.clone(), store, RunnerConfig::default());
     let counter = Counter::default();
     counter.fail_next.store(1, Ordering::SeqCst);
     assert!(runner.catch_up(&counter).await.is_err());
