@@ -64,6 +64,14 @@ pub struct Args {
     #[arg(long, default_value_t = 1_000)]
     pub lag_rate: u64,
 
+    /// Events per page and transaction of the rebuild's runner (Freshet's default: 2,000).
+    #[arg(long, default_value_t = 2_000)]
+    pub rebuild_batch_size: usize,
+
+    /// Portfolios the scheduler ticks at once (Freshet's default: 4).
+    #[arg(long, default_value_t = 4)]
+    pub scheduler_concurrency: usize,
+
     /// Inbox tasks the HTTP scenario serves.
     #[arg(long, default_value_t = 100_000)]
     pub http_tasks: u64,

@@ -96,7 +96,11 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
     let db = ctx.fresh(target, "rebuild").await?;
     seed_log(&db, ctx.args.portfolios, events, u64::MAX).await?;
     let store = db.event_store().await?;
-    let runner = Runner::new(db.clone(), Arc::clone(&store), RunnerConfig::default());
+    let config = RunnerConfig {
+        batch_size: ctx.args.rebuild_batch_size.max(1),
+        ..RunnerConfig::default()
+    };
+    let runner = Runner::new(db.clone(), Arc::clone(&store), config);
     let projections = all_projections(&store, ReadModelConfig::default());
     let bulk = match target {
         Target::Postgres => "COPY",
@@ -104,7 +108,10 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
     };
     let mut all = Figure::new(
         SCENARIO,
-        format!("rebuild all 4 read models from {events} events"),
+        format!(
+            "rebuild all 4 read models from {events} events, pages of {}",
+            config.batch_size
+        ),
         target.name(),
         "events/s",
     )

@@ -69,14 +69,15 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
     );
 
     let calendar = AgencyCalendar::default();
+    let concurrency = ctx.args.scheduler_concurrency.max(1);
     let mut figure = Figure::new(
         SCENARIO,
-        format!("one tick over {count} portfolios, 5% due (concurrency 4)"),
+        format!("one tick over {count} portfolios, 5% due (concurrency {concurrency})"),
         Target::Postgres.name(),
         "s",
     )
     .lower_is_better()
-    .baseline("as many INSERTs 1 row/tx, 4 clients")
+    .baseline(format!("as many INSERTs 1 row/tx, {concurrency} clients"))
     .goal(Goal::new("< 1 s", vec![Check::AtMost(1.0)]));
     for run in 0..runs {
         let today = first_day + Days::new(run as u64);
@@ -90,7 +91,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
         let query = Instant::now();
         let listed = due.due_on(today).await?.len();
         let query = query.elapsed();
-        let scheduler = Scheduler::new(service, due);
+        let scheduler = Scheduler::new(service, due).with_concurrency(concurrency);
         let started = Instant::now();
         let tick = scheduler.tick().await.context("the tick failed")?;
         let elapsed = started.elapsed();
@@ -115,7 +116,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
             duration: Duration::from_secs(120),
             max_ops: tick.portfolios_ticked as u64,
         };
-        let outcome = baseline::single_row_inserts(&db, 4, limits).await;
+        let outcome = baseline::single_row_inserts(&db, concurrency, limits).await;
         figure.push_baseline(Sample::new(outcome.elapsed.as_secs_f64()));
         // The next day's due list must not see today's ticked portfolios again.
         runner.catch_up(&read_model).await?;
