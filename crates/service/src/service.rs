@@ -199,6 +199,8 @@ impl CommandService {
             {
                 Err(StoreError::Conflict { .. }) => {
                     tracing::debug!(attempt, "conflict; deciding again on the newer history");
+                    // Writers that collided would collide again if they all retried at once.
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
                 Err(error) => return Err(error.into()),
                 Ok(AppendOutcome::Replayed(result)) => {
@@ -288,6 +290,14 @@ impl CommandService {
             replayed: true,
         })
     }
+}
+
+/// A random pause that grows with the attempts (up to ~2 ms per attempt so far), so that
+/// writers of one busy portfolio spread out instead of colliding in lockstep.
+fn backoff(attempt: u32) -> std::time::Duration {
+    let ceiling_micros = 2_000 * u128::from(attempt.min(10));
+    let jitter = Uuid::new_v4().as_u128() % ceiling_micros.max(1);
+    std::time::Duration::from_micros(u64::try_from(jitter).unwrap_or(0))
 }
 
 /// Identifies the request behind an idempotency key: the same key with another request is

@@ -84,7 +84,9 @@ impl App {
             .unwrap();
         let mut app = App {
             base,
-            http: Client::new(),
+            // No reused connections: a request the server answers early (413 on a huge body)
+            // closes its connection, and a pooled client could send the next one into it.
+            http: Client::builder().pool_max_idle_per_host(0).build().unwrap(),
             clock,
             db,
             admin,
