@@ -152,13 +152,9 @@ impl CommandService {
                 key: format!("{}/{key}", actor_label(request.actor)),
                 request_fingerprint: fingerprint(&request),
             });
-        if let Some(key) = &key
-            && let Some(record) = self.store.idempotent_outcome(&key.key).await?
-        {
-            return self
-                .replay(&request, &stream, record.replay_for(key)?.into_result())
-                .await;
-        }
+        // No look-up of the key up front: the append claims it in its own transaction and
+        // answers an exact retry with the stored outcome; only a retry the domain refuses
+        // (its first attempt already changed the state) looks the outcome up below.
         let max_attempts = self.config.max_attempts.max(1);
         for attempt in 1..=max_attempts {
             let (version, state) = self.current_state(request.portfolio, &stream).await?;
