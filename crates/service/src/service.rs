@@ -156,8 +156,20 @@ impl CommandService {
         // answers an exact retry with the stored outcome; only a retry the domain refuses
         // (its first attempt already changed the state) looks the outcome up below.
         let max_attempts = self.config.max_attempts.max(1);
-        for attempt in 1..=max_attempts {
-            let (version, state) = self.current_state(request.portfolio, &stream).await?;
+        // The first attempt decides on the cached state without reading the stream: the
+        // append's version check catches a stale cache (another process wrote), and a refusal
+        // is only given on a state just read.
+        let mut cached = self.cache.get(request.portfolio);
+        let mut attempt = 0;
+        while attempt < max_attempts {
+            let read = cached.is_none();
+            let (version, state) = match cached.take() {
+                Some((version, state)) => (version, Some(state)),
+                None => {
+                    attempt += 1;
+                    self.current_state(request.portfolio, &stream).await?
+                }
+            };
             let decided = match request.expected_version {
                 Some(expected) if expected != version => Err(ServiceError::VersionMismatch {
                     expected,
@@ -167,6 +179,7 @@ impl CommandService {
             };
             let decided = match decided {
                 Ok(decided) => decided,
+                Err(_) if !read => continue,
                 // A retry racing its own first attempt: the state already holds the first
                 // attempt's events, so deciding again fails; its stored outcome is the answer.
                 Err(error) => {

@@ -164,6 +164,43 @@ async fn a_stale_expected_version_conflicts_and_writes_nothing(db: TestDatabase)
         .await
         .expect("any version appends");
     assert_eq!(store.stream_version(&s).await.expect("version"), 2);
+
+    // A keyed append that conflicts leaves its key unused: the retry on the right version
+    // appends instead of replaying nothing.
+    let key = IdempotencyKey {
+        key: format!("k-{}", Uuid::new_v4()),
+        request_fingerprint: "log a note".into(),
+    };
+    let error = store
+        .append(
+            &s,
+            ExpectedVersion::Exact(1),
+            vec![event("E", json!(5))],
+            &meta(),
+            Some(&key),
+        )
+        .await
+        .expect_err("a stale keyed append must conflict");
+    assert!(error.is_conflict(), "unexpected error {error:?}");
+    assert!(
+        store
+            .idempotent_outcome(&key.key)
+            .await
+            .expect("key")
+            .is_none()
+    );
+    let retried = store
+        .append(
+            &s,
+            ExpectedVersion::Exact(2),
+            vec![event("E", json!(5))],
+            &meta(),
+            Some(&key),
+        )
+        .await
+        .expect("retry on the right version");
+    assert!(!retried.is_replayed());
+    assert_eq!(store.stream_version(&s).await.expect("version"), 3);
 }
 
 async fn a_failed_append_writes_nothing(db: TestDatabase) {
@@ -548,6 +585,40 @@ async fn an_append_notifies_subscribers(db: TestDatabase) {
             .expect("the other pool is notified in time")
             .expect("a position");
         assert_eq!(hint, last);
+
+        // A burst is coalesced, but the other process always hears the latest commit.
+        let burst = (0..20).map(|i| {
+            let store = &store;
+            async move {
+                store
+                    .append(
+                        &stream(&format!("burst-{i}")),
+                        ExpectedVersion::NoStream,
+                        vec![event("B", json!(i))],
+                        &meta(),
+                        None,
+                    )
+                    .await
+                    .expect("burst append")
+                    .result()
+                    .last_position()
+                    .expect("one event")
+            }
+        });
+        let latest = futures::future::join_all(burst).await.into_iter().max();
+        let heard = tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                let hint = remote.recv().await.expect("a position");
+                if Some(hint) == latest {
+                    return hint;
+                }
+            }
+        })
+        .await;
+        assert!(
+            heard.is_ok(),
+            "the other pool never heard the burst's last commit"
+        );
     }
 }
 

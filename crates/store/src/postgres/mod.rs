@@ -1,22 +1,24 @@
 //! The PostgreSQL event store.
 //!
-//! Appends take a per-stream advisory lock, check the expected version, and stamp every
-//! event with the writing transaction's id (`commit_xid`). Readers of the global log only
-//! see transactions older than the oldest one still in flight, in `(commit_xid, position)`
-//! order, so a later reader position never hides an earlier commit.
+//! An append is one call of the `append_events` function (one round trip): it claims the
+//! idempotency key, takes a per-stream advisory lock, checks the expected version, and stamps
+//! every event with the writing transaction's id (`commit_xid`). Readers of the global log
+//! only see transactions older than the oldest one still in flight, in `(commit_xid,
+//! position)` order, so a later reader position never hides an earlier commit.
 
 mod listener;
+mod publisher;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::postgres::PgRow;
-use sqlx::types::Json;
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgPool, Row};
 use tokio::sync::broadcast;
 
 pub use self::listener::CHANNEL as NOTIFY_CHANNEL;
 use self::listener::ListenerTask;
+use self::publisher::Publisher;
 use crate::error::StoreError;
 use crate::event::{
     AppendOutcome, AppendResult, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition,
@@ -34,16 +36,19 @@ const VISIBLE: &str = "commit_xid < pg_snapshot_xmin(pg_current_snapshot())::tex
 pub struct PostgresStore {
     pool: PgPool,
     notifier: broadcast::Sender<LogPosition>,
+    publisher: Arc<Publisher>,
     _listener: Arc<ListenerTask>,
 }
 
 impl PostgresStore {
     /// A store on a migrated database. Starts listening for other processes' commits
-    /// (one pool connection is kept for that) before it returns.
+    /// (one pool connection is kept for that) before it returns, and a task that tells them
+    /// about this one's.
     pub async fn new(pool: PgPool) -> Result<Self, StoreError> {
         let (notifier, _) = broadcast::channel(SUBSCRIBER_CAPACITY);
         let listener = listener::start(&pool, notifier.clone()).await?;
         Ok(Self {
+            publisher: Publisher::start(pool.clone()),
             pool,
             notifier,
             _listener: listener,
@@ -52,86 +57,6 @@ impl PostgresStore {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-
-    /// Writes the events and the key's result; the caller commits.
-    async fn write(
-        tx: &mut Transaction<'static, Postgres>,
-        stream: &StreamId,
-        expected: ExpectedVersion,
-        events: &[NewEvent],
-        meta: &Metadata,
-        idempotency: Option<&IdempotencyKey>,
-    ) -> Result<AppendResult, StoreError> {
-        // Serialize appends per stream so the version check below is never stale.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(stream.as_str())
-            .execute(&mut **tx)
-            .await?;
-        let actual: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1")
-                .bind(stream.as_str())
-                .fetch_one(&mut **tx)
-                .await?;
-        if !expected.matches(actual) {
-            return Err(StoreError::Conflict {
-                stream: stream.clone(),
-                expected,
-                actual,
-            });
-        }
-
-        let mut positions = Vec::with_capacity(events.len());
-        if !events.is_empty() {
-            let commit: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
-                .fetch_one(&mut **tx)
-                .await?;
-            for (version, event) in (actual + 1..).zip(events) {
-                let position: i64 = sqlx::query_scalar(
-                    "INSERT INTO events (commit_xid, event_id, stream_id, version, event_type, \
-                     schema_version, payload, recorded_at, actor, causation_id, correlation_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING position",
-                )
-                .bind(commit)
-                .bind(event.event_id)
-                .bind(stream.as_str())
-                .bind(version)
-                .bind(&event.event_type)
-                .bind(event.schema_version)
-                .bind(&event.payload)
-                .bind(meta.recorded_at)
-                .bind(meta.actor.as_deref())
-                .bind(meta.causation_id)
-                .bind(meta.correlation_id)
-                .fetch_one(&mut **tx)
-                .await?;
-                positions.push(LogPosition { commit, position });
-            }
-        }
-
-        let result = AppendResult {
-            stream_id: stream.clone(),
-            first_version: actual + 1,
-            last_version: actual + positions.len() as i64,
-            positions,
-            event_ids: events.iter().map(|event| event.event_id).collect(),
-        };
-        if let Some(key) = idempotency {
-            sqlx::query("UPDATE idempotency_keys SET result = $2 WHERE key = $1")
-                .bind(&key.key)
-                .bind(Json(&result))
-                .execute(&mut **tx)
-                .await?;
-        }
-        if let Some(last) = result.last_position() {
-            // Delivered by PostgreSQL at commit, to every listening process.
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(NOTIFY_CHANNEL)
-                .bind(serde_json::to_string(&last).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(result)
     }
 
     /// A unique violation on `(stream_id, version)` means another writer won the race.
@@ -169,43 +94,82 @@ impl EventStore for PostgresStore {
         meta: &Metadata,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<AppendOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        if let Some(key) = idempotency {
-            // Claim the key first: an identical request racing us waits here until we
-            // commit (and then replays our result) or roll back (and then goes ahead).
-            let claimed = sqlx::query(
-                "INSERT INTO idempotency_keys (key, request_fingerprint) VALUES ($1, $2) \
-                 ON CONFLICT (key) DO NOTHING",
-            )
-            .bind(&key.key)
-            .bind(&key.request_fingerprint)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if !claimed {
-                tx.rollback().await?;
-                return match self.idempotent_outcome(&key.key).await? {
-                    Some(record) => record.replay_for(key),
-                    // Only possible if the key was deleted in between.
-                    None => Err(StoreError::Database(sqlx::Error::RowNotFound)),
-                };
-            }
+        let mut ids = Vec::with_capacity(events.len());
+        let mut types = Vec::with_capacity(events.len());
+        let mut schema_versions = Vec::with_capacity(events.len());
+        let mut payloads = Vec::with_capacity(events.len());
+        for event in events {
+            ids.push(event.event_id);
+            types.push(event.event_type);
+            schema_versions.push(event.schema_version);
+            payloads.push(event.payload);
         }
-        match Self::write(&mut tx, stream, expected, &events, meta, idempotency).await {
-            Ok(result) => {
-                tx.commit().await?;
+        let expected_version = match expected {
+            ExpectedVersion::NoStream => Some(0),
+            ExpectedVersion::Exact(version) => Some(version),
+            ExpectedVersion::Any => None,
+        };
+        // One statement, one round trip: see migrations/postgres/0040_append_function.sql.
+        let row = sqlx::query(
+            "SELECT outcome, current_version, stored_fingerprint, result \
+             FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(stream.as_str())
+        .bind(expected_version)
+        .bind(&ids)
+        .bind(&types)
+        .bind(&schema_versions)
+        .bind(&payloads)
+        .bind(meta.recorded_at)
+        .bind(meta.actor.as_deref())
+        .bind(meta.causation_id)
+        .bind(meta.correlation_id)
+        .bind(idempotency.map(|key| key.key.as_str()))
+        .bind(idempotency.map(|key| key.request_fingerprint.as_str()))
+        .fetch_optional(&self.pool)
+        .await;
+        let row = match row {
+            Ok(Some(row)) => row,
+            // Only possible if a used key was deleted between the claim and the look-up.
+            Ok(None) => return Err(StoreError::Database(sqlx::Error::RowNotFound)),
+            Err(error) => return Err(self.conflict_or(error.into(), stream, expected).await),
+        };
+        let outcome: String = row.try_get("outcome")?;
+        let stored = |row: &PgRow| -> Result<AppendResult, StoreError> {
+            let result: serde_json::Value = row.try_get("result")?;
+            serde_json::from_value(result).map_err(|source| StoreError::InvalidStoredOutcome {
+                key: idempotency.map_or_else(String::new, |key| key.key.clone()),
+                source,
+            })
+        };
+        match outcome.as_str() {
+            "conflict" => Err(StoreError::Conflict {
+                stream: stream.clone(),
+                expected,
+                actual: row.try_get("current_version")?,
+            }),
+            "replayed" => {
+                let Some(key) = idempotency else {
+                    return Err(StoreError::Database(sqlx::Error::RowNotFound));
+                };
+                IdempotencyRecord {
+                    key: key.key.clone(),
+                    request_fingerprint: row.try_get("stored_fingerprint")?,
+                    result: stored(&row)?,
+                }
+                .replay_for(key)
+            }
+            "appended" => {
+                let result = stored(&row)?;
                 if let Some(last) = result.last_position() {
                     let _ = self.notifier.send(last);
+                    self.publisher.publish(last);
                 }
                 Ok(AppendOutcome::Appended(result))
             }
-            Err(error) => {
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::debug!(error = %rollback, "rollback failed; the connection drops it");
-                }
-                Err(self.conflict_or(error, stream, expected).await)
-            }
+            other => Err(StoreError::Database(sqlx::Error::Protocol(format!(
+                "append_events answered {other:?}"
+            )))),
         }
     }
 
