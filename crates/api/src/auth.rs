@@ -1,4 +1,5 @@
-//! Who is calling: a bearer token (`Authorization: Bearer fr_…`) looked up by its hash.
+//! Who is calling: a bearer token (`Authorization: Bearer fr_…`) looked up by its hash
+//! (through a short-lived cache, see [`crate::token_cache`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -62,9 +63,17 @@ impl FromRequestParts<AppState> for Caller {
         if token.len() > 200 {
             return Err(ApiError::Unauthenticated);
         }
-        let user = users::authenticate(state.db(), token)
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
+        let hash = users::token_hash(token);
+        let user = match state.tokens().get(&hash) {
+            Some(user) => user,
+            None => {
+                let user = users::authenticate(state.db(), &hash)
+                    .await?
+                    .ok_or(ApiError::Unauthenticated)?;
+                state.tokens().remember(hash, user.clone());
+                user
+            }
+        };
         let caller = Caller { user };
         parts.extensions.insert(caller.clone());
         Ok(caller)

@@ -4,6 +4,7 @@ mod auth;
 mod error;
 mod routes;
 mod state;
+mod token_cache;
 pub mod users;
 
 pub use auth::Caller;

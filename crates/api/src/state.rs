@@ -11,6 +11,11 @@ use freshet_service::CommandService;
 use freshet_store::{Database, EventStore};
 use tokio::sync::watch;
 
+use crate::token_cache::TokenCache;
+
+/// More distinct tokens than this within a TTL and the cache starts over.
+const TOKEN_CACHE_CAPACITY: usize = 10_000;
+
 /// How the API behaves. `Default` gives sensible production values.
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
@@ -29,6 +34,10 @@ pub struct ApiOptions {
     pub max_page_size: u32,
     /// How often the inbox event stream sends a keep-alive comment.
     pub sse_keep_alive: Duration,
+    /// How long an authenticated token is trusted without asking the database again. A
+    /// revocation through this process applies at once; through another, within this time.
+    /// Zero turns the cache off.
+    pub token_cache_ttl: Duration,
 }
 
 impl Default for ApiOptions {
@@ -41,6 +50,7 @@ impl Default for ApiOptions {
             read_models: ReadModelConfig::default(),
             max_page_size: 500,
             sse_keep_alive: Duration::from_secs(15),
+            token_cache_ttl: Duration::from_secs(10),
         }
     }
 }
@@ -58,6 +68,7 @@ struct Inner {
     runner: Arc<Runner>,
     outbox: Outbox,
     options: ApiOptions,
+    tokens: TokenCache,
     rebuilds: Mutex<HashMap<String, watch::Receiver<RebuildProgress>>>,
 }
 
@@ -75,6 +86,7 @@ impl AppState {
                 db,
                 runner,
                 outbox,
+                tokens: TokenCache::new(options.token_cache_ttl, TOKEN_CACHE_CAPACITY),
                 options,
                 rebuilds: Mutex::new(HashMap::new()),
             }),
@@ -103,6 +115,10 @@ impl AppState {
 
     pub fn options(&self) -> &ApiOptions {
         &self.inner.options
+    }
+
+    pub(crate) fn tokens(&self) -> &TokenCache {
+        &self.inner.tokens
     }
 
     /// Fresh instances of every projection, for a rebuild.

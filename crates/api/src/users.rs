@@ -289,13 +289,12 @@ pub async fn list(db: &Database) -> Result<Vec<User>, UsersError> {
     })
 }
 
-/// The user holding the unrevoked token `token` (plaintext), if any.
-pub async fn authenticate(db: &Database, token: &str) -> Result<Option<User>, UsersError> {
+/// The user holding the unrevoked token whose [`token_hash`] is `hash`, if any.
+pub async fn authenticate(db: &Database, hash: &str) -> Result<Option<User>, UsersError> {
     let sql = format!(
         "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
     );
-    let hash = token_hash(token);
     Ok(match db {
         Database::Postgres(pool) => sqlx::query_as::<_, PgUserRow>(&sql)
             .bind(hash)

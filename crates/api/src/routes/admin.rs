@@ -136,6 +136,7 @@ pub async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin("revoke tokens")?;
     users::revoke_token(state.db(), id).await?;
+    state.tokens().clear();
     Ok(StatusCode::NO_CONTENT)
 }
 
