@@ -4,4 +4,6 @@ mod due;
 mod scheduler;
 
 pub use due::ReadModelDue;
-pub use scheduler::{DuePortfolios, DueSourceError, Scheduler, TickReport};
+pub use scheduler::{
+    DEFAULT_TICK_CONCURRENCY, DuePortfolios, DueSourceError, Scheduler, TickReport,
+};

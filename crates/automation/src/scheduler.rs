@@ -29,6 +29,10 @@ pub struct TickReport {
     pub failures: Vec<(PortfolioId, String)>,
 }
 
+/// How many portfolios a tick decides at once, by default: each is a short transaction, so
+/// more at once fill the gaps while others wait for their commit (half a PostgreSQL pool).
+pub const DEFAULT_TICK_CONCURRENCY: usize = 8;
+
 #[derive(Debug, Clone)]
 pub struct Scheduler<D> {
     service: CommandService,
@@ -41,7 +45,7 @@ impl<D: DuePortfolios> Scheduler<D> {
         Self {
             service,
             due,
-            concurrency: 4,
+            concurrency: DEFAULT_TICK_CONCURRENCY,
         }
     }
 
@@ -60,6 +64,10 @@ impl<D: DuePortfolios> Scheduler<D> {
         span.record("today", tracing::field::display(today));
         let due = self.due.due_on(today).await?;
         span.record("portfolios", due.len());
+        if let Err(error) = self.service.warm(&due).await {
+            // Only slower: each command then reads its own portfolio.
+            tracing::warn!(%error, "could not load the due portfolios up front");
+        }
         let outcomes: Vec<(PortfolioId, Result<usize, ServiceError>)> = futures::stream::iter(due)
             .map(|portfolio| async move {
                 let request = CommandRequest::new(portfolio, Command::Tick, Actor::System);

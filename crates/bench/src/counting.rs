@@ -63,6 +63,10 @@ impl EventStore for CountingStore {
         self.inner.read_stream(stream, from_version).await
     }
 
+    async fn read_streams(&self, streams: &[StreamId]) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_streams(streams).await
+    }
+
     async fn stream_version(&self, stream: &StreamId) -> Result<i64, StoreError> {
         self.inner.stream_version(stream).await
     }

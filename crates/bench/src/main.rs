@@ -68,8 +68,8 @@ pub struct Args {
     #[arg(long, default_value_t = 2_000)]
     pub rebuild_batch_size: usize,
 
-    /// Portfolios the scheduler ticks at once (Freshet's default: 4).
-    #[arg(long, default_value_t = 4)]
+    /// Portfolios the scheduler ticks at once (Freshet's default).
+    #[arg(long, default_value_t = freshet_automation::DEFAULT_TICK_CONCURRENCY)]
     pub scheduler_concurrency: usize,
 
     /// Inbox tasks the HTTP scenario serves.

@@ -2,6 +2,7 @@
 //! identifier, so renaming code never breaks stored history) and a schema version.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::value::MapDeserializer;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -226,8 +227,14 @@ impl Event {
                 version: schema_version,
             });
         }
-        let tagged = serde_json::json!({ "type": event_type, "data": payload });
-        serde_json::from_value(tagged).map_err(|source| DecodeError::BadPayload {
+        // The tag first, then the payload, borrowed: the adjacently tagged enum then reads
+        // the payload straight into its variant (a JSON object would put `data` first and
+        // make serde buffer the whole payload before it knows the variant).
+        let tag = serde_json::Value::String(event_type.to_owned());
+        let tagged = MapDeserializer::<_, serde_json::Error>::new(
+            [("type", &tag), ("data", payload)].into_iter(),
+        );
+        Self::deserialize(tagged).map_err(|source| DecodeError::BadPayload {
             event_type: event_type.to_owned(),
             version: schema_version,
             source,

@@ -1,12 +1,14 @@
 //! Task inboxes: every task with what it must show (R6, R12, R20), open and done, per person,
 //! role and portfolio, sorted by due date.
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::view::task_context;
-use freshet_domain::{Event, Portfolio, PortfolioId, Role, Task, UserId};
+use freshet_domain::{Event, Portfolio, PortfolioId, Role, Task, TaskId, UserId};
 use freshet_service::DecodedEvent;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
@@ -25,7 +27,7 @@ const NO_DUE: NaiveDate = NaiveDate::MAX;
 const CHUNK: usize = 1_000;
 
 /// One inbox row as written and read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, sqlx::FromRow)]
 pub struct InboxTask {
     pub task_id: String,
     pub portfolio_id: String,
@@ -52,7 +54,10 @@ pub struct InboxTask {
 /// Tasks met while folding a batch: when each was assigned, and the done rows.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TaskLog {
-    assigned_at: std::collections::HashMap<freshet_domain::TaskId, DateTime<Utc>>,
+    assigned_at: HashMap<TaskId, DateTime<Utc>>,
+    /// A hash of each open task's row as last written, so a batch rewrites only the rows it
+    /// changed. (Reset with the state whenever the state is reloaded, e.g. after a rollback.)
+    written: HashMap<TaskId, u64>,
     done: Vec<InboxTask>,
 }
 
@@ -75,6 +80,7 @@ impl Tracked for TaskLog {
         row.done_by = by.map(|user| user.to_string());
         self.done.push(row);
         self.assigned_at.remove(task_id);
+        self.written.remove(task_id);
     }
 
     fn after(&mut self, _state: &Portfolio, event: &DecodedEvent) {
@@ -86,6 +92,12 @@ impl Tracked for TaskLog {
     fn discard_pending(&mut self) {
         self.done.clear();
     }
+}
+
+fn hash_of(row: &InboxTask) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    row.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn row(state: &Portfolio, task: &Task, assigned_at: DateTime<Utc>) -> InboxTask {
@@ -155,16 +167,23 @@ impl Projection for Inbox {
             let Some(entry) = states.get_mut(&id) else {
                 continue;
             };
-            rows.append(&mut entry.tracked.done);
-            let entry = &*entry;
-            for task in entry.state.open_tasks.values() {
-                let at = entry
-                    .tracked
+            let tracked = &mut entry.tracked;
+            rows.append(&mut tracked.done);
+            let state = &entry.state;
+            tracked
+                .written
+                .retain(|id, _| state.open_tasks.contains_key(id));
+            for task in state.open_tasks.values() {
+                let at = tracked
                     .assigned_at
                     .get(&task.id)
                     .copied()
                     .unwrap_or_default();
-                rows.push(row(&entry.state, task, at));
+                let row = row(state, task, at);
+                let hash = hash_of(&row);
+                if tracked.written.insert(task.id, hash) != Some(hash) {
+                    rows.push(row);
+                }
             }
         }
         upsert(tx, generation, &rows).await?;

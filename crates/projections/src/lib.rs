@@ -24,7 +24,7 @@ pub use checkpoint::{Checkpoint, Lag};
 pub use error::{ProcessorError, ProjectionError, Timeout};
 pub use processor::Processor;
 pub use projection::{Live, Projection};
-pub use rebuild::{RebuildProgress, RebuildReport, rebuild, rebuild_portfolio};
+pub use rebuild::{RebuildProgress, RebuildReport, rebuild, rebuild_portfolio, rebuild_together};
 pub use runner::{Positions, Runner, RunnerConfig};
 pub use tx::Tx;
 

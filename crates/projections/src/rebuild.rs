@@ -16,7 +16,7 @@ use crate::error::ProjectionError;
 use crate::generation::{self, Generations};
 use crate::processor::Processor;
 use crate::projection::{Building, Projection, delete_rows};
-use crate::runner::{Runner, decode_all};
+use crate::runner::{Runner, Step, decode_all};
 use crate::tx::Tx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,7 +43,8 @@ pub struct RebuildProgress {
 }
 
 impl RebuildProgress {
-    fn new(projection: &str) -> Self {
+    /// A rebuild of `projection` that has not started yet.
+    pub fn new(projection: &str) -> Self {
         Self {
             projection: projection.to_owned(),
             generation: 0,
@@ -71,17 +72,88 @@ pub struct RebuildReport {
 /// Only the projection's rows and checkpoints are touched: no other processor (e.g. the mail
 /// outbox) sees the events again. One rebuild of a projection at a time; a rebuild that
 /// crashed is simply started again (its half-built generation is cleared first).
-#[tracing::instrument(skip_all, fields(projection = projection.name()), err)]
 pub async fn rebuild(
     runner: &Runner,
     projection: &dyn Projection,
     progress: &watch::Sender<RebuildProgress>,
 ) -> Result<RebuildReport, ProjectionError> {
+    let mut reports = rebuild_together(runner, &[(projection, progress)]).await?;
+    Ok(reports.remove(0))
+}
+
+/// Rebuilds several projections as [`rebuild`] does, reading and decoding the log once for
+/// all of them: each page goes to every new generation at once (one transaction each).
+#[tracing::instrument(skip_all, fields(projections = projections.len()), err)]
+pub async fn rebuild_together(
+    runner: &Runner,
+    projections: &[(&dyn Projection, &watch::Sender<RebuildProgress>)],
+) -> Result<Vec<RebuildReport>, ProjectionError> {
+    let mut builders = Vec::with_capacity(projections.len());
+    for (projection, progress) in projections {
+        progress.send_replace(RebuildProgress::new(projection.name()));
+        builders.push(start(runner, *projection).await?);
+    }
+    let total = match builders.first() {
+        Some(builder) => checkpoint::lag(runner.database(), &[builder.name()], Utc::now())
+            .await?
+            .first()
+            .map_or(0, |lag| u64::try_from(lag.events_behind).unwrap_or(0)),
+        None => 0,
+    };
+    let progress: Vec<_> = projections
+        .iter()
+        .zip(&builders)
+        .map(|((_, progress), builder)| Progress::new(progress, builder.generation, total))
+        .collect();
+    let done = fill(runner, &builders, &progress).await?;
+    let mut reports = Vec::with_capacity(builders.len());
+    for ((projection, _), (builder, progress)) in
+        projections.iter().zip(builders.iter().zip(&progress))
+    {
+        reports.push(finish(runner, *projection, builder, progress, done).await?);
+    }
+    Ok(reports)
+}
+
+/// Reports a rebuild's progress on its watch channel.
+struct Progress<'a> {
+    sender: &'a watch::Sender<RebuildProgress>,
+    generation: i64,
+    total: u64,
+    started: Instant,
+}
+
+impl<'a> Progress<'a> {
+    fn new(sender: &'a watch::Sender<RebuildProgress>, generation: i64, total: u64) -> Self {
+        let progress = Self {
+            sender,
+            generation,
+            total,
+            started: Instant::now(),
+        };
+        progress.report(0, Phase::Building);
+        progress
+    }
+
+    fn report(&self, done: u64, phase: Phase) {
+        let elapsed = self.started.elapsed().as_secs_f64().max(1e-3);
+        let rate = done as f64 / elapsed;
+        let total = self.total.max(done);
+        self.sender.send_modify(|p| {
+            p.generation = self.generation;
+            p.phase = phase;
+            p.events_done = done;
+            p.events_total = total;
+            p.events_per_second = rate;
+            p.eta_seconds = (rate > 0.0).then(|| total.saturating_sub(done) as f64 / rate);
+        });
+    }
+}
+
+/// 1. Claims a new generation and clears any leftovers of it.
+async fn start(runner: &Runner, projection: &dyn Projection) -> Result<Building, ProjectionError> {
     let name = projection.name();
     let db = runner.database();
-    progress.send_replace(RebuildProgress::new(name));
-
-    // 1. Claim a new generation and clear any leftovers of it.
     let turn = crate::tx::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     let generations = generation::lock(&mut tx, name).await?;
@@ -104,39 +176,89 @@ pub async fn rebuild(
     checkpoint::save(&mut tx, builder.name(), LogPosition::START, None).await?;
     tx.commit().await?;
     drop(turn);
+    Ok(builder)
+}
 
-    // 2. Fill it from the start, page by page.
-    let total = checkpoint::lag(db, &[builder.name()], Utc::now())
-        .await?
-        .first()
-        .map_or(0, |lag| u64::try_from(lag.events_behind).unwrap_or(0));
-    let started = Instant::now();
+/// 2. Fills the new generations from the start, page by page: each page is read and decoded
+///    once and applied to every builder concurrently. A builder whose checkpoint moved under
+///    it (it cannot, unless someone rebuilds the same projection at the same time) catches
+///    up alone afterwards. Returns the number of events read.
+async fn fill(
+    runner: &Runner,
+    builders: &[Building],
+    progress: &[Progress<'_>],
+) -> Result<u64, ProjectionError> {
+    let mut after = LogPosition::START;
     let mut done = 0u64;
-    let report = |done: u64, total: u64, phase: Phase| {
-        let elapsed = started.elapsed().as_secs_f64().max(1e-3);
-        let rate = done as f64 / elapsed;
-        progress.send_modify(|p| {
-            p.generation = building;
-            p.phase = phase;
-            p.events_done = done;
-            p.events_total = total.max(done);
-            p.events_per_second = rate;
-            p.eta_seconds = (rate > 0.0).then(|| total.saturating_sub(done) as f64 / rate);
-        });
-    };
-    report(0, total, Phase::Building);
+    let mut in_step = vec![true; builders.len()];
     loop {
-        let applied = runner.catch_up_once(&builder).await?;
-        if applied == 0 {
+        let records = runner
+            .store()
+            .read_all(after, runner.config().batch_size)
+            .await?;
+        let Some(last) = records.last().map(|record| record.position) else {
             break;
+        };
+        let events: Arc<[DecodedEvent]> = decode_all(records)?.into();
+        // One task per builder: folding and building rows is CPU work, which then runs on
+        // every core while the database writes the other builders' rows.
+        let steps: Vec<_> = builders
+            .iter()
+            .zip(&in_step)
+            .enumerate()
+            .filter(|(_, (_, in_step))| **in_step)
+            .map(|(i, (builder, _))| {
+                let (runner, builder, events) =
+                    (runner.clone(), builder.clone(), Arc::clone(&events));
+                let step =
+                    tokio::spawn(async move { runner.apply(&builder, after, &events).await });
+                (i, step)
+            })
+            .collect();
+        // Every task is awaited before an error is returned, so none is left running.
+        let mut outcomes = Vec::with_capacity(steps.len());
+        for (i, step) in steps {
+            let step = step
+                .await
+                .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+            outcomes.push((i, step));
         }
-        done += applied;
-        report(done, total, Phase::Building);
+        for (i, step) in outcomes {
+            if !matches!(step?, Step::Applied(_)) {
+                in_step[i] = false;
+            }
+        }
+        after = last;
+        done += events.len() as u64;
+        for (progress, _) in progress
+            .iter()
+            .zip(&in_step)
+            .filter(|(_, in_step)| **in_step)
+        {
+            progress.report(done, Phase::Building);
+        }
     }
+    for (builder, in_step) in builders.iter().zip(&in_step) {
+        if !in_step {
+            while runner.catch_up_once(builder).await? > 0 {}
+        }
+    }
+    Ok(done)
+}
 
-    // 3. Switch over: with the live checkpoint locked, apply what the live copy has and the
-    //    new one lacks, then make the new generation active at the same position.
-    report(done, total, Phase::SwitchingOver);
+/// 3. Switches over: with the live checkpoint locked, applies what the live copy has and the
+///    new one lacks, then makes the new generation active at the same position.
+/// 4. Drops the old copy.
+async fn finish(
+    runner: &Runner,
+    projection: &dyn Projection,
+    builder: &Building,
+    progress: &Progress<'_>,
+    mut done: u64,
+) -> Result<RebuildReport, ProjectionError> {
+    let name = projection.name();
+    let db = runner.database();
+    progress.report(done, Phase::SwitchingOver);
     let turn = crate::tx::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     let live = checkpoint::lock(&mut tx, name).await?;
@@ -171,7 +293,7 @@ pub async fn rebuild(
         &mut tx,
         name,
         Generations {
-            active: building,
+            active: builder.generation,
             building: None,
         },
     )
@@ -180,66 +302,66 @@ pub async fn rebuild(
     drop(turn);
     runner.positions().publish(name, switched_at);
 
-    // 4. Drop the old copy.
-    report(done, total, Phase::DroppingOldCopy);
+    progress.report(done, Phase::DroppingOldCopy);
     let turn = crate::tx::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     delete_rows(&mut tx, projection, generations.active, None).await?;
     tx.commit().await?;
     drop(turn);
-    report(done, total, Phase::Done);
+    progress.report(done, Phase::Done);
     Ok(RebuildReport {
         projection: name.to_owned(),
-        generation: building,
+        generation: builder.generation,
         previous_generation: generations.active,
         events: done,
         switched_at,
     })
 }
 
-/// Rebuilds each projection in turn with an `indicatif` progress bar per projection on
-/// stderr: what `freshet rebuild <projection>|--all` runs.
+/// Rebuilds the projections together ([`rebuild_together`]) with an `indicatif` progress bar
+/// per projection on stderr: what `freshet rebuild <projection>|--all` runs.
 pub async fn rebuild_with_progress_bars(
     runner: &Runner,
     projections: &[Arc<dyn Projection>],
 ) -> Result<Vec<RebuildReport>, ProjectionError> {
-    use indicatif::{ProgressBar, ProgressStyle};
+    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
     let style = ProgressStyle::with_template(
         "{prefix:>14} [{bar:40}] {pos}/{len} events {per_sec} eta {eta} {msg}",
     )
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");
-    let mut reports = Vec::with_capacity(projections.len());
+    let bars = MultiProgress::new();
+    let mut senders = Vec::with_capacity(projections.len());
+    let mut follows = Vec::with_capacity(projections.len());
     for projection in projections {
-        let bar = ProgressBar::new(0).with_style(style.clone());
+        let bar = bars.add(ProgressBar::new(0).with_style(style.clone()));
         bar.set_prefix(projection.name());
         let (sender, mut receiver) = watch::channel(RebuildProgress::new(projection.name()));
-        let follow = {
-            let bar = bar.clone();
-            tokio::spawn(async move {
-                while receiver.changed().await.is_ok() {
-                    let p = receiver.borrow_and_update().clone();
-                    bar.set_length(p.events_total);
-                    bar.set_position(p.events_done);
-                    bar.set_message(format!("{:?}", p.phase));
+        follows.push(tokio::spawn(async move {
+            while receiver.changed().await.is_ok() {
+                let p = receiver.borrow_and_update().clone();
+                bar.set_length(p.events_total);
+                bar.set_position(p.events_done);
+                bar.set_message(format!("{:?}", p.phase));
+                if p.phase == Phase::Done {
+                    bar.finish_with_message(format!("generation {}", p.generation));
                 }
-            })
-        };
-        let result = rebuild(runner, projection.as_ref(), &sender).await;
-        drop(sender);
-        let _ = follow.await;
-        match result {
-            Ok(report) => {
-                bar.finish_with_message(format!("generation {}", report.generation));
-                reports.push(report);
             }
-            Err(error) => {
-                bar.abandon_with_message("failed");
-                return Err(error);
-            }
-        }
+            bar.abandon();
+        }));
+        senders.push(sender);
     }
-    Ok(reports)
+    let pairs: Vec<_> = projections
+        .iter()
+        .map(|projection| projection.as_ref())
+        .zip(&senders)
+        .collect();
+    let result = rebuild_together(runner, &pairs).await;
+    drop(senders);
+    for follow in follows {
+        let _ = follow.await;
+    }
+    result
 }
 
 /// Rebuilds one portfolio's rows of the active generation: deletes them and replays its

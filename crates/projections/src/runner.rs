@@ -76,7 +76,7 @@ impl Positions {
 }
 
 /// What one transaction did.
-enum Step {
+pub(crate) enum Step {
     Applied(LogPosition),
     /// The checkpoint was not where we read from (another runner, a rebuild switching over);
     /// nothing was written. Continue from here.
@@ -179,7 +179,7 @@ impl Runner {
         fields(projection = processor.name(), events = events.len(), after = %after),
         err
     )]
-    async fn apply(
+    pub(crate) async fn apply(
         &self,
         processor: &dyn Processor,
         after: LogPosition,

@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use freshet_domain::*;
-use freshet_projections::rebuild::RebuildProgress;
-use freshet_projections::{PROJECTION_NAMES, Processor, inbox, portfolios, rebuild};
+use freshet_projections::rebuild::{Phase, RebuildProgress};
+use freshet_projections::{
+    PROJECTION_NAMES, Processor, inbox, portfolios, rebuild, rebuild_together,
+};
 use freshet_store::testing::TestDatabase;
 use support::*;
 use tokio::sync::watch;
@@ -25,30 +27,37 @@ freshet_store::on_both_backends!(
     b2_a_portfolio_as_it_stood_at_a_past_instant,
 );
 
-async fn rebuild_all(world: &World) {
+fn progress() -> watch::Sender<RebuildProgress> {
+    watch::channel(RebuildProgress::new("")).0
+}
+
+/// Rebuilds every projection, one after another or all together (one read of the log).
+async fn rebuild_all(world: &World, together: bool) {
     let runner = world.runner(500);
-    for projection in world.projections() {
-        let (progress, _) = watch::channel(RebuildProgress {
-            projection: String::new(),
-            generation: 0,
-            phase: freshet_projections::rebuild::Phase::Starting,
-            events_done: 0,
-            events_total: 0,
-            events_per_second: 0.0,
-            eta_seconds: None,
-        });
-        rebuild(&runner, projection.as_ref(), &progress)
-            .await
-            .unwrap();
-        assert_eq!(
-            progress.borrow().phase,
-            freshet_projections::rebuild::Phase::Done
-        );
+    let projections = world.projections();
+    let senders: Vec<_> = projections.iter().map(|_| progress()).collect();
+    if together {
+        let pairs: Vec<_> = projections
+            .iter()
+            .map(|p| p.as_ref())
+            .zip(&senders)
+            .collect();
+        let reports = rebuild_together(&runner, &pairs).await.unwrap();
+        assert_eq!(reports.len(), projections.len());
+    } else {
+        for (projection, progress) in projections.iter().zip(&senders) {
+            rebuild(&runner, projection.as_ref(), progress)
+                .await
+                .unwrap();
+        }
+    }
+    for progress in &senders {
+        assert_eq!(progress.borrow().phase, Phase::Done);
     }
 }
 
 async fn read_models_built_live_equal_the_same_models_rebuilt(db: TestDatabase) {
-    for seed in [1, 2] {
+    for (seed, together) in [(1, false), (2, true)] {
         let mut world = World::new(TestDatabase::new(db.backend()).await.unwrap()).await;
         let runner = world.runner(37);
         let tasks: Vec<_> = world
@@ -67,7 +76,7 @@ async fn read_models_built_live_equal_the_same_models_rebuilt(db: TestDatabase) 
         let live = snapshot(world.database(), &world.portfolios).await;
         assert!(!live.inbox.is_empty() && !live.board.is_empty() && !live.metrics.is_empty());
         assert_eq!(live.portfolios.len(), 6);
-        rebuild_all(&world).await;
+        rebuild_all(&world, together).await;
         let rebuilt = snapshot(world.database(), &world.portfolios).await;
         assert_eq!(live, rebuilt, "seed {seed}");
     }
@@ -121,7 +130,7 @@ async fn a_runner_killed_mid_batch_and_restarted_applies_every_event_exactly_onc
         task.abort();
     }
     let restarted = snapshot(world.database(), &world.portfolios).await;
-    rebuild_all(&world).await;
+    rebuild_all(&world, true).await;
     assert_eq!(
         restarted,
         snapshot(world.database(), &world.portfolios).await
@@ -159,8 +168,8 @@ async fn queries_keep_answering_while_a_rebuild_switches_generations(db: TestDat
             reads
         })
     };
-    rebuild_all(&world).await;
-    rebuild_all(&world).await;
+    rebuild_all(&world, true).await;
+    rebuild_all(&world, true).await;
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     assert!(reader.await.unwrap() >= 5);
     let generations = freshet_projections::generation::current(world.database(), inbox::NAME)

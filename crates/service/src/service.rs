@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::cache::StateCache;
 use crate::clock::Clock;
 use crate::error::ServiceError;
-use crate::history::{decode, stream_of};
+use crate::history::{decode, fold, portfolio_of, stream_of};
 
 /// How the agency runs the process: its time zone (R3) and its gate deadlines (B1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -246,6 +246,34 @@ impl CommandService {
     ) -> Result<Option<Portfolio>, ServiceError> {
         let stream = stream_of(portfolio);
         Ok(self.current_state(portfolio, &stream).await?.1)
+    }
+
+    /// Loads the portfolios not in the cache yet, many per round trip, so that commands on
+    /// them about to run (a tick's) decide without reading their streams first.
+    #[tracing::instrument(skip_all, fields(portfolios = portfolios.len()), err(Display))]
+    pub async fn warm(&self, portfolios: &[PortfolioId]) -> Result<(), ServiceError> {
+        const STREAMS_PER_READ: usize = 500;
+        let cold: Vec<StreamId> = portfolios
+            .iter()
+            .filter(|portfolio| self.cache.get(**portfolio).is_none())
+            .map(|portfolio| stream_of(*portfolio))
+            .collect();
+        for streams in cold.chunks(STREAMS_PER_READ) {
+            let records = self.store.read_streams(streams).await?;
+            for records in records.chunk_by(|a, b| a.stream_id == b.stream_id) {
+                let Some(stream) = records.first().map(|record| &record.stream_id) else {
+                    continue;
+                };
+                let Some(portfolio) = portfolio_of(stream) else {
+                    continue;
+                };
+                if let Some(state) = fold(stream, records)? {
+                    let version = records.last().map_or(0, |record| record.version);
+                    self.cache.remember(portfolio, version, state);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The portfolio's state at its latest stored version: the cached state brought up to

@@ -264,6 +264,13 @@ async fn two_service_instances_each_see_the_others_writes(db: TestDatabase) {
         matches!(error, ServiceError::Domain(DomainError::WrongStatus { .. })),
         "decided on the newest state: {error}"
     );
+
+    // An If-Match on the newest version holds even when this process's cache is behind.
+    f.by(AM, note("newer")).await;
+    let mut matching = CommandRequest::new(f.portfolio, note("If-Match"), Actor::user(user(AM)));
+    matching.expected_version = Some(f.stored().await);
+    let outcome = other.execute(matching).await.unwrap();
+    assert_eq!(outcome.result.last_version, f.stored().await);
 }
 
 async fn a_command_is_decided_on_the_stored_history_and_recorded(db: TestDatabase) {

@@ -19,7 +19,9 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres
 /// Every numbered file in the top-level `migrations/sqlite/`, including other crates'.
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 
-const POSTGRES_MAX_CONNECTIONS: u32 = 10;
+/// Per process: room for a scheduler tick (8 commands at once) next to the
+/// API, the projection runners, the mail workers and the listener.
+const POSTGRES_MAX_CONNECTIONS: u32 = 16;
 const SQLITE_MAX_CONNECTIONS: u32 = 5;
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 

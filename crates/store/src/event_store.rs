@@ -39,6 +39,16 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         from_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// Every event of each of `streams`, in version order per stream (streams in any order):
+    /// many streams in few round trips, e.g. to load the portfolios a tick is about to decide.
+    async fn read_streams(&self, streams: &[StreamId]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events = Vec::new();
+        for stream in streams {
+            events.extend(self.read_stream(stream, 1).await?);
+        }
+        Ok(events)
+    }
+
     /// The stream's last version; 0 if it has no events.
     async fn stream_version(&self, stream: &StreamId) -> Result<i64, StoreError>;
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use freshet_store::testing::TestDatabase;
 use freshet_store::{
     AppendOutcome, Database, EventStore, ExecuteError, ExpectedVersion, IdempotencyKey,
-    LogPosition, RecordedEvent, StoreError, execute,
+    LogPosition, RecordedEvent, StoreError, StreamId, execute,
 };
 use serde_json::json;
 use support::{Interfering, event, insert_raw_event, meta, settle, stream};
@@ -27,6 +27,7 @@ freshet_store::on_both_backends!(
     execute_retries_on_conflict,
     execute_gives_up_under_contention_and_reports_rejections,
     odd_rows_come_back_intact,
+    read_streams_returns_every_event_of_the_named_streams_only,
     events_cannot_be_updated_or_deleted,
     an_append_notifies_subscribers,
     concurrent_appends_are_seen_once_in_order_by_a_follower,
@@ -201,6 +202,39 @@ async fn a_stale_expected_version_conflicts_and_writes_nothing(db: TestDatabase)
         .expect("retry on the right version");
     assert!(!retried.is_replayed());
     assert_eq!(store.stream_version(&s).await.expect("version"), 3);
+}
+
+async fn read_streams_returns_every_event_of_the_named_streams_only(db: TestDatabase) {
+    let store = db.store().await;
+    let (a, b, c) = (stream("a"), stream("b"), stream("c"));
+    for (s, count) in [(&a, 3), (&b, 2), (&c, 4)] {
+        for i in 0..count {
+            store
+                .append(
+                    s,
+                    ExpectedVersion::Any,
+                    vec![event("E", json!(i))],
+                    &meta(),
+                    None,
+                )
+                .await
+                .expect("append");
+        }
+    }
+    let read = store
+        .read_streams(&[c.clone(), a.clone(), stream("missing")])
+        .await
+        .expect("read streams");
+    let mut seen: HashMap<StreamId, Vec<i64>> = HashMap::new();
+    for record in &read {
+        seen.entry(record.stream_id.clone())
+            .or_default()
+            .push(record.version);
+    }
+    assert_eq!(seen.len(), 2, "only the named streams: {seen:?}");
+    assert_eq!(seen[&a], [1, 2, 3]);
+    assert_eq!(seen[&c], [1, 2, 3, 4]);
+    assert!(store.read_streams(&[]).await.expect("none").is_empty());
 }
 
 async fn a_failed_append_writes_nothing(db: TestDatabase) {

@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use freshet_domain::UserId;
-use freshet_projections::rebuild::Phase;
 use freshet_projections::{Lag, RebuildProgress, find_projection};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -200,15 +199,7 @@ pub async fn rebuild(
     caller.require_admin("rebuild projections")?;
     let projection = find_projection(&state.projections(), &name)
         .map_err(|_| ApiError::NotFound(format!("no projection \"{name}\"")))?;
-    let initial = RebuildProgress {
-        projection: name.clone(),
-        generation: 0,
-        phase: Phase::Starting,
-        events_done: 0,
-        events_total: 0,
-        events_per_second: 0.0,
-        eta_seconds: None,
-    };
+    let initial = RebuildProgress::new(&name);
     let (sender, receiver) = watch::channel(initial.clone());
     if !state.track_rebuild(&name, receiver) {
         return Err(ApiError::Conflict(format!(

@@ -213,6 +213,18 @@ impl EventStore for PostgresStore {
         rows.iter().map(event_from_row).collect()
     }
 
+    async fn read_streams(&self, streams: &[StreamId]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let names: Vec<&str> = streams.iter().map(StreamId::as_str).collect();
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1) \
+             ORDER BY stream_id, version"
+        ))
+        .bind(&names)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     async fn stream_version(&self, stream: &StreamId) -> Result<i64, StoreError> {
         let version =
             sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1")
