@@ -5,6 +5,7 @@ mod clock;
 mod error;
 mod history;
 mod service;
+mod turns;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ServiceError;

@@ -16,6 +16,7 @@ use crate::cache::StateCache;
 use crate::clock::Clock;
 use crate::error::ServiceError;
 use crate::history::{decode, fold, portfolio_of, stream_of};
+use crate::turns::Turns;
 
 /// How the agency runs the process: its time zone (R3) and its gate deadlines (B1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +90,7 @@ pub struct CommandService {
     clock: Arc<dyn Clock>,
     config: ProcessConfig,
     cache: StateCache,
+    turns: Turns,
 }
 
 /// How the acting party is written in each event's metadata.
@@ -107,6 +109,7 @@ impl CommandService {
             clock,
             config,
             cache: StateCache::default(),
+            turns: Turns::default(),
         }
     }
 
@@ -155,6 +158,8 @@ impl CommandService {
         // No look-up of the key up front: the append claims it in its own transaction and
         // answers an exact retry with the stored outcome; only a retry the domain refuses
         // (its first attempt already changed the state) looks the outcome up below.
+        // Commands of this process on one portfolio queue here instead of conflicting.
+        let _turn = self.turns.take(request.portfolio).await;
         let max_attempts = self.config.max_attempts.max(1);
         // The first attempt decides on the cached state without reading the stream: the
         // append's version check catches a stale cache (another process wrote), and a refusal

@@ -169,11 +169,25 @@ async fn b5_concurrent_retries_with_one_key_all_get_the_first_outcome(db: TestDa
         Actor::user(user(AM)),
     )
     .with_idempotency_key("request-once");
+    // Half through the fixture's service (they queue), half through services of their own,
+    // as if the retries reached other API processes (they race the first attempt).
     let attempts: Vec<_> = (0..6)
-        .map(|_| {
+        .map(|i| {
             let f = Arc::clone(&f);
             let request = request.clone();
-            tokio::spawn(async move { f.service.execute(request).await })
+            let other = (i % 2 == 1).then(|| {
+                CommandService::new(
+                    Arc::clone(f.service.store()),
+                    Arc::clone(f.service.clock()),
+                    *f.service.config(),
+                )
+            });
+            tokio::spawn(async move {
+                match other {
+                    Some(service) => service.execute(request).await,
+                    None => f.service.execute(request).await,
+                }
+            })
         })
         .collect();
     let mut outcomes = Vec::new();
@@ -402,16 +416,24 @@ async fn the_same_key_for_another_command_is_refused(db: TestDatabase) {
 async fn r11_concurrent_last_approvals_hand_the_ad_set_over_exactly_once(db: TestDatabase) {
     let f = Arc::new(Fixture::new(db).await);
     let tickets = f.one_approval_short(6).await;
+    // One service each, as if in six processes: a service queues its own commands on one
+    // portfolio, so only separate ones really race to the store.
     let approvals = tickets.into_iter().map(|ticket| {
-        let f = Arc::clone(&f);
-        tokio::spawn(async move {
-            f.by(TEAM_LEAD, Command::ApproveGraphics { ticket_id: ticket })
-                .await
-        })
+        let service = CommandService::new(
+            Arc::clone(f.service.store()),
+            Arc::clone(f.service.clock()),
+            *f.service.config(),
+        );
+        let request = CommandRequest::new(
+            f.portfolio,
+            Command::ApproveGraphics { ticket_id: ticket },
+            Actor::user(user(TEAM_LEAD)),
+        );
+        tokio::spawn(async move { service.execute(request).await })
     });
     let mut handovers = 0;
     for approval in approvals {
-        let outcome = approval.await.unwrap();
+        let outcome = approval.await.unwrap().unwrap();
         handovers += outcome
             .events
             .iter()

@@ -4,6 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::Connection as _;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -23,6 +24,8 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 /// API, the projection runners, the mail workers and the listener.
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
 const SQLITE_MAX_CONNECTIONS: u32 = 5;
+/// A pooled PostgreSQL connection idle for longer is checked before it is used again.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Which database engine a URL names.
@@ -82,6 +85,17 @@ impl Database {
     pub async fn connect_postgres(options: PgConnectOptions) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_MAX_CONNECTIONS)
+            // sqlx pings every connection it hands out by default: a second round trip for
+            // each query. Only a connection that sat idle a while may have been cut.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_WHEN_IDLE_FOR {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         Ok(Self::Postgres(pool))
@@ -96,6 +110,8 @@ impl Database {
             .busy_timeout(SQLITE_BUSY_TIMEOUT);
         let pool = SqlitePoolOptions::new()
             .max_connections(SQLITE_MAX_CONNECTIONS)
+            // A file connection cannot be cut; the default ping per query is pure overhead.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(Self::Sqlite(pool))
