@@ -54,6 +54,32 @@ pub async fn single_row_inserts(db: &Database, clients: usize, limits: Limits) -
     .await
 }
 
+/// The same single-row inserts into the store's own `events` table, with every column and
+/// index an event has (PostgreSQL only): the limit for appends with this schema, before any
+/// locking, version check or idempotency key.
+pub async fn event_row_inserts(pool: &sqlx::PgPool, clients: usize, limits: Limits) -> Outcome {
+    let pool = pool.clone();
+    let run = uuid::Uuid::now_v7();
+    closed_loop(clients, limits, move |client, sequence| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, \
+                 payload, recorded_at, actor, causation_id, correlation_id) \
+                 VALUES ($1, $2, $3, 'PortfolioNoteLogged', 1, $4, now(), 'user:bench', $1, $1)",
+            )
+            .bind(uuid::Uuid::now_v7())
+            .bind(format!("bench-row-{run}-{client}-{sequence}"))
+            .bind(1_i64)
+            .bind(payload(sequence))
+            .execute(&pool)
+            .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+    })
+    .await
+}
+
 /// Rows per `COPY` statement (or SQLite transaction) in bulk loads: large enough to run at
 /// full speed, small enough that no transaction stays open for long on a shared cluster.
 pub const BULK_CHUNK: usize = 50_000;

@@ -186,6 +186,24 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
         }
         report.add(&figure);
     }
+    if let Database::Postgres(pool) = &db {
+        // What bounds an append with this schema: the row and its four index entries.
+        let mut bound = Figure::new(
+            SCENARIO,
+            "bound: INSERT 1 row/tx into the events table (its 4 indexes), 8 clients",
+            target.name(),
+            "rows/s",
+        )
+        .baseline("INSERT 1 row/tx, 8 client(s)");
+        for run in 0..ctx.args.runs {
+            let outcome = baseline::event_row_inserts(pool, 8, limits).await;
+            eprintln!("  events-table run {run}: {:.0}/s", outcome.per_second());
+            bound.push_freshet(baseline_sample(outcome));
+            let outcome = baseline::single_row_inserts(&db, 8, limits).await;
+            bound.push_baseline(baseline_sample(outcome));
+        }
+        report.add(&bound);
+    }
     contention(ctx, report, target, &db, &service, &counting, limits).await
 }
 
