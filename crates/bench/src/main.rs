@@ -64,8 +64,8 @@ pub struct Args {
     #[arg(long, default_value_t = 1_000)]
     pub lag_rate: u64,
 
-    /// Events per page and transaction of the rebuild's runner (Freshet's default: 2,000).
-    #[arg(long, default_value_t = 2_000)]
+    /// Events per page and transaction while a rebuild fills (Freshet's default: 20,000).
+    #[arg(long, default_value_t = 20_000)]
     pub rebuild_batch_size: usize,
 
     /// Portfolios the scheduler ticks at once (Freshet's default).

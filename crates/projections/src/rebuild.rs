@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::checkpoint;
-use crate::error::ProjectionError;
+use crate::error::{ProcessorError, ProjectionError};
 use crate::generation::{self, Generations};
 use crate::processor::Processor;
 use crate::projection::{Building, Projection, delete_rows};
@@ -194,7 +194,7 @@ async fn fill(
     loop {
         let records = runner
             .store()
-            .read_all(after, runner.config().batch_size)
+            .read_all(after, runner.config().rebuild_batch_size)
             .await?;
         let Some(last) = records.last().map(|record| record.position) else {
             break;
@@ -208,10 +208,13 @@ async fn fill(
             .enumerate()
             .filter(|(_, (_, in_step))| **in_step)
             .map(|(i, (builder, _))| {
-                let (runner, builder, events) =
-                    (runner.clone(), builder.clone(), Arc::clone(&events));
+                let (runner, filling, events) = (
+                    runner.clone(),
+                    Filling(builder.clone()),
+                    Arc::clone(&events),
+                );
                 let step =
-                    tokio::spawn(async move { runner.apply(&builder, after, &events).await });
+                    tokio::spawn(async move { runner.apply(&filling, after, &events).await });
                 (i, step)
             })
             .collect();
@@ -244,6 +247,29 @@ async fn fill(
         }
     }
     Ok(done)
+}
+
+/// A builder while it fills: commits without waiting for the WAL flush on PostgreSQL. Safe
+/// because a crash loses the rows and the builder's checkpoint together (one transaction),
+/// and a rebuild that crashed is started again from scratch anyway; the switch-over commits
+/// durably, which also flushes everything before it.
+#[derive(Debug)]
+struct Filling(Building);
+
+#[async_trait::async_trait]
+impl Processor for Filling {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    async fn handle(&self, tx: &mut Tx, events: &[DecodedEvent]) -> Result<(), ProcessorError> {
+        if let Tx::Postgres(conn) = tx {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut **conn)
+                .await?;
+        }
+        self.0.handle(tx, events).await
+    }
 }
 
 /// 3. Switches over: with the live checkpoint locked, applies what the live copy has and the

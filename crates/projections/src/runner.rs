@@ -27,6 +27,9 @@ pub struct RunnerConfig {
     pub poll_interval: Duration,
     /// Pause after a failed batch before trying it again.
     pub retry_delay: Duration,
+    /// Events per page while a rebuild fills a new generation: nobody waits for those rows,
+    /// so larger transactions are only cheaper.
+    pub rebuild_batch_size: usize,
 }
 
 impl Default for RunnerConfig {
@@ -35,6 +38,7 @@ impl Default for RunnerConfig {
             batch_size: 2_000,
             poll_interval: Duration::from_secs(1),
             retry_delay: Duration::from_secs(1),
+            rebuild_batch_size: 20_000,
         }
     }
 }

@@ -89,7 +89,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
     seed_log(&db, ctx.args.portfolios, events, u64::MAX).await?;
     let store = db.event_store().await?;
     let config = RunnerConfig {
-        batch_size: ctx.args.rebuild_batch_size.max(1),
+        rebuild_batch_size: ctx.args.rebuild_batch_size.max(1),
         ..RunnerConfig::default()
     };
     let runner = Runner::new(db.clone(), Arc::clone(&store), config);
@@ -102,7 +102,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
         SCENARIO,
         format!(
             "rebuild all 4 read models together from {events} events, pages of {}",
-            config.batch_size
+            config.rebuild_batch_size
         ),
         target.name(),
         "events/s",
@@ -183,7 +183,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
         in_turn.push_baseline(Sample::rate(events, copied));
 
         let cpu = CpuMeter::start();
-        let (count, elapsed) = read_log(&store, runner.config().batch_size).await?;
+        let (count, elapsed) = read_log(&store, runner.config().rebuild_batch_size).await?;
         read.push_freshet(Sample::rate(count, elapsed).with("client_cpu_cores", cpu.cores()));
         let cpu = CpuMeter::start();
         let (count, elapsed) = baseline::streamed_read(&db).await?;

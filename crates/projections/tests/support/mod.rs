@@ -87,6 +87,8 @@ impl World {
                 batch_size,
                 poll_interval: std::time::Duration::from_millis(50),
                 retry_delay: std::time::Duration::from_millis(50),
+                // Small pages in rebuilds too, so they span many pages.
+                rebuild_batch_size: batch_size,
             },
         )
     }
