@@ -155,11 +155,11 @@ impl CommandService {
                 key: format!("{}/{key}", actor_label(request.actor)),
                 request_fingerprint: fingerprint(&request),
             });
+        // Commands of this process on one portfolio queue here instead of conflicting.
+        let _turn = self.turns.take(request.portfolio).await;
         // No look-up of the key up front: the append claims it in its own transaction and
         // answers an exact retry with the stored outcome; only a retry the domain refuses
         // (its first attempt already changed the state) looks the outcome up below.
-        // Commands of this process on one portfolio queue here instead of conflicting.
-        let _turn = self.turns.take(request.portfolio).await;
         let max_attempts = self.config.max_attempts.max(1);
         // The first attempt decides on the cached state without reading the stream: the
         // append's version check catches a stale cache (another process wrote), and a refusal
