@@ -71,9 +71,17 @@ id_type!(
 impl PortfolioId {
     /// The event stream that holds this portfolio's whole history.
     pub fn stream_name(&self) -> String {
-        format!("portfolio-{}", self.0)
+        format!("{STREAM_PREFIX}{}", self.0)
+    }
+
+    /// The portfolio whose stream is `stream` (the inverse of [`Self::stream_name`]); `None`
+    /// for any other stream.
+    pub fn from_stream_name(stream: &str) -> Option<Self> {
+        stream.strip_prefix(STREAM_PREFIX)?.parse().ok()
     }
 }
+
+const STREAM_PREFIX: &str = "portfolio-";
 
 fn derive(portfolio: PortfolioId, kind: &str, key: &str) -> Uuid {
     Uuid::new_v5(
@@ -101,5 +109,25 @@ impl NoteId {
     /// note logged by a retried command keeps its identity.
     pub fn derive(portfolio: PortfolioId, sequence: u32) -> Self {
         Self(derive(portfolio, "note", &sequence.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_portfolio_is_found_again_from_its_stream_name_and_only_from_it() {
+        let portfolio = PortfolioId::from_uuid(Uuid::from_u128(0x0190_c6f2));
+        let stream = portfolio.stream_name();
+        assert_eq!(PortfolioId::from_stream_name(&stream), Some(portfolio));
+        for other in [
+            "bench-row-1",
+            "portfolio-",
+            "portfolio-not-a-uuid",
+            "ticket-0190c6f2",
+        ] {
+            assert_eq!(PortfolioId::from_stream_name(other), None, "{other}");
+        }
     }
 }

@@ -89,12 +89,9 @@ impl Processor for EmailProcessor {
 
 /// The portfolio whose stream (`portfolio-<uuid>`) holds the event.
 fn portfolio_of(record: &RecordedEvent) -> Result<PortfolioId, MailError> {
-    record
-        .stream_id
-        .as_str()
-        .strip_prefix("portfolio-")
-        .and_then(|id| id.parse().ok())
-        .ok_or_else(|| MailError::NotAPortfolioStream {
+    PortfolioId::from_stream_name(record.stream_id.as_str()).ok_or_else(|| {
+        MailError::NotAPortfolioStream {
             stream: record.stream_id.to_string(),
-        })
+        }
+    })
 }

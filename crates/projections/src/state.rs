@@ -3,7 +3,6 @@
 //! behind the batch (first use, a rolled-back batch, a checkpoint that moved).
 
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use freshet_domain::{Portfolio, PortfolioId};
@@ -33,11 +32,7 @@ pub(crate) struct Entry<T> {
 
 /// The portfolio a stream holds, if it is a portfolio stream.
 pub(crate) fn portfolio_of(record: &RecordedEvent) -> Option<PortfolioId> {
-    record
-        .stream_id
-        .as_str()
-        .strip_prefix("portfolio-")
-        .and_then(|id| PortfolioId::from_str(id).ok())
+    PortfolioId::from_stream_name(record.stream_id.as_str())
 }
 
 #[derive(Debug)]

@@ -32,6 +32,11 @@ impl StateCache {
         entries.get(&portfolio).cloned()
     }
 
+    pub(crate) fn contains(&self, portfolio: PortfolioId) -> bool {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.contains_key(&portfolio)
+    }
+
     /// Keeps `state` as the portfolio at `version`, unless a newer one is already known.
     pub(crate) fn remember(&self, portfolio: PortfolioId, version: i64, state: Portfolio) {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);

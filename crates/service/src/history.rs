@@ -27,14 +27,6 @@ pub(crate) fn stream_of(portfolio: PortfolioId) -> StreamId {
         .unwrap_or_else(|_| unreachable!("stream names are never empty"))
 }
 
-/// The portfolio a stream holds, if it is a portfolio's stream.
-pub(crate) fn portfolio_of(stream: &StreamId) -> Option<PortfolioId> {
-    stream
-        .as_str()
-        .strip_prefix("portfolio-")
-        .and_then(|id| id.parse().ok())
-}
-
 pub(crate) fn fold(
     stream: &StreamId,
     records: &[RecordedEvent],

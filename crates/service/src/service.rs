@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::cache::StateCache;
 use crate::clock::Clock;
 use crate::error::ServiceError;
-use crate::history::{decode, fold, portfolio_of, stream_of};
+use crate::history::{decode, fold, stream_of};
 use crate::turns::Turns;
 
 /// How the agency runs the process: its time zone (R3) and its gate deadlines (B1).
@@ -260,7 +260,7 @@ impl CommandService {
         const STREAMS_PER_READ: usize = 500;
         let cold: Vec<StreamId> = portfolios
             .iter()
-            .filter(|portfolio| self.cache.get(**portfolio).is_none())
+            .filter(|portfolio| !self.cache.contains(**portfolio))
             .map(|portfolio| stream_of(*portfolio))
             .collect();
         for streams in cold.chunks(STREAMS_PER_READ) {
@@ -269,7 +269,7 @@ impl CommandService {
                 let Some(stream) = records.first().map(|record| &record.stream_id) else {
                     continue;
                 };
-                let Some(portfolio) = portfolio_of(stream) else {
+                let Some(portfolio) = PortfolioId::from_stream_name(stream.as_str()) else {
                     continue;
                 };
                 if let Some(state) = fold(stream, records)? {
