@@ -158,7 +158,12 @@ pub fn domain_status(error: &DomainError) -> (StatusCode, &'static str, &'static
         E::PortfolioAlreadyExists
         | E::TicketAlreadyExists(_)
         | E::WrongStatus { .. }
-        | E::CycleNotUnderway { .. }
+        | E::AmDecisionMissing { .. }
+        | E::TicketNotShared(_)
+        | E::TicketWithdrawn(_)
+        | E::PortfolioPaused { .. }
+        | E::PortfolioEnded { .. }
+        | E::NotPaused
         | E::TicketsAlreadyCreated
         | E::AdSetAlreadyStarted
         | E::AdSetNotStarted
@@ -177,7 +182,12 @@ pub fn domain_status(error: &DomainError) -> (StatusCode, &'static str, &'static
         | E::TooManyTickets { .. }
         | E::AdSetIncomplete { .. }
         | E::RevisionsOutstanding { .. }
-        | E::TaskCompletesByItself => (
+        | E::TaskCompletesByItself { .. }
+        | E::ApprovesItself { .. }
+        | E::LastTicket
+        | E::CountBelowTickets { .. }
+        | E::NothingToCancel
+        | E::CancelCycleFirst => (
             StatusCode::UNPROCESSABLE_ENTITY,
             code,
             "Refused by a rule of the process",

@@ -35,10 +35,20 @@ pub enum Command {
     ChangeTeam {
         team: Team,
     },
+    /// A new cadence applies when the current cycle closes; a new date only before the
+    /// cycle's work has started.
     Reschedule {
         cadence: Cadence,
         refresh_date: NaiveDate,
     },
+    /// The client is on hold.
+    PausePortfolio,
+    /// Back from hold: on the given date, or the schedule's first date after today.
+    ResumePortfolio {
+        refresh_date: Option<NaiveDate>,
+    },
+    /// The client left.
+    EndPortfolio,
     // The scheduler: run every date trigger due today.
     Tick,
     // AM (and SAS for notes).
@@ -73,6 +83,14 @@ pub enum Command {
         deliverables: Option<DeliverableCount>,
     },
     MarkDeliverablesSubmitted,
+    /// SAS or AM, before sign-off: take a ticket out of the Ad Set.
+    WithdrawTicket {
+        ticket_id: TicketId,
+    },
+    /// SAS or AM, before sign-off: one set-wide Number of Deliverables.
+    CorrectDeliverableCount {
+        deliverables: DeliverableCount,
+    },
     // Creative Team.
     SubmitCopy {
         ticket_id: TicketId,
@@ -85,6 +103,15 @@ pub enum Command {
     },
     ApproveGraphics {
         ticket_id: TicketId,
+    },
+    /// Team Lead: QA sends the part back to its author with a Note.
+    SendBackCopy {
+        ticket_id: TicketId,
+        note: NoteText,
+    },
+    SendBackGraphics {
+        ticket_id: TicketId,
+        note: NoteText,
     },
     UpdateAdLabLink {
         link: AdLabLink,
@@ -103,6 +130,10 @@ pub enum Command {
         ticket_id: TicketId,
     },
     SignOff,
+    /// The client withdrew after the tickets were created.
+    CancelCycle {
+        reason: NoteText,
+    },
     // SAS: close.
     MarkCreativesImplemented,
     // Anyone, on their own task.
@@ -118,6 +149,14 @@ impl Command {
             Command::CreatePortfolio { .. } => "create a portfolio",
             Command::ChangeTeam { .. } => "change the team",
             Command::Reschedule { .. } => "reschedule the refresh",
+            Command::PausePortfolio => "pause the portfolio",
+            Command::ResumePortfolio { .. } => "resume the portfolio",
+            Command::EndPortfolio => "end the portfolio",
+            Command::WithdrawTicket { .. } => "withdraw a ticket",
+            Command::CorrectDeliverableCount { .. } => "correct the Number of Deliverables",
+            Command::SendBackCopy { .. } => "send copy back",
+            Command::SendBackGraphics { .. } => "send graphics back",
+            Command::CancelCycle { .. } => "cancel the cycle",
             Command::Tick => "run the date triggers",
             Command::LogPortfolioNote { .. } => "log a note on the portfolio",
             Command::DeclineRefresh => "decline the refresh",

@@ -49,8 +49,6 @@ pub enum DomainError {
     },
     #[error("the refresh date must not be in the past")]
     RefreshDateInPast,
-    #[error("cannot {action} before the client's refresh is requested or the refresh date arrives")]
-    CycleNotUnderway { action: &'static str },
     #[error("deliverable tickets already exist for this cycle")]
     TicketsAlreadyCreated,
     #[error(
@@ -69,7 +67,9 @@ pub enum DomainError {
         "the Deliverable Folder Name is \"{current}\" and can never be changed (asked: \"{requested}\")"
     )]
     FolderNameImmutable { current: String, requested: String },
-    #[error("every ticket of this Ad Set has Number of Deliverables {current}, not {requested}")]
+    #[error(
+        "every ticket of this Ad Set has Number of Deliverables {current}, not {requested}; correct the Ad Set's Number of Deliverables to change it"
+    )]
     DeliverableCountMismatch { current: u32, requested: u32 },
     #[error("the Ad Set already has all {count} of its tickets")]
     TooManyTickets { count: u32 },
@@ -96,8 +96,36 @@ pub enum DomainError {
     TaskAlreadyDone(TaskId),
     #[error("task {task} is assigned to the {role}, not to you")]
     NotYourTask { task: TaskId, role: Role },
-    #[error("this task is completed by working on its ticket, not by hand")]
-    TaskCompletesByItself,
+    #[error("this task is not completed by hand: it closes by itself when {how}")]
+    TaskCompletesByItself { how: &'static str },
+    #[error(
+        "cannot {action}: the Account Manager has not decided on this refresh yet; follow up with the AM"
+    )]
+    AmDecisionMissing { action: &'static str },
+    #[error(
+        "ticket {0} came back from revisions and has not been shared with the client again: that happens when every ticket of the Ad Set is back in Pending Approval"
+    )]
+    TicketNotShared(TicketId),
+    #[error(
+        "in a revision round the {part} approves itself when it is submitted (R15): there is nothing to approve"
+    )]
+    ApprovesItself { part: &'static str },
+    #[error("ticket {0} was withdrawn (by itself, or with its cancelled cycle)")]
+    TicketWithdrawn(TicketId),
+    #[error("the last ticket of an Ad Set cannot be withdrawn: cancel the cycle instead")]
+    LastTicket,
+    #[error("the Ad Set has {created} tickets: its Number of Deliverables cannot be {requested}")]
+    CountBelowTickets { created: u32, requested: u32 },
+    #[error("this cycle has no tickets to cancel: decline the refresh instead")]
+    NothingToCancel,
+    #[error("the cycle has tickets: cancel the cycle before pausing the portfolio")]
+    CancelCycleFirst,
+    #[error("the portfolio is paused since {since}: an Admin must resume it first")]
+    PortfolioPaused { since: chrono::NaiveDate },
+    #[error("the portfolio ended on {since}")]
+    PortfolioEnded { since: chrono::NaiveDate },
+    #[error("the portfolio is not paused")]
+    NotPaused,
 }
 
 fn status_label(status: Option<RefreshStatus>) -> &'static str {
@@ -114,7 +142,6 @@ impl DomainError {
             DomainError::NotOnTeam => "not-on-team",
             DomainError::WrongStatus { .. } => "wrong-status",
             DomainError::RefreshDateInPast => "refresh-date-in-past",
-            DomainError::CycleNotUnderway { .. } => "cycle-not-underway",
             DomainError::NoteRequired => "note-required",
             DomainError::TicketsAlreadyCreated => "tickets-already-created",
             DomainError::AdSetAlreadyStarted => "ad-set-already-started",
@@ -132,7 +159,18 @@ impl DomainError {
             DomainError::TaskNotFound(_) => "task-not-found",
             DomainError::TaskAlreadyDone(_) => "task-already-done",
             DomainError::NotYourTask { .. } => "not-your-task",
-            DomainError::TaskCompletesByItself => "task-completes-by-itself",
+            DomainError::TaskCompletesByItself { .. } => "task-completes-by-itself",
+            DomainError::AmDecisionMissing { .. } => "am-decision-missing",
+            DomainError::TicketNotShared(_) => "ticket-not-shared",
+            DomainError::ApprovesItself { .. } => "approves-itself",
+            DomainError::TicketWithdrawn(_) => "ticket-withdrawn",
+            DomainError::LastTicket => "last-ticket",
+            DomainError::CountBelowTickets { .. } => "count-below-tickets",
+            DomainError::NothingToCancel => "nothing-to-cancel",
+            DomainError::CancelCycleFirst => "cancel-cycle-first",
+            DomainError::PortfolioPaused { .. } => "portfolio-paused",
+            DomainError::PortfolioEnded { .. } => "portfolio-ended",
+            DomainError::NotPaused => "not-paused",
         }
     }
 }

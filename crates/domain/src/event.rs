@@ -33,6 +33,9 @@ pub enum Event {
         team: Team,
         cadence: Cadence,
         refresh_date: NaiveDate,
+        /// The day the portfolio was created: its first cycle opens then.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
     },
     #[serde(rename = "TeamChanged")]
     TeamChanged { team: Team },
@@ -43,6 +46,9 @@ pub enum Event {
     },
     #[serde(rename = "RefreshKickedOff")]
     RefreshKickedOff { cycle: u32, refresh_date: NaiveDate },
+    /// The refresh date moved more than the kickoff lead away: the kickoff fires again.
+    #[serde(rename = "KickoffReset")]
+    KickoffReset { cycle: u32 },
     #[serde(rename = "PortfolioNoteLogged")]
     PortfolioNoteLogged {
         note_id: NoteId,
@@ -56,9 +62,15 @@ pub enum Event {
     RefreshDeclined {
         cycle: u32,
         next_refresh_date: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
     },
     #[serde(rename = "RefreshRequested")]
-    RefreshRequested { cycle: u32 },
+    RefreshRequested {
+        cycle: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
+    },
     #[serde(rename = "DeliverablesRequested")]
     DeliverablesRequested {
         cycle: u32,
@@ -73,6 +85,15 @@ pub enum Event {
         folder: FolderName,
         deliverables: DeliverableCount,
         cloned_from: Option<TicketId>,
+    },
+    /// The SAS or the AM took a ticket out of the Ad Set; its id stays taken.
+    #[serde(rename = "TicketWithdrawn")]
+    TicketWithdrawn { ticket_id: TicketId, cycle: u32 },
+    /// The Number of Deliverables In This Ad Set, corrected on every ticket of the set.
+    #[serde(rename = "DeliverableCountCorrected")]
+    DeliverableCountCorrected {
+        cycle: u32,
+        deliverables: DeliverableCount,
     },
     #[serde(rename = "TicketRetitled")]
     TicketRetitled {
@@ -96,6 +117,11 @@ pub enum Event {
         ticket_id: TicketId,
         qa_skipped: bool,
     },
+    /// The Team Lead's QA sent the copy back to the Copywriter.
+    #[serde(rename = "CopySentBack")]
+    CopySentBack { ticket_id: TicketId },
+    #[serde(rename = "GraphicsSentBack")]
+    GraphicsSentBack { ticket_id: TicketId },
     #[serde(rename = "TicketPendingApproval")]
     TicketPendingApproval { ticket_id: TicketId },
     #[serde(rename = "AdSetReadyForReview")]
@@ -130,9 +156,32 @@ pub enum Event {
         cycle: u32,
         via: ImplementationPath,
         next_refresh_date: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<NaiveDate>,
     },
+    /// The AM ended a cycle whose tickets exist (the client withdrew).
+    #[serde(rename = "CycleCancelled")]
+    CycleCancelled {
+        cycle: u32,
+        next_refresh_date: NaiveDate,
+        on: NaiveDate,
+    },
+    /// An Admin put the client on hold: no kickoff until resumed.
+    #[serde(rename = "PortfolioPaused")]
+    PortfolioPaused { cycle: u32, on: NaiveDate },
+    #[serde(rename = "PortfolioResumed")]
+    PortfolioResumed {
+        refresh_date: NaiveDate,
+        on: NaiveDate,
+    },
+    /// The client left: nothing is scheduled any more.
+    #[serde(rename = "PortfolioEnded")]
+    PortfolioEnded { cycle: u32, on: NaiveDate },
     #[serde(rename = "TaskAssigned")]
     TaskAssigned { task: Task },
+    /// An open task's due date followed a change of the refresh date.
+    #[serde(rename = "TaskDueChanged")]
+    TaskDueChanged { task_id: TaskId, due: NaiveDate },
     #[serde(rename = "TaskCompleted")]
     TaskCompleted {
         task_id: TaskId,

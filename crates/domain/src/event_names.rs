@@ -3,7 +3,7 @@
 
 use crate::event::Event;
 
-pub(crate) const WIRE_NAMES: [&str; 27] = [
+pub(crate) const WIRE_NAMES: [&str; 37] = [
     "PortfolioCreated",
     "TeamChanged",
     "PortfolioRescheduled",
@@ -31,6 +31,16 @@ pub(crate) const WIRE_NAMES: [&str; 27] = [
     "TaskCompleted",
     "EmailRequested",
     "StallAlertRaised",
+    "KickoffReset",
+    "TicketWithdrawn",
+    "DeliverableCountCorrected",
+    "CopySentBack",
+    "GraphicsSentBack",
+    "CycleCancelled",
+    "PortfolioPaused",
+    "PortfolioResumed",
+    "PortfolioEnded",
+    "TaskDueChanged",
 ];
 
 pub(crate) fn wire_name(event: &Event) -> &'static str {
@@ -62,5 +72,15 @@ pub(crate) fn wire_name(event: &Event) -> &'static str {
         Event::TaskCompleted { .. } => "TaskCompleted",
         Event::EmailRequested { .. } => "EmailRequested",
         Event::StallAlertRaised { .. } => "StallAlertRaised",
+        Event::KickoffReset { .. } => "KickoffReset",
+        Event::TicketWithdrawn { .. } => "TicketWithdrawn",
+        Event::DeliverableCountCorrected { .. } => "DeliverableCountCorrected",
+        Event::CopySentBack { .. } => "CopySentBack",
+        Event::GraphicsSentBack { .. } => "GraphicsSentBack",
+        Event::CycleCancelled { .. } => "CycleCancelled",
+        Event::PortfolioPaused { .. } => "PortfolioPaused",
+        Event::PortfolioResumed { .. } => "PortfolioResumed",
+        Event::PortfolioEnded { .. } => "PortfolioEnded",
+        Event::TaskDueChanged { .. } => "TaskDueChanged",
     }
 }

@@ -32,15 +32,20 @@ pub fn permission(command: &Command) -> Permission {
     match command {
         Command::CreatePortfolio { .. }
         | Command::ChangeTeam { .. }
-        | Command::Reschedule { .. } => Permission::Admin,
+        | Command::Reschedule { .. }
+        | Command::PausePortfolio
+        | Command::ResumePortfolio { .. }
+        | Command::EndPortfolio => Permission::Admin,
         Command::Tick => Permission::Automation,
         Command::DeclineRefresh
         | Command::RequestRefresh { .. }
         | Command::RequestRevisions { .. }
-        | Command::SignOff => Permission::Roles(AM),
-        Command::LogPortfolioNote { .. } | Command::CompleteDeliverable { .. } => {
-            Permission::Roles(AM_OR_SAS)
-        }
+        | Command::SignOff
+        | Command::CancelCycle { .. } => Permission::Roles(AM),
+        Command::LogPortfolioNote { .. }
+        | Command::CompleteDeliverable { .. }
+        | Command::WithdrawTicket { .. }
+        | Command::CorrectDeliverableCount { .. } => Permission::Roles(AM_OR_SAS),
         Command::CreateTicket { .. }
         | Command::CloneTicket { .. }
         | Command::EditTicket { .. }
@@ -50,9 +55,10 @@ pub fn permission(command: &Command) -> Permission {
         Command::SubmitGraphics { .. } | Command::UpdateAdLabLink { .. } => {
             Permission::Roles(DESIGNER)
         }
-        Command::ApproveCopy { .. } | Command::ApproveGraphics { .. } => {
-            Permission::Roles(TEAM_LEAD)
-        }
+        Command::ApproveCopy { .. }
+        | Command::ApproveGraphics { .. }
+        | Command::SendBackCopy { .. }
+        | Command::SendBackGraphics { .. } => Permission::Roles(TEAM_LEAD),
         Command::LogTicketNote { .. } => Permission::Team,
         Command::CompleteTask { .. } => Permission::TaskAssignee,
     }
@@ -101,11 +107,32 @@ pub fn authorize(
     }
     match permission(command) {
         Permission::Roles(roles) if !roles.iter().any(|role| portfolio.team.holds(user, *role)) => {
-            Err(DomainError::NotPermitted {
-                action,
-                allowed: describe(roles),
-            })
+            Err(
+                self_approval_in_revision(portfolio, command, user).unwrap_or(
+                    DomainError::NotPermitted {
+                        action,
+                        allowed: describe(roles),
+                    },
+                ),
+            )
         }
         _ => Ok(()),
     }
+}
+
+/// R15: a Copywriter or Designer approving their own part in a revision round is told that
+/// it approved itself, not that only the Team Lead may approve.
+fn self_approval_in_revision(
+    portfolio: &Portfolio,
+    command: &Command,
+    user: crate::ids::UserId,
+) -> Option<DomainError> {
+    let (ticket_id, author, part) = match command {
+        Command::ApproveCopy { ticket_id } => (ticket_id, Role::Copywriter, "copy"),
+        Command::ApproveGraphics { ticket_id } => (ticket_id, Role::Designer, "graphic"),
+        _ => return None,
+    };
+    let ticket = portfolio.ticket(*ticket_id)?;
+    (portfolio.team.holds(user, author) && ticket.revision_round > 0)
+        .then_some(DomainError::ApprovesItself { part })
 }

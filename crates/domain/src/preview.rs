@@ -6,10 +6,9 @@ use serde::Serialize;
 
 use crate::cadence::Cadence;
 use crate::command::{Command, Context};
-use crate::decide::automation::overlap_alert_date;
+use crate::decide::automation::{gate_deadline, gate_is_open, overlap_alert_date};
 use crate::error::DomainError;
 use crate::state::Portfolio;
-use crate::status::RefreshStatus;
 use crate::work::{Deadlines, KICKOFF_LEAD_DAYS, StallGate};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -21,20 +20,15 @@ pub enum Trigger {
     Handoff,
     /// B1: the gate's alert fires if it is still closed that day.
     Deadline(StallGate),
-    /// The next cycle comes due: its kickoff (R2) if this cycle has closed by then, else a
-    /// `NextKickoffOverlap` alert (B1).
-    NextKickoff,
+    /// The next Creative Refresh Date: if this cycle is still open then, the
+    /// `NextKickoffOverlap` alert fires (B1).
+    NextRefreshDate,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct UpcomingTrigger {
     pub on: NaiveDate,
     pub trigger: Trigger,
-}
-
-fn plus(date: NaiveDate, days: u32) -> NaiveDate {
-    date.checked_add_days(Days::new(days.into()))
-        .unwrap_or(NaiveDate::MAX)
 }
 
 fn minus_lead(date: NaiveDate) -> NaiveDate {
@@ -44,6 +38,10 @@ fn minus_lead(date: NaiveDate) -> NaiveDate {
 
 /// What will fire, and when, if nobody acts: sorted by date.
 pub fn upcoming(portfolio: &Portfolio, deadlines: &Deadlines) -> Vec<UpcomingTrigger> {
+    if !portfolio.is_active() {
+        // Paused or ended: nothing fires; the portfolio's lifecycle says why.
+        return Vec::new();
+    }
     let cycle = &portfolio.cycle;
     let refresh = portfolio.refresh_date();
     let mut triggers = Vec::new();
@@ -54,49 +52,31 @@ pub fn upcoming(portfolio: &Portfolio, deadlines: &Deadlines) -> Vec<UpcomingTri
     if !cycle.handed_off {
         add(refresh, Trigger::Handoff);
     }
-    let not_alerted = |gate| !cycle.alerts.contains(&(gate, cycle.review_round));
-    if cycle.status.is_none() && not_alerted(StallGate::AmDecision) {
-        add(
-            plus(refresh, deadlines.am_decision_after_refresh),
-            Trigger::Deadline(StallGate::AmDecision),
-        );
-    }
     let ticketed = portfolio
         .current_ad_set()
         .is_some_and(|set| set.is_complete());
-    let before_review = matches!(
-        cycle.status,
-        None | Some(RefreshStatus::RefreshRequestSubmitted)
-    );
-    if !ticketed && before_review && !cycle.alerts.contains(&(StallGate::TicketSubmission, 0)) {
-        add(
-            plus(refresh, deadlines.tickets_after_refresh),
-            Trigger::Deadline(StallGate::TicketSubmission),
-        );
+    for gate in [
+        StallGate::AmDecision,
+        StallGate::TicketSubmission,
+        StallGate::ClientReview,
+        StallGate::SignOff,
+        StallGate::Implementation,
+    ] {
+        let round = match gate {
+            StallGate::ClientReview | StallGate::SignOff => cycle.review_round,
+            _ => 0,
+        };
+        // The ticket deadline is shown before the AM decides too: it is what they plan for.
+        let forecast = gate_is_open(portfolio, gate, round)
+            || (gate == StallGate::TicketSubmission && cycle.status.is_none() && !ticketed);
+        if !forecast || cycle.alerts.contains(&(gate, round)) {
+            continue;
+        }
+        if let Some(on) = gate_deadline(portfolio, gate, deadlines) {
+            add(on, Trigger::Deadline(gate));
+        }
     }
-    let with_client = portfolio
-        .current_ad_set()
-        .is_none_or(|set| set.count_with(crate::status::TicketStatus::InProgress) == 0);
-    if let (Some(RefreshStatus::CreativesPendingApproval), Some(on)) =
-        (cycle.status, cycle.review_started_on)
-        && with_client
-        && not_alerted(StallGate::ClientReview)
-    {
-        add(
-            plus(on, deadlines.client_review),
-            Trigger::Deadline(StallGate::ClientReview),
-        );
-    }
-    if let (Some(RefreshStatus::CreativesCompletedAndApproved), Some(on)) =
-        (cycle.status, cycle.approved_on)
-        && !cycle.alerts.contains(&(StallGate::Implementation, 0))
-    {
-        add(
-            plus(on, deadlines.implementation),
-            Trigger::Deadline(StallGate::Implementation),
-        );
-    }
-    add(overlap_alert_date(portfolio), Trigger::NextKickoff);
+    add(overlap_alert_date(portfolio), Trigger::NextRefreshDate);
     triggers.sort();
     triggers
 }

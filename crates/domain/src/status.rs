@@ -92,6 +92,8 @@ pub enum Approval {
     AwaitingQa,
     /// Reset by a revision request: the next submission approves itself (R15).
     RevisionRequested,
+    /// The Team Lead's QA sent it back: the next submission goes to QA again.
+    SentBack,
     Approved,
 }
 
@@ -101,13 +103,17 @@ impl Approval {
             Approval::NotSubmitted => "Not Submitted",
             Approval::AwaitingQa => "Awaiting QA",
             Approval::RevisionRequested => "Revisions Requested",
+            Approval::SentBack => "Sent Back by QA",
             Approval::Approved => "Approved",
         }
     }
 
     /// Still waiting for its author to submit.
     pub fn awaits_author(self) -> bool {
-        matches!(self, Approval::NotSubmitted | Approval::RevisionRequested)
+        matches!(
+            self,
+            Approval::NotSubmitted | Approval::RevisionRequested | Approval::SentBack
+        )
     }
 }
 

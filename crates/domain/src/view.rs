@@ -52,8 +52,7 @@ pub fn task_context(portfolio: &Portfolio, task: &Task) -> TaskContext {
         },
         TaskKind::ShareDraftedDeliverables => TaskContext::Share {
             ad_lab_link: portfolio
-                .ad_lab_link
-                .as_ref()
+                .current_ad_lab_link()
                 .map_or(AdLabLinkHint::AskTheDesigner, |link| {
                     AdLabLinkHint::Link(link.to_string())
                 }),

@@ -22,6 +22,8 @@ pub enum StallGate {
     ClientReview,
     /// Approved creatives are not implemented in time.
     Implementation,
+    /// The client approved every deliverable, and the AM has not signed off.
+    SignOff,
     /// The next cycle's kickoff is due while this cycle is still open.
     NextKickoffOverlap,
 }
@@ -30,9 +32,10 @@ impl StallGate {
     /// Who is expected to open the gate; the Team Lead is alerted too.
     pub fn responsible(self) -> Role {
         match self {
-            StallGate::AmDecision | StallGate::ClientReview | StallGate::NextKickoffOverlap => {
-                Role::AccountManager
-            }
+            StallGate::AmDecision
+            | StallGate::ClientReview
+            | StallGate::SignOff
+            | StallGate::NextKickoffOverlap => Role::AccountManager,
             StallGate::TicketSubmission | StallGate::Implementation => Role::SocialAdSpecialist,
         }
     }
@@ -45,8 +48,11 @@ impl StallGate {
             }
             StallGate::ClientReview => "Ad Set waiting for the client's review",
             StallGate::Implementation => "Approved creatives not yet implemented",
+            StallGate::SignOff => {
+                "The client approved every deliverable: the AM's sign-off is missing"
+            }
             StallGate::NextKickoffOverlap => {
-                "The next refresh's kickoff is due while this cycle is still open"
+                "The next Creative Refresh Date has come while this cycle is still open"
             }
         }
     }
@@ -91,6 +97,9 @@ pub enum TaskKind {
     ReviewGraphics,
     ReviseCopy,
     ReviseGraphics,
+    /// The Team Lead's QA sent the part back with a Note.
+    ReworkCopy,
+    ReworkGraphics,
     ShareDraftedDeliverables,
     ImplementNewCreatives,
     ConfirmAdsRunning,
@@ -105,6 +114,7 @@ impl StallGate {
             StallGate::TicketSubmission => "ticket_submission",
             StallGate::ClientReview => "client_review",
             StallGate::Implementation => "implementation",
+            StallGate::SignOff => "sign_off",
             StallGate::NextKickoffOverlap => "next_kickoff_overlap",
         }
     }
@@ -133,6 +143,8 @@ impl TaskKind {
             TaskKind::ReviewGraphics => "QA graphics for deliverable",
             TaskKind::ReviseCopy => "Revise copy for deliverable",
             TaskKind::ReviseGraphics => "Revise graphics for deliverable",
+            TaskKind::ReworkCopy => "Rework copy sent back by QA",
+            TaskKind::ReworkGraphics => "Rework graphics sent back by QA",
             TaskKind::ShareDraftedDeliverables => "Share Drafted Deliverables With Client",
             TaskKind::ImplementNewCreatives => "Implement New Creatives for Refresh",
             TaskKind::ConfirmAdsRunning => "Confirm with client that the new ads are running",
@@ -176,6 +188,12 @@ pub enum EmailKind {
     CreativesLive,
     /// B1: a gate missed its deadline.
     StallAlert(StallGate),
+    /// The AM cancelled the cycle: the tickets and their tasks are void.
+    CycleCancelled,
+    /// The AM declined after the SAS was asked for the tickets: the SAS's task is void.
+    HandoffVoided,
+    /// A team change moved open tasks to the recipient.
+    WorkReassigned,
 }
 
 /// A ticket as an email or task lists it.
@@ -197,6 +215,12 @@ pub struct EmailDetails {
     pub decision_missing: bool,
     pub open_tickets: Vec<TicketSummary>,
     pub next_refresh_date: Option<NaiveDate>,
+    /// The tasks a team change moved to the recipient, by title.
+    #[serde(default)]
+    pub tasks: Vec<String>,
+    /// How many days late the cycle is (the overlap alert).
+    #[serde(default)]
+    pub days_late: Option<i64>,
 }
 
 /// One email notification to one person.
@@ -219,6 +243,7 @@ impl StallGate {
             StallGate::TicketSubmission => "stall-ticket-submission",
             StallGate::ClientReview => "stall-client-review",
             StallGate::Implementation => "stall-implementation",
+            StallGate::SignOff => "stall-sign-off",
             StallGate::NextKickoffOverlap => "stall-next-kickoff-overlap",
         }
     }
@@ -236,6 +261,8 @@ impl TaskKind {
             TaskKind::ReviewGraphics => "review-graphics",
             TaskKind::ReviseCopy => "revise-copy",
             TaskKind::ReviseGraphics => "revise-graphics",
+            TaskKind::ReworkCopy => "rework-copy",
+            TaskKind::ReworkGraphics => "rework-graphics",
             TaskKind::ShareDraftedDeliverables => "share",
             TaskKind::ImplementNewCreatives => "implement",
             TaskKind::ConfirmAdsRunning => "confirm-running",
@@ -254,6 +281,9 @@ impl EmailKind {
             EmailKind::CreativesApproved => "creatives-approved",
             EmailKind::CreativesLive => "creatives-live",
             EmailKind::StallAlert(gate) => gate.key(),
+            EmailKind::CycleCancelled => "cycle-cancelled",
+            EmailKind::HandoffVoided => "handoff-voided",
+            EmailKind::WorkReassigned => "work-reassigned",
         }
     }
 }

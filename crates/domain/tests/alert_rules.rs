@@ -161,23 +161,38 @@ fn b1_deadlines_are_configurable() {
     assert_eq!(alerts(&events).len(), 1);
 }
 
-// B1
+// B1: the next kickoff (Mar 31) comes due during most monthly cycles with a revision
+// round, which is no stall; a cycle still open on the next refresh date (Apr 15) is, and the
+// alert says how late it is.
 #[test]
-fn b1_the_next_kickoff_coming_due_in_an_open_cycle_alerts_instead_of_being_skipped() {
+fn b1_a_cycle_still_open_on_the_next_refresh_date_alerts_once_and_says_how_late() {
     let mut given = Given::portfolio();
     given.with_tickets(1);
-    assert!(alerts(&given.tick_on(date(2027, 3, 30))).is_empty());
-    let events = given.tick_on(date(2027, 3, 31));
+    for day in [date(2027, 3, 31), date(2027, 4, 14)] {
+        assert!(alerts(&given.tick_on(day)).is_empty(), "no alert on {day}");
+    }
+    let events = given.tick_on(date(2027, 4, 15));
     assert!(
         alerts(&events)
             .iter()
             .any(|(gate, _)| *gate == StallGate::NextKickoffOverlap)
+    );
+    let late: Vec<_> = emails(&events)
+        .iter()
+        .filter(|e| e.kind == EmailKind::StallAlert(StallGate::NextKickoffOverlap))
+        .map(|e| e.details.days_late)
+        .collect();
+    assert_eq!(
+        late,
+        [Some(31), Some(31)],
+        "31 days after Mar 15, to the AM and the Team Lead"
     );
     assert_eq!(
         count_of(&events, "RefreshKickedOff"),
         0,
         "the open cycle keeps its date"
     );
+    assert!(alerts(&given.tick_on(date(2027, 4, 16))).is_empty(), "once");
 }
 
 // B1

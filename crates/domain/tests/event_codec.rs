@@ -60,7 +60,87 @@ fn rich_history() -> Vec<Event> {
     given.tick_on(date(2027, 5, 1));
     given.tick_on(date(2027, 5, 15));
     given.by(AM, Command::DeclineRefresh);
+    third_cycle_changes_its_course(&mut given);
     given.history
+}
+
+/// Cycle 3 (July 15): rescheduled after its kickoff, ticketed, corrected, sent back by QA,
+/// cancelled; then the portfolio is paused, resumed and ended.
+fn third_cycle_changes_its_course(given: &mut Given) {
+    let every_two_months = Cadence::new(2, CadenceUnit::Months).unwrap();
+    given.tick_on(date(2027, 7, 1));
+    let reschedule = |refresh_date| Command::Reschedule {
+        cadence: every_two_months,
+        refresh_date,
+    };
+    given.admin(reschedule(date(2027, 8, 20)));
+    given.tick_on(date(2027, 8, 5));
+    given.admin(reschedule(date(2027, 8, 18)));
+    given.by(
+        AM,
+        Command::RequestRefresh {
+            note: Some(note("Three new formats")),
+        },
+    );
+    let first = ticket_id(11);
+    given.by(
+        SAS,
+        Command::CreateTicket {
+            ticket_id: first,
+            title: title("Feed"),
+            folder: folder("Acme Autumn"),
+            deliverables: count(3),
+        },
+    );
+    for n in [12, 13] {
+        given.by(
+            SAS,
+            Command::CloneTicket {
+                ticket_id: ticket_id(n),
+                source: first,
+                title: title("Story"),
+                folder: None,
+                deliverables: None,
+            },
+        );
+    }
+    given.by(
+        SAS,
+        Command::WithdrawTicket {
+            ticket_id: ticket_id(13),
+        },
+    );
+    given.by(
+        SAS,
+        Command::CorrectDeliverableCount {
+            deliverables: count(2),
+        },
+    );
+    given.by(COPYWRITER, Command::SubmitCopy { ticket_id: first });
+    given.by(DESIGNER, Command::SubmitGraphics { ticket_id: first });
+    given.by(
+        TEAM_LEAD,
+        Command::SendBackCopy {
+            ticket_id: first,
+            note: note("Off brief"),
+        },
+    );
+    given.by(
+        TEAM_LEAD,
+        Command::SendBackGraphics {
+            ticket_id: first,
+            note: note("Wrong size"),
+        },
+    );
+    given.by(
+        AM,
+        Command::CancelCycle {
+            reason: note("The client withdrew"),
+        },
+    );
+    given.admin(Command::PausePortfolio);
+    given.admin(Command::ResumePortfolio { refresh_date: None });
+    given.admin(Command::EndPortfolio);
 }
 
 #[test]
@@ -92,7 +172,7 @@ fn the_wire_names_are_the_past_tense_facts_of_the_process() {
     ] {
         assert!(Event::wire_names().contains(&name), "{name}");
     }
-    let event = Event::RefreshRequested { cycle: 3 };
+    let event = Event::RefreshRequested { cycle: 3, on: None };
     assert_eq!(event.encode().payload, serde_json::json!({ "cycle": 3 }));
 }
 
@@ -138,7 +218,7 @@ fn a_payload_that_no_longer_decodes_names_the_event() {
 
 #[test]
 fn a_history_that_does_not_start_with_creation_is_refused() {
-    let orphan = [Event::RefreshRequested { cycle: 1 }];
+    let orphan = [Event::RefreshRequested { cycle: 1, on: None }];
     assert_eq!(
         Portfolio::from_history(&orphan),
         Err(HistoryError::NotCreated)

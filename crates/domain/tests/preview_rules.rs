@@ -31,8 +31,8 @@ fn the_calendar_shows_kickoff_handoff_and_deadlines_in_date_order() {
                 trigger: Trigger::Deadline(StallGate::TicketSubmission)
             },
             UpcomingTrigger {
-                on: date(2027, 3, 31),
-                trigger: Trigger::NextKickoff
+                on: date(2027, 4, 15),
+                trigger: Trigger::NextRefreshDate
             },
         ]
     );
@@ -42,10 +42,16 @@ fn the_calendar_shows_kickoff_handoff_and_deadlines_in_date_order() {
 #[test]
 fn every_previewed_date_is_a_date_on_which_the_scheduler_acts() {
     let mut given = Given::portfolio();
+    given.by(
+        AM,
+        Command::RequestRefresh {
+            note: Some(note("The client called early: go ahead.")),
+        },
+    );
     let calendar = upcoming(&given.state(), &Deadlines::default());
     let mut dates: Vec<_> = calendar
         .iter()
-        .filter(|e| e.trigger != Trigger::NextKickoff)
+        .filter(|e| e.trigger != Trigger::NextRefreshDate)
         .map(|e| e.on)
         .collect();
     dates.dedup();
@@ -83,8 +89,8 @@ fn a_what_if_reschedule_previews_without_changing_anything() {
         trigger: Trigger::Handoff
     }));
     assert!(preview.contains(&UpcomingTrigger {
-        on: date(2027, 2, 16),
-        trigger: Trigger::NextKickoff
+        on: date(2027, 3, 3),
+        trigger: Trigger::NextRefreshDate
     }));
     assert_eq!(given.state(), state, "nothing changed");
     let past = preview_reschedule(&state, weekly, date(2027, 1, 10), &context);

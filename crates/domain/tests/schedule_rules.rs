@@ -102,7 +102,7 @@ fn r4_a_declined_cycle_gets_no_sas_task_on_its_date_and_no_tickets() {
             deliverables: count(2),
         },
     );
-    assert_eq!(error.code(), "cycle-not-underway");
+    assert_eq!(error.code(), "am-decision-missing");
 }
 
 // R4

@@ -82,6 +82,42 @@ const TEMPLATES: &[(&str, &str)] = &[
         "stall_alert.html",
         include_str!("../templates/stall_alert.html"),
     ),
+    (
+        "cycle_cancelled.subject.txt",
+        include_str!("../templates/cycle_cancelled.subject.txt"),
+    ),
+    (
+        "cycle_cancelled.txt",
+        include_str!("../templates/cycle_cancelled.txt"),
+    ),
+    (
+        "cycle_cancelled.html",
+        include_str!("../templates/cycle_cancelled.html"),
+    ),
+    (
+        "handoff_voided.subject.txt",
+        include_str!("../templates/handoff_voided.subject.txt"),
+    ),
+    (
+        "handoff_voided.txt",
+        include_str!("../templates/handoff_voided.txt"),
+    ),
+    (
+        "handoff_voided.html",
+        include_str!("../templates/handoff_voided.html"),
+    ),
+    (
+        "work_reassigned.subject.txt",
+        include_str!("../templates/work_reassigned.subject.txt"),
+    ),
+    (
+        "work_reassigned.txt",
+        include_str!("../templates/work_reassigned.txt"),
+    ),
+    (
+        "work_reassigned.html",
+        include_str!("../templates/work_reassigned.html"),
+    ),
 ];
 
 /// A rendered message, ready to be stored in the outbox.
@@ -117,6 +153,8 @@ struct TemplateContext<'a> {
     decision_missing: bool,
     open_tickets: Vec<TicketLine<'a>>,
     next_refresh_date: Option<String>,
+    tasks: &'a [String],
+    days_late: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -179,6 +217,8 @@ impl Renderer {
                 })
                 .collect(),
             next_refresh_date: details.next_refresh_date.map(long_date),
+            tasks: &details.tasks,
+            days_late: details.days_late.filter(|days| *days > 0),
         };
         let context = minijinja::Value::from(Serde(&context));
         let part = |suffix: &str| {
@@ -206,6 +246,9 @@ fn template_name(kind: EmailKind) -> &'static str {
         EmailKind::CreativesApproved => "creatives_approved",
         EmailKind::CreativesLive => "creatives_live",
         EmailKind::StallAlert(_) => "stall_alert",
+        EmailKind::CycleCancelled => "cycle_cancelled",
+        EmailKind::HandoffVoided => "handoff_voided",
+        EmailKind::WorkReassigned => "work_reassigned",
     }
 }
 
@@ -221,6 +264,9 @@ fn task_of(kind: EmailKind, role: Role) -> Option<TaskKind> {
         (EmailKind::CreativesApproved, _) => Some(TaskKind::ImplementNewCreatives),
         (EmailKind::CreativesLive, _) => Some(TaskKind::ConfirmAdsRunning),
         (EmailKind::StallAlert(gate), _) => Some(TaskKind::StallAlert(gate)),
+        (EmailKind::CycleCancelled | EmailKind::HandoffVoided | EmailKind::WorkReassigned, _) => {
+            None
+        }
     }
 }
 

@@ -162,6 +162,13 @@ impl Tracked for Timeline {
         let config = self.config.unwrap_or_default();
         let closed = match &event.event {
             Event::RefreshDeclined { .. } => Some(("declined", None)),
+            Event::CycleCancelled { .. } => Some(("cancelled", None)),
+            // A pause or an end sets the open cycle aside: it closes as such.
+            Event::PortfolioPaused { .. } | Event::PortfolioEnded { .. }
+                if state.cycle.is_underway() =>
+            {
+                Some(("set_aside", None))
+            }
             Event::CreativesImplemented { .. } => {
                 let deadline = clock
                     .refresh_date

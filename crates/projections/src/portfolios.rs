@@ -95,7 +95,7 @@ fn row(state: &Portfolio, deadlines: &Deadlines, changed_at: DateTime<Utc>) -> P
         tickets_pending: count(TicketStatus::PendingApproval),
         tickets_completed: count(TicketStatus::CompletedDeliverable),
         latest_am_note: state.latest_am_note().map(|n| n.text.to_string()),
-        ad_lab_link: state.ad_lab_link.as_ref().map(|l| l.to_string()),
+        ad_lab_link: state.current_ad_lab_link().map(|l| l.to_string()),
         next_trigger_on: next_trigger_date(state, deadlines),
         changed_at,
     }

@@ -320,6 +320,34 @@ pub struct EditTicketBody {
     pub deliverables: Option<u32>,
 }
 
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeBody {
+    /// The next Creative Refresh Date; when absent, the schedule's first date after today.
+    pub refresh_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    /// Why the client withdrew; kept as the AM's Note on the portfolio.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverableCountBody {
+    /// The Number of Deliverables In This Ad Set, for every ticket of the set.
+    pub deliverables: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendBackBody {
+    /// What QA asks the author to change, kept as a Note on the ticket.
+    pub note: String,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdLabLinkBody {
@@ -607,7 +635,8 @@ ticket_body_command!(
 );
 
 ticket_body_command!(
-    /// The client asks for changes on a ticket (AM, R14).
+    /// The client asks for changes on a ticket (AM, R14); on a Completed Deliverable before
+    /// sign-off, this reopens it.
     post request_revisions, "/portfolios/{id}/tickets/{ticket}/revisions", RevisionsBody,
     |ticket_id, body, caller, headers| Command::RequestRevisions {
         ticket_id,
@@ -666,6 +695,66 @@ bare_portfolio_command!(
 bare_portfolio_command!(
     /// The creatives are live in Meta (SAS, R18).
     implemented, "/portfolios/{id}/implemented", Command::MarkCreativesImplemented
+);
+
+bare_portfolio_command!(
+    /// Put the client on hold (Admin): no kickoff, handoff or alert until resumed. A cycle
+    /// with tickets must be cancelled first.
+    pause, "/portfolios/{id}/pause", Command::PausePortfolio
+);
+
+portfolio_command!(
+    /// Resume a paused portfolio (Admin), on a given date or the schedule's next one.
+    resume, "/portfolios/{id}/resume", ResumeBody,
+    |body| Command::ResumePortfolio {
+        refresh_date: body.refresh_date.map(|date| sane_date(date, "refresh date")).transpose()?,
+    }
+);
+
+bare_portfolio_command!(
+    /// The client left (Admin): open tasks close, nothing is scheduled any more.
+    end_portfolio, "/portfolios/{id}/end", Command::EndPortfolio
+);
+
+portfolio_command!(
+    /// The client withdrew after the tickets were created (AM): the cycle's tickets and
+    /// tasks close, the SAS and the Creative Team are told, the date moves by the cadence.
+    cancel_cycle, "/portfolios/{id}/cancel", CancelBody,
+    |body| Command::CancelCycle { reason: NoteText::parse(&body.reason)? }
+);
+
+portfolio_command!(
+    /// Correct the Ad Set's Number of Deliverables on every ticket (SAS or AM, before
+    /// sign-off); never below the tickets that exist.
+    correct_deliverable_count, "/portfolios/{id}/deliverable-count", DeliverableCountBody,
+    |body| Command::CorrectDeliverableCount {
+        deliverables: DeliverableCount::try_from(body.deliverables)?,
+    }
+);
+
+ticket_command!(
+    /// Withdraw a ticket from the Ad Set (SAS or AM, before sign-off). Its tasks close; the
+    /// Number of Deliverables stays.
+    withdraw_ticket, "/portfolios/{id}/tickets/{ticket}/withdraw",
+    |ticket_id| Command::WithdrawTicket { ticket_id }
+);
+
+ticket_body_command!(
+    /// QA sends the copy back to the Copywriter with a Note (Team Lead).
+    post send_back_copy, "/portfolios/{id}/tickets/{ticket}/copy/send-back", SendBackBody,
+    |ticket_id, body, caller, headers| Command::SendBackCopy {
+        ticket_id,
+        note: NoteText::parse(&body.note)?,
+    }
+);
+
+ticket_body_command!(
+    /// QA sends the graphics back to the Designer with a Note (Team Lead).
+    post send_back_graphics, "/portfolios/{id}/tickets/{ticket}/graphics/send-back", SendBackBody,
+    |ticket_id, body, caller, headers| Command::SendBackGraphics {
+        ticket_id,
+        note: NoteText::parse(&body.note)?,
+    }
 );
 
 bare_portfolio_command!(

@@ -508,6 +508,10 @@ pub struct CalendarView {
     pub preview: bool,
     #[schema(value_type = Vec<Object>)]
     pub upcoming: Vec<UpcomingTrigger>,
+    /// Why nothing is upcoming: `{"state": "paused", "since": "2027-03-01"}`, `ended`, or
+    /// `active`.
+    #[schema(value_type = Object)]
+    pub lifecycle: freshet_domain::state::Lifecycle,
 }
 
 /// The portfolio's coming date triggers, or with a cadence and date, what they would be if
@@ -557,6 +561,7 @@ pub async fn calendar(
         portfolio_id: id.as_uuid(),
         preview,
         upcoming,
+        lifecycle: portfolio.lifecycle,
     }))
 }
 

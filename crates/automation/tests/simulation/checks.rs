@@ -27,6 +27,7 @@ struct CycleLog {
     refresh_date: Option<NaiveDate>,
     kickoffs: u32,
     decided_on: Option<NaiveDate>,
+    requested_on: Option<NaiveDate>,
     declined_on: Option<NaiveDate>,
     handed_off: bool,
     tickets: u32,
@@ -154,24 +155,31 @@ impl Checks {
         );
     }
 
-    // R1, R4, R19: each closed cycle moves the date by exactly one cadence.
+    // R1, R4, R19: each closed cycle moves the date by one cadence, and by more only past
+    // dates that had already gone by when it closed.
     fn refresh_dates_follow_the_cadence(
         &self,
         history: &History,
         cycles: &BTreeMap<u32, CycleLog>,
     ) {
         let anchor = cycles[&1].refresh_date.expect("the first refresh date");
+        let mut period = 0;
         for (number, cycle) in cycles {
             assert_eq!(
                 cycle.refresh_date,
-                history.cadence.advance(anchor, number - 1),
+                history.cadence.advance(anchor, period),
                 "portfolio {} cycle {number}",
                 history.id
             );
             if let Some(next) = cycle.next_refresh {
+                let closed_on = cycle.declined_on.or(cycle.implemented_on).unwrap();
+                period += 1;
+                while history.cadence.advance(anchor, period).unwrap() <= closed_on {
+                    period += 1;
+                }
                 assert_eq!(
                     Some(next),
-                    history.cadence.advance(anchor, *number),
+                    history.cadence.advance(anchor, period),
                     "portfolio {} cycle {number}",
                     history.id
                 );
@@ -251,26 +259,33 @@ impl Checks {
                 && open_until(gate_opened).is_none_or(|opened| opened >= deadline)
         };
         let mut expected: Vec<(StallGate, u32, NaiveDate)> = Vec::new();
-        let decision_deadline = refresh + Days::new(deadlines.am_decision_after_refresh.into());
+        // Deadlines count from the later of the refresh date and the day the cycle began, and
+        // never fall on the day it began.
+        let began = cycle.began_on.unwrap();
+        let after =
+            |from: NaiveDate, days: u32| (from + Days::new(days.into())).max(began + Days::new(1));
+        let decision_deadline = after(refresh.max(began), deadlines.am_decision_after_refresh);
         if missed(decision_deadline, cycle.decided_on) {
             expected.push((StallGate::AmDecision, 0, decision_deadline));
         }
-        let tickets_deadline = refresh + Days::new(deadlines.tickets_after_refresh.into());
-        let ticketing_began = cycle.handed_off
-            || cycle
-                .decided_on
-                .is_some_and(|d| d < tickets_deadline && cycle.declined_on.is_none());
-        if ticketing_began && missed(tickets_deadline, cycle.ticketed_on) {
-            expected.push((StallGate::TicketSubmission, 0, tickets_deadline));
+        // The ticket clock starts with the AM's request, never before (the SAS waits).
+        if let Some(requested) = cycle.requested_on {
+            let tickets_deadline = after(
+                refresh.max(began).max(requested),
+                deadlines.tickets_after_refresh,
+            );
+            if missed(tickets_deadline, cycle.ticketed_on) {
+                expected.push((StallGate::TicketSubmission, 0, tickets_deadline));
+            }
         }
         for (round, started) in &cycle.rounds {
-            let deadline = *started + Days::new(deadlines.client_review.into());
+            let deadline = after(*started, deadlines.client_review);
             if missed(deadline, cycle.answered.get(round).copied()) {
                 expected.push((StallGate::ClientReview, *round, deadline));
             }
         }
         if let Some(approved) = cycle.approved_on {
-            let deadline = approved + Days::new(deadlines.implementation.into());
+            let deadline = after(approved, deadlines.implementation);
             if missed(deadline, cycle.implemented_on) {
                 expected.push((StallGate::Implementation, 0, deadline));
             }
@@ -279,13 +294,19 @@ impl Checks {
             Event::PortfolioCreated { refresh_date, .. } => Some(*refresh_date),
             _ => None,
         });
-        let next_kickoff = history
-            .cadence
-            .advance(anchor.unwrap(), cycle.number)
-            .unwrap()
-            - Days::new(15);
-        if cycle.kickoffs > 0 && missed(next_kickoff, None) {
-            expected.push((StallGate::NextKickoffOverlap, 0, next_kickoff));
+        // The overlap alert: still open on the next refresh date itself.
+        let period = (0..10_000)
+            .find(|p| history.cadence.advance(anchor.unwrap(), *p) == Some(refresh))
+            .unwrap();
+        let next_refresh = after(
+            history
+                .cadence
+                .advance(anchor.unwrap(), period + 1)
+                .unwrap(),
+            0,
+        );
+        if cycle.kickoffs > 0 && missed(next_refresh, None) {
+            expected.push((StallGate::NextKickoffOverlap, 0, next_refresh));
         }
         let mut raised: Vec<(StallGate, u32, NaiveDate)> = cycle
             .alerts
@@ -321,10 +342,10 @@ impl Checks {
                     cycle.status,
                     None | Some(RefreshStatus::RefreshRequestSubmitted)
                 ),
-                TaskKind::WriteCopy | TaskKind::ReviseCopy => {
+                TaskKind::WriteCopy | TaskKind::ReviseCopy | TaskKind::ReworkCopy => {
                     ticket(task).is_some_and(|t| t.copy.awaits_author())
                 }
-                TaskKind::CreateGraphics | TaskKind::ReviseGraphics => {
+                TaskKind::CreateGraphics | TaskKind::ReviseGraphics | TaskKind::ReworkGraphics => {
                     ticket(task).is_some_and(|t| t.graphic.awaits_author())
                 }
                 TaskKind::ReviewCopy => {
@@ -344,7 +365,7 @@ impl Checks {
                 TaskKind::StallAlert(StallGate::TicketSubmission) => {
                     !set.is_some_and(AdSet::is_complete)
                 }
-                TaskKind::StallAlert(StallGate::ClientReview) => {
+                TaskKind::StallAlert(StallGate::ClientReview | StallGate::SignOff) => {
                     cycle.status == Some(RefreshStatus::CreativesPendingApproval)
                 }
                 TaskKind::StallAlert(StallGate::Implementation) => {
@@ -391,7 +412,10 @@ fn cycle_logs(history: &History) -> BTreeMap<u32, CycleLog> {
                 cycle.refresh_date = refresh;
             }
             Event::RefreshKickedOff { .. } => cycle.kickoffs += 1,
-            Event::RefreshRequested { .. } => cycle.decided_on = Some(*on),
+            Event::RefreshRequested { .. } => {
+                cycle.decided_on = Some(*on);
+                cycle.requested_on = Some(*on);
+            }
             Event::DeliverablesRequested { .. } => cycle.handed_off = true,
             Event::TicketCreated {
                 deliverables,

@@ -11,6 +11,12 @@ use crate::team::Role;
 use crate::work::{EmailKind, KICKOFF_LEAD_DAYS, StallGate, Task, TaskKind};
 
 pub(super) fn react(draft: &mut Draft<'_>) {
+    if !draft.state.is_active() {
+        // Paused or ended: nothing is scheduled, and nothing is left to do.
+        draft.take_date_triggers();
+        close_finished_tasks(draft);
+        return;
+    }
     ad_set_review(draft);
     if draft.take_date_triggers() {
         kickoff(draft);
@@ -33,14 +39,13 @@ fn ad_set_review(draft: &mut Draft<'_>) {
     let Some(set) = draft.state.current_ad_set() else {
         return;
     };
-    let ready = cycle.awaiting_review
+    // Never on an undecided cycle: the AM's decision is a gate (R5, R11).
+    let ready = cycle.is_in_fulfilment()
+        && !set.cancelled
+        && cycle.awaiting_review
         && set.is_complete()
         && set.count_with(TicketStatus::InProgress) == 0
-        && set.count_with(TicketStatus::PendingApproval) > 0
-        && !matches!(
-            cycle.status,
-            Some(RefreshStatus::CreativesCompletedAndApproved)
-        );
+        && set.count_with(TicketStatus::PendingApproval) > 0;
     if !ready {
         return;
     }
@@ -70,7 +75,8 @@ fn ad_set_review(draft: &mut Draft<'_>) {
     );
 }
 
-/// R2: once per cycle, when the refresh date is 15 or fewer days away.
+/// R2: once per cycle (again after a reschedule reset it), when the refresh date is 15 or
+/// fewer days away.
 fn kickoff(draft: &mut Draft<'_>) {
     let refresh_date = draft.state.refresh_date();
     let days_away = (refresh_date - draft.today()).num_days();
@@ -78,6 +84,7 @@ fn kickoff(draft: &mut Draft<'_>) {
         return;
     }
     let cycle = draft.state.cycle.number;
+    let round = draft.state.cycle.kickoff_round;
     draft.emit(Event::RefreshKickedOff {
         cycle,
         refresh_date,
@@ -86,7 +93,7 @@ fn kickoff(draft: &mut Draft<'_>) {
         TaskKind::ReachOutToClient,
         Role::AccountManager,
         None,
-        0,
+        round,
         Some(refresh_date),
     );
     let details = draft.email_details();
@@ -94,7 +101,7 @@ fn kickoff(draft: &mut Draft<'_>) {
         EmailKind::Kickoff,
         &[Role::AccountManager],
         cycle,
-        0,
+        round,
         &details,
     );
 }
@@ -131,84 +138,99 @@ fn handoff(draft: &mut Draft<'_>) {
     );
 }
 
+const GATES: [StallGate; 6] = [
+    StallGate::AmDecision,
+    StallGate::TicketSubmission,
+    StallGate::ClientReview,
+    StallGate::SignOff,
+    StallGate::Implementation,
+    StallGate::NextKickoffOverlap,
+];
+
+/// The day `gate`'s alert fires if the gate is still closed then, or `None` while its
+/// clock has not started. Deadlines count from the later of the refresh date and the day the
+/// cycle opened (and, for tickets, the AM's decision), and never fall on the opening day:
+/// a cycle that opens late starts with its kickoff, not with alerts.
+pub(crate) fn gate_deadline(
+    portfolio: &Portfolio,
+    gate: StallGate,
+    deadlines: &crate::work::Deadlines,
+) -> Option<NaiveDate> {
+    let cycle = &portfolio.cycle;
+    let refresh_date = portfolio.refresh_date();
+    let opened = cycle.opened_on.unwrap_or(NaiveDate::MIN);
+    let deadline = match gate {
+        StallGate::AmDecision => plus_days(
+            refresh_date.max(opened),
+            deadlines.am_decision_after_refresh,
+        ),
+        StallGate::TicketSubmission => plus_days(
+            refresh_date
+                .max(opened)
+                .max(cycle.requested_on.unwrap_or(NaiveDate::MIN)),
+            deadlines.tickets_after_refresh,
+        ),
+        StallGate::ClientReview | StallGate::SignOff => {
+            plus_days(cycle.review_started_on?, deadlines.client_review)
+        }
+        StallGate::Implementation => plus_days(cycle.approved_on?, deadlines.implementation),
+        StallGate::NextKickoffOverlap => overlap_alert_date(portfolio),
+    };
+    Some(deadline.max(plus_days(opened, 1)))
+}
+
+/// The round an alert of `gate` belongs to: review rounds for the client's answer and the
+/// sign-off after it, one per cycle for the rest.
+fn gate_round(portfolio: &Portfolio, gate: StallGate) -> u32 {
+    match gate {
+        StallGate::ClientReview | StallGate::SignOff => portfolio.cycle.review_round,
+        _ => 0,
+    }
+}
+
 /// The deadline of each gate that is currently stalled, with the round it belongs to.
 fn stalled_gates(
     portfolio: &Portfolio,
     deadlines: &crate::work::Deadlines,
 ) -> Vec<(StallGate, u32, NaiveDate)> {
-    let cycle = &portfolio.cycle;
-    let refresh_date = portfolio.refresh_date();
-    let mut gates = Vec::new();
-    for gate in [
-        StallGate::AmDecision,
-        StallGate::TicketSubmission,
-        StallGate::ClientReview,
-        StallGate::Implementation,
-        StallGate::NextKickoffOverlap,
-    ] {
-        if !gate_is_open(portfolio, gate, cycle.review_round) {
-            continue;
-        }
-        let deadline = match gate {
-            StallGate::AmDecision => {
-                Some(plus_days(refresh_date, deadlines.am_decision_after_refresh))
+    GATES
+        .into_iter()
+        .filter_map(|gate| {
+            let round = gate_round(portfolio, gate);
+            if !gate_is_open(portfolio, gate, round) {
+                return None;
             }
-            StallGate::TicketSubmission => {
-                Some(plus_days(refresh_date, deadlines.tickets_after_refresh))
-            }
-            StallGate::ClientReview => cycle
-                .review_started_on
-                .map(|on| plus_days(on, deadlines.client_review)),
-            StallGate::Implementation => cycle
-                .approved_on
-                .map(|on| plus_days(on, deadlines.implementation)),
-            StallGate::NextKickoffOverlap => Some(overlap_alert_date(portfolio)),
-        };
-        if let Some(deadline) = deadline {
-            let round = if gate == StallGate::ClientReview {
-                cycle.review_round
-            } else {
-                0
-            };
-            gates.push((gate, round, deadline));
-        }
-    }
-    gates
+            gate_deadline(portfolio, gate, deadlines).map(|deadline| (gate, round, deadline))
+        })
+        .collect()
 }
 
-/// When a still-open cycle is overlapped by the next one: the next kickoff date (R2). With a
-/// cadence of about two weeks or less the next kickoff falls before this cycle's own refresh
-/// date, so every cycle would "overlap" at its start; then the alert waits for the next
-/// refresh date itself, when the next cycle's work is really due.
+/// When a still-open cycle is overlapped by the next one: on the next refresh date itself,
+/// when the next cycle's work would be due. (The next kickoff, 15 days before, comes due
+/// during most monthly cycles with a revision round, which is no stall.)
 pub(crate) fn overlap_alert_date(portfolio: &Portfolio) -> NaiveDate {
-    let next_refresh = portfolio.schedule.next_refresh_date();
-    let next_kickoff = next_refresh
-        .checked_sub_days(Days::new(KICKOFF_LEAD_DAYS.unsigned_abs()))
-        .unwrap_or(NaiveDate::MIN);
-    if next_kickoff > portfolio.refresh_date() {
-        next_kickoff
-    } else {
-        next_refresh
-    }
+    portfolio.schedule.next_refresh_date()
 }
 
 /// Whether `gate` is still waiting for its person, whatever the date.
-fn gate_is_open(portfolio: &Portfolio, gate: StallGate, round: u32) -> bool {
+pub(crate) fn gate_is_open(portfolio: &Portfolio, gate: StallGate, round: u32) -> bool {
     let cycle = &portfolio.cycle;
     let set = portfolio.current_ad_set();
     let none_in_progress = set.is_none_or(|s| s.count_with(TicketStatus::InProgress) == 0);
+    let in_review = cycle.status == Some(RefreshStatus::CreativesPendingApproval)
+        && cycle.review_round == round
+        && none_in_progress;
+    let all_completed = set.is_some_and(|s| {
+        s.is_complete() && s.count_with(TicketStatus::CompletedDeliverable) == s.created()
+    });
     match gate {
         StallGate::AmDecision => cycle.status.is_none(),
         StallGate::TicketSubmission => {
-            let ticketing =
-                cycle.handed_off || cycle.status == Some(RefreshStatus::RefreshRequestSubmitted);
-            ticketing && !set.is_some_and(|s| s.is_complete())
+            // Only once the AM decided: before that, the decision alert covers the stall.
+            cycle.is_in_fulfilment() && !set.is_some_and(|s| s.is_complete())
         }
-        StallGate::ClientReview => {
-            cycle.status == Some(RefreshStatus::CreativesPendingApproval)
-                && cycle.review_round == round
-                && none_in_progress
-        }
+        StallGate::ClientReview => in_review && !all_completed,
+        StallGate::SignOff => in_review && all_completed,
         StallGate::Implementation => {
             cycle.status == Some(RefreshStatus::CreativesCompletedAndApproved)
         }
@@ -248,7 +270,10 @@ fn stall_alerts(draft: &mut Draft<'_>) {
                 Some(today),
             );
         }
-        let details = draft.email_details();
+        let mut details = draft.email_details();
+        if gate == StallGate::NextKickoffOverlap {
+            details.days_late = Some((today - draft.state.refresh_date()).num_days());
+        }
         draft.email(
             EmailKind::StallAlert(gate),
             &[responsible, Role::TeamLead],
@@ -261,6 +286,9 @@ fn stall_alerts(draft: &mut Draft<'_>) {
 
 /// Whether the work a task asks for is done (or no longer wanted), so it can close itself.
 fn is_finished(portfolio: &Portfolio, task: &Task) -> bool {
+    if !portfolio.is_active() {
+        return true;
+    }
     let cycle = &portfolio.cycle;
     if task.cycle < cycle.number {
         // A closed cycle leaves nothing to do but the AM's confirmation with the client.
@@ -272,7 +300,7 @@ fn is_finished(portfolio: &Portfolio, task: &Task) -> bool {
         ticket.is_none_or(|t| t.status == TicketStatus::CompletedDeliverable || done(approval(t)))
     };
     match task.kind {
-        TaskKind::ReachOutToClient => cycle.status.is_some(),
+        TaskKind::ReachOutToClient => cycle.status.is_some() || task.round < cycle.kickoff_round,
         TaskKind::CreateDeliverables => matches!(
             cycle.status,
             Some(
@@ -281,8 +309,10 @@ fn is_finished(portfolio: &Portfolio, task: &Task) -> bool {
                     | RefreshStatus::CreativesCompletedAndApproved
             )
         ),
-        TaskKind::WriteCopy | TaskKind::ReviseCopy => part_done(|t| t.copy, |a| !a.awaits_author()),
-        TaskKind::CreateGraphics | TaskKind::ReviseGraphics => {
+        TaskKind::WriteCopy | TaskKind::ReviseCopy | TaskKind::ReworkCopy => {
+            part_done(|t| t.copy, |a| !a.awaits_author())
+        }
+        TaskKind::CreateGraphics | TaskKind::ReviseGraphics | TaskKind::ReworkGraphics => {
             part_done(|t| t.graphic, |a| !a.awaits_author())
         }
         TaskKind::ReviewCopy => part_done(|t| t.copy, |a| a != Approval::AwaitingQa),
@@ -318,6 +348,9 @@ pub fn next_trigger_date(
     portfolio: &Portfolio,
     deadlines: &crate::work::Deadlines,
 ) -> Option<NaiveDate> {
+    if !portfolio.is_active() {
+        return None;
+    }
     let cycle = &portfolio.cycle;
     let refresh_date = portfolio.refresh_date();
     let kickoff = (!cycle.kicked_off).then(|| {

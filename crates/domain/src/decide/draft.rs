@@ -138,10 +138,12 @@ impl<'c> Draft<'c> {
                 .state
                 .latest_am_note()
                 .map(|note| note.text.to_string()),
-            ad_lab_link: self.state.ad_lab_link.as_ref().map(ToString::to_string),
+            ad_lab_link: self.state.current_ad_lab_link().map(ToString::to_string),
             decision_missing: self.state.cycle.status.is_none(),
             open_tickets,
             next_refresh_date: None,
+            tasks: Vec::new(),
+            days_late: None,
         }
     }
 

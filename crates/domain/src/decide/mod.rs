@@ -11,7 +11,7 @@ use crate::command::{Command, Context};
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::permissions::authorize;
-use crate::state::Portfolio;
+use crate::state::{Lifecycle, Portfolio};
 
 pub use automation::next_trigger_date;
 use draft::Draft;
@@ -48,7 +48,37 @@ pub(crate) fn decide_unchecked(
     Ok(draft.into_events())
 }
 
+/// A paused or ended portfolio takes only what keeps its records straight: its lifecycle,
+/// its team, Notes, and the tasks and tickets left from earlier cycles.
+fn ensure_active_for(draft: &Draft<'_>, command: &Command) -> Result<(), DomainError> {
+    let allowed_while_inactive = matches!(
+        command,
+        Command::ChangeTeam { .. }
+            | Command::LogPortfolioNote { .. }
+            | Command::LogTicketNote { .. }
+            | Command::CompleteTask { .. }
+            | Command::CompleteDeliverable { .. }
+            | Command::Tick
+    );
+    match draft.state.lifecycle {
+        Lifecycle::Active => Ok(()),
+        Lifecycle::Paused(_)
+            if allowed_while_inactive
+                || matches!(
+                    command,
+                    Command::ResumePortfolio { .. } | Command::EndPortfolio
+                ) =>
+        {
+            Ok(())
+        }
+        Lifecycle::Ended(_) if allowed_while_inactive => Ok(()),
+        Lifecycle::Paused(since) => Err(DomainError::PortfolioPaused { since }),
+        Lifecycle::Ended(since) => Err(DomainError::PortfolioEnded { since }),
+    }
+}
+
 fn handle(draft: &mut Draft<'_>, command: &Command) -> Result<(), DomainError> {
+    ensure_active_for(draft, command)?;
     match command {
         Command::CreatePortfolio { .. } => Err(DomainError::PortfolioAlreadyExists),
         Command::ChangeTeam { team } => setup::change_team(draft, *team),
@@ -56,6 +86,20 @@ fn handle(draft: &mut Draft<'_>, command: &Command) -> Result<(), DomainError> {
             cadence,
             refresh_date,
         } => setup::reschedule(draft, *cadence, *refresh_date),
+        Command::PausePortfolio => setup::pause(draft),
+        Command::ResumePortfolio { refresh_date } => setup::resume(draft, *refresh_date),
+        Command::EndPortfolio => setup::end(draft),
+        Command::CancelCycle { reason } => refresh::cancel(draft, reason),
+        Command::WithdrawTicket { ticket_id } => tickets::withdraw(draft, *ticket_id),
+        Command::CorrectDeliverableCount { deliverables } => {
+            tickets::correct_count(draft, *deliverables)
+        }
+        Command::SendBackCopy { ticket_id, note } => {
+            tickets::send_back(draft, *ticket_id, tickets::Part::Copy, note)
+        }
+        Command::SendBackGraphics { ticket_id, note } => {
+            tickets::send_back(draft, *ticket_id, tickets::Part::Graphic, note)
+        }
         Command::Tick => {
             draft.run_date_triggers();
             Ok(())

@@ -53,9 +53,55 @@ pub(super) fn decline(draft: &mut Draft<'_>) -> Result<(), DomainError> {
     if draft.state.current_ad_set().is_some() {
         return Err(DomainError::TicketsAlreadyCreated);
     }
+    let cycle = draft.state.cycle.number;
+    if draft.state.cycle.handed_off {
+        // The SAS was already asked for the tickets: their task is void, and they are told.
+        let details = draft.email_details();
+        draft.email(
+            EmailKind::HandoffVoided,
+            &[Role::SocialAdSpecialist],
+            cycle,
+            0,
+            &details,
+        );
+    }
+    let today = draft.today();
     draft.emit(Event::RefreshDeclined {
-        cycle: draft.state.cycle.number,
-        next_refresh_date: draft.state.schedule.next_refresh_date(),
+        cycle,
+        next_refresh_date: draft.state.schedule.after_close(Some(today)).refresh_date(),
+        on: Some(today),
+    });
+    draft.run_date_triggers();
+    Ok(())
+}
+
+/// The client withdrew after the tickets were created: the tickets and every open task of
+/// the cycle close, the SAS and the Creative Team are told, and the date moves by the
+/// cadence. The AM's reason is kept as a Note.
+pub(super) fn cancel(draft: &mut Draft<'_>, reason: &NoteText) -> Result<(), DomainError> {
+    if draft.state.current_ad_set().is_none() {
+        return Err(DomainError::NothingToCancel);
+    }
+    log_note_as(draft, reason, Some(Role::AccountManager))?;
+    let cycle = draft.state.cycle.number;
+    let details = draft.email_details();
+    draft.email(
+        EmailKind::CycleCancelled,
+        &[
+            Role::SocialAdSpecialist,
+            Role::Copywriter,
+            Role::Designer,
+            Role::TeamLead,
+        ],
+        cycle,
+        0,
+        &details,
+    );
+    let today = draft.today();
+    draft.emit(Event::CycleCancelled {
+        cycle,
+        next_refresh_date: draft.state.schedule.after_close(Some(today)).refresh_date(),
+        on: today,
     });
     draft.run_date_triggers();
     Ok(())
@@ -79,25 +125,19 @@ pub(super) fn request(draft: &mut Draft<'_>, note: Option<&NoteText>) -> Result<
     }
     draft.emit(Event::RefreshRequested {
         cycle: draft.state.cycle.number,
+        on: Some(draft.today()),
     });
     Ok(())
 }
 
-/// R9: all tickets exist; the SAS notes it. No automation fires.
+/// R9: all tickets exist; the SAS notes it. No automation fires. Never before the AM's
+/// decision: that gate is the AM's alone.
 pub(super) fn mark_deliverables_submitted(draft: &mut Draft<'_>) -> Result<(), DomainError> {
-    let status = draft.state.status();
-    let underway =
-        draft.state.cycle.handed_off || status == Some(RefreshStatus::RefreshRequestSubmitted);
-    if !matches!(status, None | Some(RefreshStatus::RefreshRequestSubmitted)) {
-        return Err(DomainError::WrongStatus {
-            action: "mark the deliverables submitted",
-            status,
-        });
-    }
-    if !underway {
-        return Err(DomainError::CycleNotUnderway {
-            action: "mark the deliverables submitted",
-        });
+    let action = "mark the deliverables submitted";
+    match draft.state.status() {
+        Some(RefreshStatus::RefreshRequestSubmitted) => {}
+        None => return Err(DomainError::AmDecisionMissing { action }),
+        status => return Err(DomainError::WrongStatus { action, status }),
     }
     ensure_ad_set_complete(draft)?;
     draft.emit(Event::DeliverablesSubmitted {
@@ -125,7 +165,7 @@ pub(super) fn update_ad_lab_link(
     draft: &mut Draft<'_>,
     link: &AdLabLink,
 ) -> Result<(), DomainError> {
-    if draft.state.ad_lab_link.as_ref() != Some(link) {
+    if draft.state.current_ad_lab_link() != Some(link) {
         draft.emit(Event::AdLabLinkUpdated { link: link.clone() });
     }
     Ok(())
@@ -187,13 +227,15 @@ fn implement(draft: &mut Draft<'_>, via: ImplementationPath) -> Result<(), Domai
         });
     }
     let cycle = draft.state.cycle.number;
-    let next_refresh_date = draft.state.schedule.next_refresh_date();
+    let today = draft.today();
+    let next_refresh_date = draft.state.schedule.after_close(Some(today)).refresh_date();
     let mut details = draft.email_details();
     details.next_refresh_date = Some(next_refresh_date);
     draft.emit(Event::CreativesImplemented {
         cycle,
         via,
         next_refresh_date,
+        on: Some(today),
     });
     draft.email(
         EmailKind::CreativesLive,
@@ -235,7 +277,15 @@ pub(super) fn complete_task(draft: &mut Draft<'_>, task_id: TaskId) -> Result<()
         | TaskKind::ReviewCopy
         | TaskKind::ReviewGraphics
         | TaskKind::ReviseCopy
-        | TaskKind::ReviseGraphics => Err(DomainError::TaskCompletesByItself),
+        | TaskKind::ReviseGraphics
+        | TaskKind::ReworkCopy
+        | TaskKind::ReworkGraphics => Err(DomainError::TaskCompletesByItself {
+            how: "the work on its ticket is done",
+        }),
+        // The AM's decision is a gate only the AM opens (or an Admin acting for the AM).
+        TaskKind::ReachOutToClient => Err(DomainError::TaskCompletesByItself {
+            how: "the Account Manager declines or submits the refresh request",
+        }),
         TaskKind::CreateDeliverables => {
             // R9: the submission task is done when every ticket exists.
             ensure_ad_set_complete(draft)?;
@@ -247,8 +297,7 @@ pub(super) fn complete_task(draft: &mut Draft<'_>, task_id: TaskId) -> Result<()
             draft.complete_task(task_id);
             implement(draft, ImplementationPath::TaskCompleted)
         }
-        TaskKind::ReachOutToClient
-        | TaskKind::ShareDraftedDeliverables
+        TaskKind::ShareDraftedDeliverables
         | TaskKind::ConfirmAdsRunning
         | TaskKind::StallAlert(_) => {
             draft.complete_task(task_id);

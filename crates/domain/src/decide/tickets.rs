@@ -61,6 +61,20 @@ impl Part {
         }
     }
 
+    fn rework_task(self) -> TaskKind {
+        match self {
+            Part::Copy => TaskKind::ReworkCopy,
+            Part::Graphic => TaskKind::ReworkGraphics,
+        }
+    }
+
+    fn sent_back(self, ticket_id: TicketId) -> Event {
+        match self {
+            Part::Copy => Event::CopySentBack { ticket_id },
+            Part::Graphic => Event::GraphicsSentBack { ticket_id },
+        }
+    }
+
     fn submitted(self, ticket_id: TicketId) -> Event {
         match self {
             Part::Copy => Event::CopySubmitted { ticket_id },
@@ -82,23 +96,121 @@ impl Part {
     }
 }
 
-/// Tickets may be created once the AM submitted the request or the refresh date arrived.
+/// Tickets may be created once the AM submitted the request, and until sign-off (a
+/// corrected Number of Deliverables may ask for more). Never before the AM decided: that
+/// gate is the AM's alone.
 fn ensure_ticketing_open(draft: &Draft<'_>, action: &'static str) -> Result<(), DomainError> {
-    let cycle = &draft.state.cycle;
-    match cycle.status {
-        Some(RefreshStatus::RefreshRequestSubmitted) => Ok(()),
-        None if cycle.handed_off => Ok(()),
-        None => Err(DomainError::CycleNotUnderway { action }),
+    match draft.state.status() {
+        _ if draft.state.cycle.is_in_fulfilment() => Ok(()),
+        None => Err(DomainError::AmDecisionMissing { action }),
         status => Err(DomainError::WrongStatus { action, status }),
     }
 }
 
+/// A ticket that can still be worked on: not withdrawn, not of a cancelled cycle.
 fn ticket(draft: &Draft<'_>, id: TicketId) -> Result<Ticket, DomainError> {
+    let live = draft
+        .state
+        .ad_sets
+        .values()
+        .filter(|set| !set.cancelled)
+        .flat_map(|set| set.tickets.iter())
+        .find(|ticket| ticket.id == id);
+    match live {
+        Some(ticket) => Ok(ticket.clone()),
+        None if draft.state.ticket_id_taken(id) => Err(DomainError::TicketWithdrawn(id)),
+        None => Err(DomainError::TicketNotFound(id)),
+    }
+}
+
+/// The current cycle's Ad Set, before sign-off: what withdrawing and correcting change.
+fn open_ad_set(
+    draft: &Draft<'_>,
+    action: &'static str,
+) -> Result<crate::state::AdSet, DomainError> {
+    let status = draft.state.status();
+    if status == Some(RefreshStatus::CreativesCompletedAndApproved) {
+        return Err(DomainError::WrongStatus { action, status });
+    }
     draft
         .state
-        .ticket(id)
+        .current_ad_set()
         .cloned()
-        .ok_or(DomainError::TicketNotFound(id))
+        .ok_or(DomainError::AdSetNotStarted)
+}
+
+/// Takes a ticket out of the Ad Set before sign-off; its tasks close and the review
+/// handoff (R11) is checked again at once. The Number of Deliverables stays: clone a
+/// replacement, or correct the number.
+pub(super) fn withdraw(draft: &mut Draft<'_>, ticket_id: TicketId) -> Result<(), DomainError> {
+    let set = open_ad_set(draft, "withdraw a ticket")?;
+    ticket(draft, ticket_id)?;
+    if !set.tickets.iter().any(|t| t.id == ticket_id) {
+        return Err(DomainError::WrongStatus {
+            action: "withdraw a ticket of a closed cycle",
+            status: draft.state.status(),
+        });
+    }
+    if set.tickets.len() == 1 {
+        return Err(DomainError::LastTicket);
+    }
+    draft.emit(Event::TicketWithdrawn {
+        ticket_id,
+        cycle: draft.state.cycle.number,
+    });
+    Ok(())
+}
+
+/// One set-wide Number of Deliverables (R7 keeps it the same on every ticket), never below
+/// the tickets that exist; the review handoff (R11) is checked again at once.
+pub(super) fn correct_count(
+    draft: &mut Draft<'_>,
+    deliverables: DeliverableCount,
+) -> Result<(), DomainError> {
+    let set = open_ad_set(draft, "correct the Number of Deliverables")?;
+    if deliverables.get() < set.created() {
+        return Err(DomainError::CountBelowTickets {
+            created: set.created(),
+            requested: deliverables.get(),
+        });
+    }
+    if deliverables != set.deliverables {
+        draft.emit(Event::DeliverableCountCorrected {
+            cycle: draft.state.cycle.number,
+            deliverables,
+        });
+    }
+    Ok(())
+}
+
+/// The Team Lead's QA sends a submitted part back to its author with a Note; the author
+/// gets a task, and their next submission goes to QA again.
+pub(super) fn send_back(
+    draft: &mut Draft<'_>,
+    ticket_id: TicketId,
+    part: Part,
+    note: &NoteText,
+) -> Result<(), DomainError> {
+    let ticket = ticket(draft, ticket_id)?;
+    let approval = part.of(&ticket);
+    if approval != Approval::AwaitingQa {
+        return Err(DomainError::WrongApproval {
+            action: "send it back",
+            part: part.name(),
+            approval,
+        });
+    }
+    log_note(draft, ticket_id, note)?;
+    draft.emit(part.sent_back(ticket_id));
+    let round = ticket.qa_returns + 1;
+    draft.assign(
+        part.rework_task(),
+        part.author(),
+        Some(ticket_id),
+        round,
+        None,
+    );
+    Ok(())
 }
 
 fn add_ticket(
@@ -131,7 +243,7 @@ pub(super) fn create(
     folder: &FolderName,
     deliverables: DeliverableCount,
 ) -> Result<(), DomainError> {
-    if draft.state.ticket(ticket_id).is_some() {
+    if draft.state.ticket_id_taken(ticket_id) {
         return Err(DomainError::TicketAlreadyExists(ticket_id));
     }
     if draft.state.current_ad_set().is_some() {
@@ -151,7 +263,7 @@ pub(super) fn clone(
     folder: Option<&FolderName>,
     deliverables: Option<DeliverableCount>,
 ) -> Result<(), DomainError> {
-    if draft.state.ticket(ticket_id).is_some() {
+    if draft.state.ticket_id_taken(ticket_id) {
         return Err(DomainError::TicketAlreadyExists(ticket_id));
     }
     let set = draft
@@ -246,9 +358,15 @@ pub(super) fn submit(
         });
     }
     match part.of(&ticket) {
-        Approval::NotSubmitted => {
+        Approval::NotSubmitted | Approval::SentBack => {
             draft.emit(part.submitted(ticket_id));
-            draft.assign(part.review_task(), Role::TeamLead, Some(ticket_id), 0, None);
+            draft.assign(
+                part.review_task(),
+                Role::TeamLead,
+                Some(ticket_id),
+                ticket.qa_returns,
+                None,
+            );
         }
         Approval::RevisionRequested => {
             draft.emit(part.submitted(ticket_id));
@@ -352,11 +470,18 @@ pub(super) fn request_revisions(
         });
     }
     ensure_in_client_review(draft, "request revisions")?;
-    if ticket.status != TicketStatus::PendingApproval {
-        return Err(DomainError::WrongTicketStatus {
-            action: "request revisions",
-            status: ticket.status,
-        });
+    // A Completed Deliverable can be reopened before sign-off: the client changed their mind.
+    match ticket.status {
+        TicketStatus::PendingApproval if !ticket.is_with_client() => {
+            return Err(DomainError::TicketNotShared(ticket_id));
+        }
+        TicketStatus::PendingApproval | TicketStatus::CompletedDeliverable => {}
+        TicketStatus::InProgress => {
+            return Err(DomainError::WrongTicketStatus {
+                action: "request revisions",
+                status: ticket.status,
+            });
+        }
     }
     log_note(draft, ticket_id, feedback)?;
     let revision_round = ticket.revision_round + 1;
@@ -398,6 +523,10 @@ pub(super) fn complete_deliverable(
     let in_current_cycle = draft.state.cycle_of(ticket_id) == Some(draft.state.cycle.number);
     if in_current_cycle && draft.state.cycle.review_round == 0 {
         return Err(DomainError::NotYetReviewed);
+    }
+    // R16: a revised ticket goes back to the client with the next round, not before.
+    if in_current_cycle && !ticket.is_with_client() {
+        return Err(DomainError::TicketNotShared(ticket_id));
     }
     // R13: recording the client's approval is the AM's. R20: after sign-off (or once the
     // cycle closed) the SAS may tidy up the remaining tickets too.

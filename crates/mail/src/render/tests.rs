@@ -31,6 +31,8 @@ fn details() -> EmailDetails {
         decision_missing: false,
         open_tickets: Vec::new(),
         next_refresh_date: None,
+        tasks: Vec::new(),
+        days_late: None,
     }
 }
 
@@ -216,4 +218,82 @@ fn a_later_review_round_is_named_in_the_subject() {
         rendered.subject,
         "Acme & Sons: Share Drafted Deliverables With Client (round 2)"
     );
+}
+
+// The process changes agencies make: a cancel, a void handoff and moved work each say what
+// happened and what (not) to do.
+#[test]
+fn a_cancel_a_void_handoff_and_moved_work_each_say_what_happened() {
+    let mut cancelled = details();
+    cancelled.am_note = Some("The client paused their campaigns.".to_owned());
+    cancelled.next_refresh_date = Some(date(2027, 4, 10));
+    let mut reassigned = details();
+    reassigned.tasks = vec!["Write copy for deliverable".to_owned()];
+    let cases = [
+        (
+            EmailKind::CycleCancelled,
+            Role::Copywriter,
+            cancelled,
+            "cancelled",
+            "The client paused their campaigns.",
+        ),
+        (
+            EmailKind::HandoffVoided,
+            Role::SocialAdSpecialist,
+            details(),
+            "void",
+            "no tickets are needed",
+        ),
+        (
+            EmailKind::WorkReassigned,
+            Role::Copywriter,
+            reassigned,
+            "moved to you",
+            "Write copy for deliverable",
+        ),
+    ];
+    for (kind, role, details, subject, body) in cases {
+        let rendered = render(&email(kind, role, details));
+        assert!(
+            rendered.subject.contains(subject),
+            "{kind:?}: {}",
+            rendered.subject
+        );
+        assert!(
+            rendered.text.contains(body),
+            "{kind:?} text: {}",
+            rendered.text
+        );
+        assert!(
+            rendered.html.contains(body),
+            "{kind:?} html: {}",
+            rendered.html
+        );
+    }
+}
+
+// B1: the overlap alert says how late the cycle is.
+#[test]
+fn b1_the_overlap_alert_says_how_many_days_late_the_cycle_is() {
+    let gate = StallGate::NextKickoffOverlap;
+    let mut late = details();
+    late.days_late = Some(31);
+    let rendered = render(&email(
+        EmailKind::StallAlert(gate),
+        Role::AccountManager,
+        late,
+    ));
+    assert!(
+        rendered
+            .text
+            .contains("31 days past its Creative Refresh Date"),
+        "{}",
+        rendered.text
+    );
+    let on_time = render(&email(
+        EmailKind::StallAlert(gate),
+        Role::AccountManager,
+        details(),
+    ));
+    assert!(!on_time.text.contains("days past"));
 }
