@@ -1,0 +1,196 @@
+//! What a hostile or careless client sends cannot reach another team's data, grow the
+//! server's state, or cost a database query; and the API document is exact (issue 14).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use freshet_store::Database;
+use freshet_store::testing::TestDatabase;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use support::{App, date};
+
+freshet_store::on_both_backends!(
+    a_ticket_id_reused_by_another_portfolio_leaves_the_first_board_alone,
+    creating_a_portfolio_with_a_taken_id_is_refused_and_changes_nothing,
+    a_projection_batch_that_cannot_apply_shows_on_admin_projections_and_metrics,
+);
+
+/// A portfolio whose refresh was requested, ready for tickets.
+async fn requested(app: &App) -> String {
+    let p = app.create_portfolio(date(2026, 3, 10)).await;
+    app.ok(
+        &app.am.token,
+        &format!("/portfolios/{p}/request"),
+        Some(json!({"note": "Brief"})),
+    )
+    .await;
+    p
+}
+
+async fn board_titles(app: &App, p: &str) -> Vec<String> {
+    let answer = app
+        .call(
+            Method::GET,
+            &format!("/portfolios/{p}?consistency=strong"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer.body["board"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+// Seen over HTTP: the SAS of one portfolio reusing another portfolio's ticket id made the
+// other board show the new title and its own board empty.
+async fn a_ticket_id_reused_by_another_portfolio_leaves_the_first_board_alone(db: TestDatabase) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    let (north, south) = (requested(&app).await, requested(&app).await);
+    let shared = "00000000-0000-0000-0000-0000000000a1";
+    for (p, title) in [(&north, "Feed North"), (&south, "Story South")] {
+        let body = json!({"ticket_id": shared, "title": title, "folder": title, "deliverables": 1});
+        app.ok(
+            &app.sas.token,
+            &format!("/portfolios/{p}/tickets"),
+            Some(body),
+        )
+        .await;
+    }
+    assert_eq!(board_titles(&app, &north).await, vec!["Feed North"]);
+    assert_eq!(board_titles(&app, &south).await, vec!["Story South"]);
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+}
+
+// Portfolio ids are global and a client may choose one: a taken id is refused.
+async fn creating_a_portfolio_with_a_taken_id_is_refused_and_changes_nothing(db: TestDatabase) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    let p = app.create_portfolio(date(2026, 3, 10)).await;
+    let before = app.version(&p).await;
+    let answer = app
+        .call(
+            Method::POST,
+            "/portfolios",
+            Some(&app.admin),
+            Some(json!({
+                "portfolio_id": p,
+                "client": "Someone Else",
+                "team": app.team(),
+                "cadence": { "every": 2, "unit": "weeks" },
+                "refresh_date": date(2026, 4, 1),
+            })),
+        )
+        .await;
+    assert_eq!(
+        (answer.status, answer.problem_code()),
+        (StatusCode::CONFLICT, "portfolio-already-exists"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(app.version(&p).await, before);
+    let portfolio = app
+        .call(
+            Method::GET,
+            &format!("/portfolios/{p}?consistency=strong"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(portfolio.body["summary"]["client"], "Acme Outdoor");
+}
+
+/// Renames `table` (both backends), to make every batch writing it fail for real.
+async fn rename_table(db: &Database, from: &str, to: &str) {
+    let sql = format!("ALTER TABLE {from} RENAME TO {to}");
+    match db {
+        Database::Postgres(pool) => sqlx::query(&sql).execute(pool).await.map(|_| ()),
+        Database::Sqlite(pool) => sqlx::query(&sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
+async fn board_status(app: &App) -> Value {
+    let answer = app
+        .call(Method::GET, "/admin/projections", Some(&app.admin), None)
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    answer
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "ad_set_board")
+        .unwrap()
+        .clone()
+}
+
+async fn metrics_text(app: &App) -> String {
+    let response = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    response.text().await.unwrap()
+}
+
+async fn a_projection_batch_that_cannot_apply_shows_on_admin_projections_and_metrics(
+    db: TestDatabase,
+) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    let p = requested(&app).await;
+    rename_table(&app.db.database, "ad_set_tickets", "ad_set_tickets_away").await;
+    let body = json!({"title": "Feed", "folder": "Spring", "deliverables": 1});
+    let created = app
+        .call(
+            Method::POST,
+            &format!("/portfolios/{p}/tickets"),
+            Some(&app.sas.token),
+            Some(body),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let failing = loop {
+        let status = board_status(&app).await;
+        if status["failure"]["failures"].as_i64().unwrap_or(0) >= 2 {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(failing["events_behind"].as_i64().unwrap() > 0, "{failing}");
+    assert!(
+        failing["failure"]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("ad_set_tickets"),
+        "the error names what failed: {failing}"
+    );
+    assert!(failing["failure"]["since"].is_string(), "{failing}");
+    let text = metrics_text(&app).await;
+    let gauge = text
+        .lines()
+        .find(|l| l.starts_with("freshet_projection_batch_failures{projection=\"ad_set_board\"}"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_ne!(gauge.rsplit(' ').next(), Some("0"), "{gauge}");
+
+    rename_table(&app.db.database, "ad_set_tickets_away", "ad_set_tickets").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = board_status(&app).await;
+        if status["failure"].is_null() && status["events_behind"] == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(board_titles(&app, &p).await, vec!["Feed"]);
+}
