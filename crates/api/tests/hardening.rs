@@ -16,6 +16,7 @@ freshet_store::on_both_backends!(
     a_ticket_id_reused_by_another_portfolio_leaves_the_first_board_alone,
     creating_a_portfolio_with_a_taken_id_is_refused_and_changes_nothing,
     a_projection_batch_that_cannot_apply_shows_on_admin_projections_and_metrics,
+    a_portfolio_the_caller_may_not_see_answers_like_one_that_does_not_exist,
 );
 
 /// A portfolio whose refresh was requested, ready for tickets.
@@ -193,4 +194,70 @@ async fn a_projection_batch_that_cannot_apply_shows_on_admin_projections_and_met
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(board_titles(&app, &p).await, vec!["Feed"]);
+}
+
+// A portfolio the caller may not see answers exactly like one that does not exist, for
+// reads and commands: its id is not confirmed to someone outside its team.
+async fn a_portfolio_the_caller_may_not_see_answers_like_one_that_does_not_exist(db: TestDatabase) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    let p = requested(&app).await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let requests = |id: &str| {
+        vec![
+            (Method::GET, format!("/portfolios/{id}"), None),
+            (Method::GET, format!("/portfolios/{id}/history"), None),
+            (Method::GET, format!("/portfolios/{id}/calendar"), None),
+            (
+                Method::GET,
+                format!("/portfolios/{id}/as-of/2026-03-01T00:00:00Z"),
+                None,
+            ),
+            (Method::GET, format!("/inbox?portfolio={id}"), None),
+            (Method::GET, format!("/metrics/cycles?portfolio={id}"), None),
+            (Method::POST, format!("/portfolios/{id}/decline"), None),
+            (Method::POST, format!("/portfolios/{id}/tick"), None),
+            (
+                Method::POST,
+                format!("/portfolios/{id}/notes"),
+                Some(json!({"text": "hello"})),
+            ),
+        ]
+    };
+    for ((method, hidden, body), (_, missing, _)) in
+        requests(&p).into_iter().zip(requests(&unknown))
+    {
+        let seen = app
+            .call(
+                method.clone(),
+                &hidden,
+                Some(&app.outsider.token),
+                body.clone(),
+            )
+            .await;
+        let absent = app
+            .call(method.clone(), &missing, Some(&app.outsider.token), body)
+            .await;
+        // 404 where the answer depends on the portfolio; an Admin-only command is refused
+        // to an outsider before the portfolio is looked at (403 either way).
+        assert!(
+            [StatusCode::NOT_FOUND, StatusCode::FORBIDDEN].contains(&seen.status),
+            "{method} {hidden}: {}",
+            seen.body
+        );
+        assert_eq!(
+            (seen.status, &seen.body),
+            (absent.status, &absent.body),
+            "{method} {hidden} tells the portfolio exists"
+        );
+    }
+    // The team still sees it.
+    let team = app
+        .call(
+            Method::GET,
+            &format!("/portfolios/{p}"),
+            Some(&app.designer.token),
+            None,
+        )
+        .await;
+    assert_eq!(team.status, StatusCode::OK, "{}", team.body);
 }
