@@ -261,3 +261,34 @@ async fn a_portfolio_the_caller_may_not_see_answers_like_one_that_does_not_exist
         .await;
     assert_eq!(team.status, StatusCode::OK, "{}", team.body);
 }
+
+// Unauthenticated requests with made-up methods must not each add a histogram series.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_http_methods_share_one_metric_label() {
+    let app = App::start(TestDatabase::sqlite().await, date(2026, 3, 1)).await;
+    for method in ["FOO1", "FOO2", "PROPFIND"] {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let answer = app.call(method, "/portfolios", None, None).await;
+        assert!(answer.status.is_client_error(), "{}", answer.status);
+    }
+    app.call(Method::GET, "/healthz", None, None).await;
+    let text = metrics_text(&app).await;
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("freshet_http_request_duration_seconds_count"))
+        .collect();
+    assert!(
+        series.iter().any(|l| l.contains("method=\"other\"")),
+        "{series:#?}"
+    );
+    assert!(
+        series.iter().any(|l| l.contains("method=\"GET\"")),
+        "{series:#?}"
+    );
+    for made_up in ["FOO1", "FOO2", "PROPFIND"] {
+        assert!(
+            !series.iter().any(|l| l.contains(made_up)),
+            "{made_up} has a series of its own: {series:#?}"
+        );
+    }
+}

@@ -161,7 +161,7 @@ async fn observe(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let elapsed: Duration = started.elapsed();
@@ -173,6 +173,26 @@ async fn observe(request: Request, next: Next) -> Response {
     )
     .record(elapsed.as_secs_f64());
     response
+}
+
+/// The `method` label of a request: a standard method's name, or `other`, so made-up
+/// methods (anyone may send `FOO1`, `FOO2`, ...) cannot each add a series.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ]
+    .iter()
+    .find(|known| *known == method)
+    .map_or("other", Method::as_str)
 }
 
 async fn not_found() -> ApiError {
