@@ -292,3 +292,76 @@ async fn unknown_http_methods_share_one_metric_label() {
         );
     }
 }
+
+/// Every `$ref` string anywhere in `value`, with where it was found.
+fn refs(value: &Value, at: &str, found: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let here = format!("{at}/{key}");
+                match (key.as_str(), child) {
+                    ("$ref", Value::String(target)) => found.push((here, target.clone())),
+                    _ => refs(child, &here, found),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                refs(child, &format!("{at}/{i}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+// Client generators give up on a document with a dangling `$ref`; error responses are
+// problem documents (RFC 9457), so the document must say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_ref_of_the_openapi_document_resolves_and_errors_are_problem_documents() {
+    let app = App::start(TestDatabase::sqlite().await, date(2026, 3, 1)).await;
+    let document = app
+        .call(Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    let mut found = Vec::new();
+    refs(&document, "", &mut found);
+    assert!(found.len() > 20, "{} refs", found.len());
+    let dangling: Vec<_> = found
+        .iter()
+        .filter(|(_, target)| {
+            target
+                .strip_prefix('#')
+                .and_then(|pointer| document.pointer(pointer))
+                .is_none()
+        })
+        .collect();
+    assert!(dangling.is_empty(), "dangling $refs: {dangling:#?}");
+
+    let mut errors = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(responses) = operation["responses"].as_object() else {
+                continue;
+            };
+            for (status, response) in responses {
+                if !(status.starts_with('4') || status.starts_with('5')) {
+                    continue;
+                }
+                errors += 1;
+                let content = response["content"].as_object();
+                let types: Vec<_> = content.map(|c| c.keys().collect()).unwrap_or_default();
+                assert_eq!(
+                    types,
+                    vec!["application/problem+json"],
+                    "{method} {path} {status}"
+                );
+                assert_eq!(
+                    response["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    assert!(errors >= 40, "{errors} error responses documented");
+}
