@@ -17,6 +17,7 @@ freshet_store::on_both_backends!(
     creating_a_portfolio_with_a_taken_id_is_refused_and_changes_nothing,
     a_projection_batch_that_cannot_apply_shows_on_admin_projections_and_metrics,
     a_portfolio_the_caller_may_not_see_answers_like_one_that_does_not_exist,
+    a_bearer_value_not_shaped_like_a_token_is_refused_without_a_database_query,
 );
 
 /// A portfolio whose refresh was requested, ready for tickets.
@@ -31,7 +32,8 @@ async fn requested(app: &App) -> String {
     p
 }
 
-async fn board_titles(app: &App, p: &str) -> Vec<String> {
+/// `GET /portfolios/{p}` as the Admin, once the read side has caught up.
+async fn portfolio_view(app: &App, p: &str) -> Value {
     let answer = app
         .call(
             Method::GET,
@@ -41,7 +43,11 @@ async fn board_titles(app: &App, p: &str) -> Vec<String> {
         )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    answer.body["board"]
+    answer.body
+}
+
+async fn board_titles(app: &App, p: &str) -> Vec<String> {
+    portfolio_view(app, p).await["board"]
         .as_array()
         .unwrap()
         .iter()
@@ -96,15 +102,8 @@ async fn creating_a_portfolio_with_a_taken_id_is_refused_and_changes_nothing(db:
         answer.body
     );
     assert_eq!(app.version(&p).await, before);
-    let portfolio = app
-        .call(
-            Method::GET,
-            &format!("/portfolios/{p}?consistency=strong"),
-            Some(&app.admin),
-            None,
-        )
-        .await;
-    assert_eq!(portfolio.body["summary"]["client"], "Acme Outdoor");
+    let portfolio = portfolio_view(&app, &p).await;
+    assert_eq!(portfolio["summary"]["client"], "Acme Outdoor");
 }
 
 /// Renames `table` (both backends), to make every batch writing it fail for real.
@@ -260,6 +259,39 @@ async fn a_portfolio_the_caller_may_not_see_answers_like_one_that_does_not_exist
         )
         .await;
     assert_eq!(team.status, StatusCode::OK, "{}", team.body);
+}
+
+async fn a_bearer_value_not_shaped_like_a_token_is_refused_without_a_database_query(
+    db: TestDatabase,
+) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    // Without a database every lookup fails (500/503): a 401 proves none was made.
+    match &app.db.database {
+        Database::Postgres(pool) => pool.close().await,
+        Database::Sqlite(pool) => pool.close().await,
+    }
+    let long = "x".repeat(150);
+    let wrong_case = format!("fr_{}", "A".repeat(64));
+    let short = format!("fr_{}", "a".repeat(63));
+    for token in [
+        "fr_nonsense",
+        "abc",
+        long.as_str(),
+        wrong_case.as_str(),
+        short.as_str(),
+    ] {
+        let answer = app.call(Method::GET, "/me", Some(token), None).await;
+        assert_eq!(
+            (answer.status, answer.problem_code()),
+            (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            "{token}: {}",
+            answer.body
+        );
+    }
+    // A value of the right shape is looked up (and here the lookup fails).
+    let shaped = format!("fr_{}", "a".repeat(64));
+    let answer = app.call(Method::GET, "/me", Some(&shaped), None).await;
+    assert_ne!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
 }
 
 // Unauthenticated requests with made-up methods must not each add a histogram series.
