@@ -59,8 +59,8 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(caller.clone());
         }
         let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
-        // Tokens are ASCII of a fixed shape; anything else cannot match and is not looked up.
-        if token.len() > 200 {
+        // Tokens have a fixed shape; anything else cannot match and is not looked up.
+        if !users::is_token_shaped(token) {
             return Err(ApiError::Unauthenticated);
         }
         let hash = users::token_hash(token);

@@ -82,7 +82,7 @@ impl ApiError {
     /// The status, the stable code and the title of this error.
     pub fn classify(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::Domain(error) => domain_status(error),
+            ApiError::Domain(error) => domain_status(visible(error)),
             ApiError::InvalidValue(_) => (StatusCode::BAD_REQUEST, "invalid-value", "Bad value"),
             ApiError::Malformed { code, .. } => (StatusCode::BAD_REQUEST, code, "Bad request"),
             ApiError::Unauthenticated => (
@@ -127,6 +127,7 @@ impl ApiError {
         let (status, code, title) = self.classify();
         let detail = match self {
             ApiError::Internal(_) => "something went wrong on our side; it has been logged".into(),
+            ApiError::Domain(error) => visible(error).to_string(),
             other => other.to_string(),
         };
         Problem {
@@ -139,10 +140,21 @@ impl ApiError {
     }
 }
 
+/// What the caller is told of a domain refusal: to someone not on its team a portfolio is
+/// as unknown as one that does not exist (same status, code and detail), so neither a read
+/// nor a command shows which portfolio ids exist. The log keeps the real reason.
+fn visible(error: &DomainError) -> &DomainError {
+    match error {
+        DomainError::NotOnTeam => &DomainError::PortfolioNotFound,
+        other => other,
+    }
+}
+
 /// The one place where each domain refusal gets its HTTP status.
 ///
 /// - 403: the person may not do this (B4).
-/// - 404: what the command names does not exist.
+/// - 404: what the command names does not exist (or, to someone not on the portfolio's
+///   team, is not theirs to see: answered as [`DomainError::PortfolioNotFound`]).
 /// - 409: the command does not fit the current state (wrong status, already done, exists).
 /// - 422: a rule of the process refuses it (R7, R17, the Note a request needs, ...).
 pub fn domain_status(error: &DomainError) -> (StatusCode, &'static str, &'static str) {
@@ -305,8 +317,20 @@ mod tests {
     // B4
     #[test]
     fn refusals_by_role_are_403() {
-        let (status, code, _) = domain_status(&DomainError::NotOnTeam);
+        let refusal = DomainError::NotPermitted {
+            action: "sign off",
+            allowed: "the Account Manager".to_owned(),
+        };
+        let (status, code, _) = ApiError::Domain(refusal).classify();
         assert_eq!(status, StatusCode::FORBIDDEN);
-        assert_eq!(code, "not-on-team");
+        assert_eq!(code, "not-permitted");
+    }
+
+    #[test]
+    fn a_portfolio_of_another_team_is_answered_as_one_that_does_not_exist() {
+        let unknown = ApiError::Domain(DomainError::PortfolioNotFound).problem();
+        let not_ours = ApiError::Domain(DomainError::NotOnTeam).problem();
+        assert_eq!(not_ours, unknown);
+        assert_eq!(not_ours.status, 404);
     }
 }

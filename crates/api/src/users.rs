@@ -85,6 +85,14 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Whether `value` has the shape of a token ([`new_token`]: `fr_` and 64 lowercase hex
+/// digits). Anything else cannot match one, so it is refused without a lookup.
+pub fn is_token_shaped(value: &str) -> bool {
+    value.strip_prefix("fr_").is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
 fn new_token() -> String {
     let bytes: [u8; 32] = rand::random();
     format!("fr_{}", hex::encode(bytes))
@@ -349,6 +357,8 @@ mod tests {
         let (a, b) = (new_token(), new_token());
         assert_ne!(a, b);
         assert_eq!(a.len(), 3 + 64);
+        assert!(is_token_shaped(&a) && is_token_shaped(&b));
+        assert!(!is_token_shaped(&a.to_uppercase()) && !is_token_shaped(&a[..66]));
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
     }

@@ -126,8 +126,9 @@ impl Projection for Board {
                         .push_bind(r.revision_round)
                         .push_bind(r.notes_count);
                 });
+                // Ticket ids are unique within a portfolio only (clients may choose them).
                 sql.push(
-                    " ON CONFLICT (generation, ticket_id) DO UPDATE SET title = excluded.title, \
+                    " ON CONFLICT (generation, portfolio_id, ticket_id) DO UPDATE SET title = excluded.title, \
                      status = excluded.status, copy_approval = excluded.copy_approval, \
                      graphic_approval = excluded.graphic_approval, \
                      needs_revisions = excluded.needs_revisions, \

@@ -15,6 +15,20 @@ pub struct Checkpoint {
     /// `recorded_at` of the last event applied.
     pub event_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
+    /// Set while its batches fail (cleared when one applies).
+    pub failure: Option<Failure>,
+}
+
+/// A processor whose batch cannot apply: the runner keeps retrying it, and says so here
+/// (for `/admin/projections`, `/readyz` and metrics, from any process).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// Failed attempts in a row.
+    pub failures: i64,
+    /// When the first of them failed.
+    pub since: DateTime<Utc>,
+    /// The last attempt's error, with its causes.
+    pub last_error: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -24,6 +38,9 @@ struct CheckpointRow {
     log_position: i64,
     event_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    failures: i64,
+    failing_since: Option<DateTime<Utc>>,
+    last_error: Option<String>,
 }
 
 impl From<CheckpointRow> for Checkpoint {
@@ -36,11 +53,20 @@ impl From<CheckpointRow> for Checkpoint {
             },
             event_at: row.event_at,
             updated_at: row.updated_at,
+            failure: match (row.failures, row.failing_since) {
+                (failures, Some(since)) if failures > 0 => Some(Failure {
+                    failures,
+                    since,
+                    last_error: row.last_error.unwrap_or_default(),
+                }),
+                _ => None,
+            },
         }
     }
 }
 
-const SELECT: &str = "SELECT name, log_commit, log_position, event_at, updated_at FROM checkpoints";
+const SELECT: &str = "SELECT name, log_commit, log_position, event_at, updated_at, failures, \
+                      failing_since, last_error FROM checkpoints";
 
 /// The saved position of `name`; [`LogPosition::START`] if it never ran.
 pub async fn load(db: &Database, name: &str) -> Result<LogPosition, sqlx::Error> {
@@ -131,7 +157,8 @@ pub(crate) async fn try_lock(tx: &mut Tx, name: &str) -> Result<Option<LogPositi
     lock(tx, name).await.map(Some)
 }
 
-/// Saves `name`'s position inside `tx` (call [`lock`] first in the same transaction).
+/// Saves `name`'s position inside `tx` (call [`lock`] first in the same transaction); a
+/// batch that applies ends any failure streak.
 pub(crate) async fn save(
     tx: &mut Tx,
     name: &str,
@@ -139,7 +166,8 @@ pub(crate) async fn save(
     event_at: Option<DateTime<Utc>>,
 ) -> Result<(), sqlx::Error> {
     let sql = "UPDATE checkpoints SET log_commit = $2, log_position = $3, \
-               event_at = COALESCE($4, event_at), updated_at = $5 WHERE name = $1";
+               event_at = COALESCE($4, event_at), updated_at = $5, failures = 0, \
+               failing_since = NULL, last_error = NULL WHERE name = $1";
     on_tx!(tx, conn => {
         sqlx::query(sql)
             .bind(name)
@@ -149,6 +177,37 @@ pub(crate) async fn save(
             .bind(Utc::now())
             .execute(&mut **conn)
             .await?;
+    });
+    Ok(())
+}
+
+/// Records that a batch of `name` failed with `error` (outside the failed transaction, which
+/// rolled back); returns the failures in a row so far.
+pub(crate) async fn record_failure(
+    db: &Database,
+    name: &str,
+    error: &str,
+    at: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    let sql = "INSERT INTO checkpoints (name, log_commit, log_position, updated_at, failures, \
+               failing_since, last_error) VALUES ($1, 0, 0, $3, 1, $3, $2) \
+               ON CONFLICT (name) DO UPDATE SET failures = checkpoints.failures + 1, \
+               failing_since = COALESCE(checkpoints.failing_since, excluded.failing_since), \
+               last_error = excluded.last_error RETURNING failures";
+    let _turn = crate::tx::writer_turn(db).await;
+    let failures: i64 = on_pool!(db, pool => {
+        sqlx::query_scalar(sql).bind(name).bind(error).bind(at).fetch_one(pool).await?
+    });
+    Ok(failures)
+}
+
+/// Ends `name`'s failure streak (its retry succeeded without a batch to save).
+pub(crate) async fn clear_failure(db: &Database, name: &str) -> Result<(), sqlx::Error> {
+    let sql = "UPDATE checkpoints SET failures = 0, failing_since = NULL, last_error = NULL \
+               WHERE name = $1 AND failures > 0";
+    let _turn = crate::tx::writer_turn(db).await;
+    on_pool!(db, pool => {
+        sqlx::query(sql).bind(name).execute(pool).await?;
     });
     Ok(())
 }
@@ -163,6 +222,8 @@ pub struct Lag {
     pub events_behind: i64,
     /// `now - recorded_at` of the oldest event not applied yet; 0 when caught up.
     pub seconds_behind: f64,
+    /// Set while its batches cannot apply.
+    pub failure: Option<Failure>,
 }
 
 /// The lag of each of `names` at `now`. A name that never ran is behind by the whole log.
@@ -173,7 +234,8 @@ pub async fn lag(
 ) -> Result<Vec<Lag>, sqlx::Error> {
     let mut lags = Vec::with_capacity(names.len());
     for name in names {
-        let checkpoint = load(db, name).await?;
+        let saved = find(db, name).await?;
+        let checkpoint = saved.as_ref().map_or(LogPosition::START, |c| c.position);
         let (count, oldest): (i64, Option<DateTime<Utc>>) = match db {
             Database::Postgres(pool) => {
                 sqlx::query_as(
@@ -209,6 +271,7 @@ pub async fn lag(
             checkpoint,
             events_behind: count,
             seconds_behind,
+            failure: saved.and_then(|c| c.failure),
         });
     }
     Ok(lags)

@@ -219,12 +219,17 @@ impl Runner {
     }
 
     /// Follows the log forever: catches up, then waits for a store hint or the poll
-    /// interval. Failed batches are logged and retried after `retry_delay`. On PostgreSQL it
+    /// interval. A failed batch is retried after `retry_delay` until it applies; each failure
+    /// is recorded in its checkpoint row ([`checkpoint::Failure`]: `/admin/projections`,
+    /// `/readyz`, metrics) and the first of a streak is logged as an error. On PostgreSQL it
     /// first takes the processor's advisory lock, so one instance per name is active.
     #[tracing::instrument(skip_all, fields(projection = %processor.name()))]
     pub async fn run(&self, processor: Arc<dyn Processor>) -> Infallible {
-        let _exclusive = self.exclusive(processor.name()).await;
+        let name = processor.name().to_owned();
+        let _exclusive = self.exclusive(&name).await;
         let mut hints = self.store.subscribe();
+        // Failed attempts in a row.
+        let mut streak: u64 = 0;
         loop {
             // Each catch-up runs on its own task: aborting `run` (or dropping its future)
             // lets the batch in flight finish or roll back cleanly instead of leaving a
@@ -235,16 +240,24 @@ impl Runner {
                 tokio::spawn(async move { runner.catch_up(processor.as_ref()).await })
             };
             let outcome = match batch.await {
-                Ok(outcome) => outcome,
-                Err(join) => {
-                    tracing::error!(error = %join, "processor batch task failed");
-                    Ok(0)
-                }
+                Ok(outcome) => outcome.map_err(|error| with_causes(&error)),
+                Err(join) => Err(format!("the batch task failed: {join}")),
             };
-            if let Err(error) = outcome {
-                tracing::error!(error = %error, "processor batch failed; retrying");
-                tokio::time::sleep(self.config.retry_delay).await;
-                continue;
+            match outcome {
+                Err(error) => {
+                    streak += 1;
+                    self.report_failure(&name, &error, streak).await;
+                    tokio::time::sleep(self.config.retry_delay).await;
+                    continue;
+                }
+                Ok(_) if streak > 0 => {
+                    tracing::info!(projection = %name, failures = streak, "processor batch applied again");
+                    streak = 0;
+                    if let Err(error) = checkpoint::clear_failure(&self.db, &name).await {
+                        tracing::warn!(error = %error, "could not clear the recorded failure");
+                    }
+                }
+                Ok(_) => {}
             }
             tokio::select! {
                 hint = hints.recv() => {
@@ -254,6 +267,24 @@ impl Runner {
                 }
                 () = tokio::time::sleep(self.config.poll_interval) => {}
             }
+        }
+    }
+
+    /// Records a failed batch in `name`'s checkpoint row; logs the first of a streak as an
+    /// error (the rest at debug level: the row and the metrics count them).
+    async fn report_failure(&self, name: &str, error: &str, streak: u64) {
+        if streak == 1 {
+            tracing::error!(
+                projection = %name,
+                error = %error,
+                "processor batch cannot apply; retrying it until it does"
+            );
+        } else {
+            tracing::debug!(projection = %name, failures = streak, error = %error, "processor batch failed again");
+        }
+        let recorded = checkpoint::record_failure(&self.db, name, error, chrono::Utc::now()).await;
+        if let Err(record) = recorded {
+            tracing::warn!(error = %record, "could not record the failed batch");
         }
     }
 
@@ -349,4 +380,16 @@ pub(crate) fn decode_all(
             Ok(DecodedEvent { record, event })
         })
         .collect()
+}
+
+/// `error` and each of its causes, `: `-separated (what the checkpoint row shows).
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

@@ -192,23 +192,6 @@ async fn rebuilding_one_portfolio_restores_its_rows(db: TestDatabase) {
     assert_eq!(before, snapshot(world.database(), &world.portfolios).await);
 }
 
-/// Catches every projection up to the last command's events. On PostgreSQL `read_all` only
-/// shows transactions older than the oldest one in flight (other tests'), so catch up again
-/// until the checkpoints reach the position.
-async fn caught_up(world: &World) {
-    let runner = world.runner(1000);
-    for p in world.live() {
-        while freshet_projections::checkpoint::load(world.database(), p.0.name())
-            .await
-            .unwrap()
-            < world.last
-        {
-            runner.catch_up(p.as_ref()).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-}
-
 async fn task_row(world: &World, kind: &str) -> inbox::InboxTask {
     let rows = inbox::list(
         world.database(),

@@ -149,6 +149,10 @@ pub struct ProjectionStatus {
     /// The last rebuild started through the API, if any.
     #[schema(value_type = Option<Object>)]
     pub rebuild: Option<RebuildProgress>,
+    /// Set while its batch cannot apply (the worker keeps retrying it): failures in a row,
+    /// since when, and the last error.
+    #[schema(value_type = Option<Object>)]
+    pub failure: Option<freshet_projections::checkpoint::Failure>,
 }
 
 /// Every projection's lag and its last rebuild's progress (Admin).
@@ -170,6 +174,7 @@ pub async fn projections(
                 events_behind: lag.events_behind,
                 seconds_behind: lag.seconds_behind,
                 checkpoint: lag.checkpoint,
+                failure: lag.failure,
             })
             .collect(),
     ))

@@ -37,7 +37,8 @@ use crate::state::AppState;
         description = "The Creative Refresh process: commands, inboxes, history and operations. \
                        Errors are RFC 9457 problem documents."
     ),
-    components(schemas(crate::error::Problem)),
+    // Schemas the routes' parameters name by `$ref` (utoipa does not collect them itself).
+    components(schemas(crate::error::Problem, extract::Consistency, queries::GroupByParam)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -115,13 +116,48 @@ fn api_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI 3.1 document of every route of [`router`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
+    let mut document = api_routes().split_for_parts().1;
+    problem_responses(&mut document);
+    document
+}
+
+/// Documents every error response (4XX, 5XX) as what [`ApiError`] answers: a problem
+/// document, `application/problem+json` with the `Problem` schema.
+fn problem_responses(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{Content, RefOr, Response as Documented, schema::Ref};
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in &mut operation.responses.responses {
+                let (true, RefOr::T(Documented { content, .. })) =
+                    (status.starts_with(['4', '5']), response)
+                else {
+                    continue;
+                };
+                content.clear();
+                content.insert(
+                    "application/problem+json".to_owned(),
+                    Content::new(Some(Ref::from_schema_name("Problem"))),
+                );
+            }
+        }
+    }
 }
 
 /// The whole HTTP API, ready for `axum::serve`.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.options().body_limit_bytes;
-    let (routes, document) = api_routes().split_for_parts();
+    let (routes, mut document) = api_routes().split_for_parts();
+    problem_responses(&mut document);
     let document_json = document.clone();
     let routes = routes
         .route(
@@ -169,7 +205,7 @@ async fn observe(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let elapsed: Duration = started.elapsed();
@@ -181,6 +217,26 @@ async fn observe(request: Request, next: Next) -> Response {
     )
     .record(elapsed.as_secs_f64());
     response
+}
+
+/// The `method` label of a request: a standard method's name, or `other`, so made-up
+/// methods (anyone may send `FOO1`, `FOO2`, ...) cannot each add a series.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ]
+    .iter()
+    .find(|known| *known == method)
+    .map_or("other", Method::as_str)
 }
 
 async fn not_found() -> ApiError {

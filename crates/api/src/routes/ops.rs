@@ -35,13 +35,13 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         .head()
         .await
         .map_err(|e| ApiError::NotReady(format!("the database does not answer: {e}")))?;
-    // The newest migration's tables exist: the schema is up to date.
+    // The newest migration's column exists (0051): the schema is up to date.
     let migrated = match state.db() {
-        Database::Postgres(pool) => sqlx::query("SELECT 1 FROM api_tokens LIMIT 1")
+        Database::Postgres(pool) => sqlx::query("SELECT failures FROM checkpoints LIMIT 1")
             .fetch_optional(pool)
             .await
             .is_ok(),
-        Database::Sqlite(pool) => sqlx::query("SELECT 1 FROM api_tokens LIMIT 1")
+        Database::Sqlite(pool) => sqlx::query("SELECT failures FROM checkpoints LIMIT 1")
             .fetch_optional(pool)
             .await
             .is_ok(),
@@ -59,8 +59,14 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         if lag.events_behind > options.ready_max_lag_events
             || lag.seconds_behind > options.ready_max_lag.as_secs_f64()
         {
+            let cause = lag.failure.map_or_else(String::new, |failure| {
+                format!(
+                    ": its batch has failed {} times since {} ({})",
+                    failure.failures, failure.since, failure.last_error
+                )
+            });
             return Err(ApiError::NotReady(format!(
-                "projection {} is {} events ({:.0} s) behind",
+                "projection {} is {} events ({:.0} s) behind{cause}",
                 lag.name, lag.events_behind, lag.seconds_behind
             )));
         }
@@ -101,7 +107,7 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
 }
 
 /// Prometheus metrics: request latency by route and status, commands by outcome,
-/// projection lag, outbox backlog.
+/// projection lag and failed batches in a row, outbox backlog.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let Some(handle) = metrics_handle() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "metrics are not recorded").into_response();
@@ -110,8 +116,12 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         for lag in lags {
             metrics::gauge!("freshet_projection_lag_events", "projection" => lag.name.clone())
                 .set(lag.events_behind as f64);
-            metrics::gauge!("freshet_projection_lag_seconds", "projection" => lag.name)
+            metrics::gauge!("freshet_projection_lag_seconds", "projection" => lag.name.clone())
                 .set(lag.seconds_behind);
+            // Failed attempts in a row of a batch that cannot apply; 0 while batches apply.
+            let failures = lag.failure.map_or(0, |failure| failure.failures);
+            metrics::gauge!("freshet_projection_batch_failures", "projection" => lag.name)
+                .set(failures as f64);
         }
     }
     for status in [

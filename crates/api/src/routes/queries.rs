@@ -63,6 +63,7 @@ pub(crate) async fn readable_portfolio(
         .ok_or(ApiError::Domain(
             freshet_domain::DomainError::PortfolioNotFound,
         ))?;
+    // Answered like a portfolio that does not exist (see `error::visible`).
     if !caller.is_admin() && !portfolio.team.includes(caller.id()) {
         return Err(ApiError::Domain(freshet_domain::DomainError::NotOnTeam));
     }

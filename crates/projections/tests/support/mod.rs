@@ -329,3 +329,20 @@ pub async fn snapshot(db: &Database, ids: &[PortfolioId]) -> Snapshot {
     }
     s
 }
+
+/// Catches every projection up to the last command's events. On PostgreSQL `read_all` only
+/// shows transactions older than the oldest one in flight (other tests'), so catch up again
+/// until the checkpoints reach the position.
+pub async fn caught_up(world: &World) {
+    let runner = world.runner(1000);
+    for p in world.live() {
+        while freshet_projections::checkpoint::load(world.database(), p.0.name())
+            .await
+            .unwrap()
+            < world.last
+        {
+            runner.catch_up(p.as_ref()).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+}
