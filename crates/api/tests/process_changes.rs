@@ -204,7 +204,18 @@ async fn the_changes_agencies_make_over_http(db: TestDatabase) {
         Some(json!({"deliverables": 2})),
     )
     .await;
-    assert_eq!(app.summary(&p).await["summary"]["deliverables"], 2);
+    let view = app.summary(&p).await;
+    assert_eq!(view["summary"]["deliverables"], 2);
+    let board_status = |id: &str| {
+        view["board"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["ticket_id"] == id)
+            .map(|t| t["status"].clone())
+    };
+    assert_eq!(board_status(&t3), Some(json!("withdrawn")), "{view}");
+    assert_eq!(board_status(&t2), Some(json!("in_progress")));
 
     // QA sends the copy of t1 back: the Copywriter reworks it and it goes to QA again.
     for t in [&t1, &t2] {

@@ -19,6 +19,8 @@ use crate::tx::Tx;
 use crate::{on_pool, on_tx};
 
 pub const NAME: &str = "ad_set_board";
+/// The board status of a ticket withdrawn from its Ad Set or voided with its cycle.
+pub const WITHDRAWN: &str = "withdrawn";
 const CHUNK: usize = 1_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -84,7 +86,11 @@ impl Projection for Board {
                 continue;
             };
             for (cycle, set) in &entry.state.ad_sets {
-                for (ordinal, t) in set.tickets.iter().enumerate() {
+                // Withdrawn tickets, and every ticket of a cancelled cycle, stay on the board
+                // as `withdrawn`, after the live ones.
+                let live = set.tickets.iter().map(|t| (t, set.cancelled));
+                let withdrawn = set.withdrawn.iter().map(|t| (t, true));
+                for (ordinal, (t, void)) in live.chain(withdrawn).enumerate() {
                     rows.push(BoardTicket {
                         ticket_id: t.id.to_string(),
                         portfolio_id: id.to_string(),
@@ -93,7 +99,11 @@ impl Projection for Board {
                         folder: set.folder.to_string(),
                         deliverables: i64::from(set.deliverables.get()),
                         title: t.title.to_string(),
-                        status: code(&t.status),
+                        status: if void {
+                            WITHDRAWN.to_owned()
+                        } else {
+                            code(&t.status)
+                        },
                         copy_approval: code(&t.copy),
                         graphic_approval: code(&t.graphic),
                         needs_revisions: t.needs_revisions.map(|k| code(&k)),
@@ -129,7 +139,7 @@ impl Projection for Board {
                 // Ticket ids are unique within a portfolio only (clients may choose them).
                 sql.push(
                     " ON CONFLICT (generation, portfolio_id, ticket_id) DO UPDATE SET title = excluded.title, \
-                     status = excluded.status, copy_approval = excluded.copy_approval, \
+                     ordinal = excluded.ordinal, status = excluded.status, copy_approval = excluded.copy_approval, \
                      graphic_approval = excluded.graphic_approval, \
                      needs_revisions = excluded.needs_revisions, \
                      revision_round = excluded.revision_round, notes_count = excluded.notes_count",
