@@ -13,11 +13,14 @@ use simulation::{Checks, Simulation};
 
 freshet_store::on_both_backends!(a_simulated_year_keeps_every_rule);
 
-// R2, R4, R6, R11, R16, R17, R18, R19, B1
+// R2, R4, R6, R11, R16, R17, R18, R19, B1: with late decisions, withdrawn and replaced
+// tickets, corrected counts, cancels, holds and team changes on the way.
 async fn a_simulated_year_keeps_every_rule(db: TestDatabase) {
     let simulation = Simulation::start(&db, 50, 2027, 1).await;
     simulation.run_year().await;
     Checks::load(&simulation).await.assert_all();
+    // R16: the AM tried to answer revised tickets for the client early, and was refused.
+    assert!(simulation.refusals() > 0, "no early completion was tried");
 }
 
 // R2, R6, B1: two scheduler instances at once on PostgreSQL fire every trigger once.

@@ -24,7 +24,7 @@ pub use decide::{decide, next_trigger_date};
 pub use error::{DomainError, InvalidValue};
 pub use event::{DecodeError, EncodedEvent, Event, ImplementationPath};
 pub use ids::{EmailId, NoteId, PortfolioId, TaskId, TicketId, UserId};
-pub use state::{AdSet, Cycle, HistoryError, Note, Portfolio, Ticket};
+pub use state::{AdSet, Cycle, HistoryError, Lifecycle, Note, Portfolio, Ticket};
 pub use status::{Approval, RefreshStatus, RevisionKind, TicketStatus};
 pub use team::{Actor, Role, Team};
 pub use values::{AdLabLink, ClientName, DeliverableCount, FolderName, NoteText, TicketTitle};

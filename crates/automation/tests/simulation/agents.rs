@@ -25,6 +25,16 @@ pub struct Plan {
     pub implementation_days: u64,
     /// Close by completing the implementation task (else by moving the status).
     pub close_by_task: bool,
+    /// The SAS first sets the Number of Deliverables one too high, then corrects it.
+    pub count_too_high: bool,
+    /// The SAS withdraws a wrong ticket and clones a replacement.
+    pub replace_a_ticket: bool,
+    /// The client withdraws once the tickets exist: the AM cancels the cycle.
+    pub cancel: bool,
+    /// The Admin moves the copywriting to another person mid-cycle.
+    pub change_copywriter: bool,
+    /// Between cycles, the Admin puts the client on hold for this many days.
+    pub pause_days: Option<u64>,
 }
 
 impl Simulation {
@@ -44,6 +54,11 @@ impl Simulation {
             client_days: u64::from(self.pick(10)),
             implementation_days: u64::from(self.pick(6)),
             close_by_task: self.roll(0.5),
+            count_too_high: self.roll(0.1),
+            replace_a_ticket: self.roll(0.1),
+            cancel: self.roll(0.05),
+            change_copywriter: self.roll(0.05),
+            pause_days: self.roll(0.04).then(|| 20 + u64::from(self.pick(40))),
         };
         self.plans.lock().unwrap().insert(key, plan);
         plan
@@ -51,10 +66,54 @@ impl Simulation {
 
     /// One day of one portfolio: the creatives, the Team Lead, the AM, then the SAS.
     pub(super) async fn act(&self, portfolio: PortfolioId, today: NaiveDate) {
+        self.admin(portfolio, today).await;
         self.creatives(portfolio).await;
         self.team_lead(portfolio).await;
         self.account_manager(portfolio, today).await;
         self.social_ad_specialist(portfolio, today).await;
+    }
+
+    /// The Admin: team changes mid-cycle, and holds between cycles.
+    async fn admin(&self, portfolio: PortfolioId, today: NaiveDate) {
+        let state = self.state(portfolio).await;
+        if let Lifecycle::Paused(since) = state.lifecycle {
+            let resume_on = self.paused.lock().unwrap().get(&portfolio).copied();
+            if resume_on.is_some_and(|on| today >= on) {
+                self.paused.lock().unwrap().remove(&portfolio);
+                self.send_as_admin(portfolio, Command::ResumePortfolio { refresh_date: None })
+                    .await;
+            }
+            assert!(since <= today);
+            return;
+        }
+        let plan = self.plan(&state);
+        if let Some(days) = plan.pause_days
+            && !state.cycle.is_underway()
+            && state.current_ad_set().is_none()
+            && state.open_tasks.is_empty()
+            && self.first_time(portfolio, state.cycle.number, "pause")
+        {
+            self.paused
+                .lock()
+                .unwrap()
+                .insert(portfolio, today + Days::new(days));
+            self.send_as_admin(portfolio, Command::PausePortfolio).await;
+            return;
+        }
+        let has_copy_work = state
+            .open_tasks
+            .values()
+            .any(|t| t.role == Role::Copywriter);
+        if plan.change_copywriter
+            && has_copy_work
+            && self.first_time(portfolio, state.cycle.number, "team")
+        {
+            let mut team = state.team;
+            team.copywriter =
+                UserId::from_uuid(Uuid::from_u128(team.copywriter.as_uuid().as_u128() ^ 0x77));
+            self.send_as_admin(portfolio, Command::ChangeTeam { team })
+                .await;
+        }
     }
 
     async fn creatives(&self, portfolio: PortfolioId) {
@@ -155,8 +214,34 @@ impl Simulation {
                 };
                 self.send(portfolio, am, command).await;
             }
+            Some(
+                RefreshStatus::RefreshRequestSubmitted
+                | RefreshStatus::DeliverablesSubmitted
+                | RefreshStatus::CreativesPendingApproval,
+            ) if plan.cancel && state.current_ad_set().is_some_and(AdSet::is_complete) => {
+                let reason = NoteText::parse("The client withdrew this month.").unwrap();
+                self.send(portfolio, am, Command::CancelCycle { reason })
+                    .await;
+            }
             Some(RefreshStatus::CreativesPendingApproval) => {
                 let set = state.current_ad_set().expect("an Ad Set in review");
+                // R16: a revised ticket back in Pending Approval cannot be answered for the
+                // client before its round is shared: the AM who tries is refused.
+                if let Some(early) = set
+                    .tickets
+                    .iter()
+                    .find(|t| t.status == TicketStatus::PendingApproval && !t.is_with_client())
+                {
+                    self.refused(
+                        portfolio,
+                        am,
+                        Command::CompleteDeliverable {
+                            ticket_id: early.id,
+                        },
+                        "ticket-not-shared",
+                    )
+                    .await;
+                }
                 let answered_on =
                     cycle.review_started_on.expect("a review round") + Days::new(plan.client_days);
                 if set.count_with(TicketStatus::InProgress) > 0 || today < answered_on {
@@ -248,7 +333,10 @@ impl Simulation {
                                 state.client, cycle.number
                             ))
                             .unwrap(),
-                            deliverables: DeliverableCount::new(plan.tickets).unwrap(),
+                            deliverables: DeliverableCount::new(
+                                plan.tickets + u32::from(plan.count_too_high),
+                            )
+                            .unwrap(),
                         };
                         self.send(portfolio, sas, command).await;
                         id
@@ -259,6 +347,30 @@ impl Simulation {
                         ticket_id: TicketId::from_uuid(Uuid::now_v7()),
                         source: first,
                         title: TicketTitle::parse(&format!("Deliverable {}", n + 1)).unwrap(),
+                        folder: None,
+                        deliverables: None,
+                    };
+                    self.send(portfolio, sas, command).await;
+                }
+                let state = self.state(portfolio).await;
+                let set = state.current_ad_set().expect("the tickets just created");
+                if plan.count_too_high && set.deliverables.get() > plan.tickets {
+                    let deliverables = DeliverableCount::new(plan.tickets).unwrap();
+                    self.send(
+                        portfolio,
+                        sas,
+                        Command::CorrectDeliverableCount { deliverables },
+                    )
+                    .await;
+                }
+                if plan.replace_a_ticket && set.tickets.len() > 1 && set.withdrawn.is_empty() {
+                    let wrong = set.tickets[set.tickets.len() - 1].id;
+                    self.send(portfolio, sas, Command::WithdrawTicket { ticket_id: wrong })
+                        .await;
+                    let command = Command::CloneTicket {
+                        ticket_id: TicketId::from_uuid(Uuid::now_v7()),
+                        source: first,
+                        title: TicketTitle::parse("Replacement").unwrap(),
                         folder: None,
                         deliverables: None,
                     };

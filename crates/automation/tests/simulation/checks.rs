@@ -37,9 +37,31 @@ struct CycleLog {
     answered: BTreeMap<u32, NaiveDate>,
     approved_on: Option<NaiveDate>,
     implemented_on: Option<NaiveDate>,
+    cancelled_on: Option<NaiveDate>,
+    /// An Admin resumed the portfolio on the first day, to the second (a paused client).
+    resumed: Option<(NaiveDate, NaiveDate)>,
+    team_changes: u32,
+    /// Who each stall alert's task went to: gate, round, role.
+    alerted: Vec<(StallGate, u32, Role)>,
     next_refresh: Option<NaiveDate>,
     alerts: Vec<(StallGate, u32, NaiveDate, NaiveDate)>,
     emails: BTreeMap<EmailKind, u32>,
+}
+
+impl CycleLog {
+    fn closed_on(&self) -> Option<NaiveDate> {
+        self.declined_on
+            .or(self.implemented_on)
+            .or(self.cancelled_on)
+    }
+}
+
+/// Who B1 gives each gate to, besides the Team Lead: the person whose move it is.
+fn responsible_for(gate: StallGate) -> Role {
+    match gate {
+        StallGate::TicketSubmission | StallGate::Implementation => Role::SocialAdSpecialist,
+        _ => Role::AccountManager,
+    }
 }
 
 pub struct Checks {
@@ -114,6 +136,12 @@ impl Checks {
             ("AdSetReadyForReview", 100),
             ("CreativesImplemented", 50),
             ("StallAlertRaised", 20),
+            ("CycleCancelled", 1),
+            ("TicketWithdrawn", 2),
+            ("DeliverableCountCorrected", 2),
+            ("PortfolioPaused", 1),
+            ("PortfolioResumed", 1),
+            ("TeamChanged", 1),
         ] {
             let seen = totals.get(event).copied().unwrap_or_default();
             assert!(
@@ -165,6 +193,18 @@ impl Checks {
         let anchor = cycles[&1].refresh_date.expect("the first refresh date");
         let mut period = 0;
         for (number, cycle) in cycles {
+            if let Some((resumed_on, to)) = cycle.resumed {
+                // Resumed on the schedule's first date after the day of the resume.
+                while history.cadence.advance(anchor, period).unwrap() <= resumed_on {
+                    period += 1;
+                }
+                assert_eq!(
+                    Some(to),
+                    history.cadence.advance(anchor, period),
+                    "portfolio {} cycle {number}: resumed",
+                    history.id
+                );
+            }
             assert_eq!(
                 cycle.refresh_date,
                 history.cadence.advance(anchor, period),
@@ -172,7 +212,7 @@ impl Checks {
                 history.id
             );
             if let Some(next) = cycle.next_refresh {
-                let closed_on = cycle.declined_on.or(cycle.implemented_on).unwrap();
+                let closed_on = cycle.closed_on().unwrap();
                 period += 1;
                 while history.cadence.advance(anchor, period).unwrap() <= closed_on {
                     period += 1;
@@ -240,6 +280,16 @@ impl Checks {
             2 * u32::try_from(cycle.alerts.len()).unwrap(),
             "{context}: the responsible person and the Team Lead"
         );
+        assert_eq!(
+            count(EmailKind::CycleCancelled),
+            4 * u32::from(cycle.cancelled_on.is_some()),
+            "{context}: a cancel tells the SAS, the Copywriter, the Designer and the Team Lead"
+        );
+        assert_eq!(
+            count(EmailKind::WorkReassigned),
+            cycle.team_changes,
+            "{context}: each copywriting move tells the new Copywriter"
+        );
     }
 
     // B1: an alert fires on the deadline's day exactly when the gate is still closed that
@@ -252,7 +302,7 @@ impl Checks {
     ) {
         let deadlines = Deadlines::default();
         let refresh = cycle.refresh_date.unwrap();
-        let closed_on = cycle.declined_on.or(cycle.implemented_on);
+        let closed_on = cycle.closed_on();
         let open_until = |opened: Option<NaiveDate>| opened.or(closed_on);
         let missed = |deadline: NaiveDate, gate_opened: Option<NaiveDate>| {
             deadline <= self.last_day
@@ -325,6 +375,24 @@ impl Checks {
         raised.sort();
         expected.sort();
         assert_eq!(raised, expected, "{context}");
+        // Who was alerted, and why: the person whose move it is and the Team Lead, once.
+        for (gate, round, _) in &raised {
+            let mut roles: Vec<Role> = cycle
+                .alerted
+                .iter()
+                .filter(|(g, r, _)| g == gate && r == round)
+                .map(|(_, _, role)| *role)
+                .collect();
+            roles.sort();
+            let mut wanted = vec![responsible_for(*gate), Role::TeamLead];
+            wanted.sort();
+            assert_eq!(
+                roles,
+                wanted,
+                "{context}: {gate:?} (round {round}) alerted {roles:?}, B1 names the {} and the Team Lead",
+                responsible_for(*gate)
+            );
+        }
     }
 
     /// At year end, every open task still has work behind it.
@@ -426,7 +494,35 @@ fn cycle_logs(history: &History) -> BTreeMap<u32, CycleLog> {
                 cycle.deliverables = deliverables.get();
                 round_of_ticket.insert(*ticket_id, current);
                 if cycle.tickets == cycle.deliverables {
-                    cycle.ticketed_on = Some(*on);
+                    cycle.ticketed_on.get_or_insert(*on);
+                }
+            }
+            Event::TicketWithdrawn { .. } => cycle.tickets -= 1,
+            Event::DeliverableCountCorrected { deliverables, .. } => {
+                cycle.deliverables = deliverables.get();
+                if cycle.tickets == cycle.deliverables {
+                    cycle.ticketed_on.get_or_insert(*on);
+                }
+            }
+            Event::TeamChanged { .. } => cycle.team_changes += 1,
+            Event::PortfolioResumed { refresh_date, on } => {
+                cycle.resumed = Some((*on, *refresh_date));
+                cycle.refresh_date = Some(*refresh_date);
+                cycle.began_on = Some(*on);
+                refresh = Some(*refresh_date);
+            }
+            Event::CycleCancelled {
+                next_refresh_date, ..
+            } => {
+                cycle.cancelled_on = Some(*on);
+                cycle.next_refresh = Some(*next_refresh_date);
+                refresh = Some(*next_refresh_date);
+                began_on = *on;
+                current += 1;
+            }
+            Event::TaskAssigned { task } => {
+                if let TaskKind::StallAlert(gate) = task.kind {
+                    cycle.alerted.push((gate, task.round, task.role));
                 }
             }
             Event::AdSetReadyForReview { round, .. } => {

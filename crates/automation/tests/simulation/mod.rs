@@ -66,6 +66,12 @@ pub struct Simulation {
     due: KnownPortfolios,
     rng: Mutex<StdRng>,
     plans: Mutex<HashMap<(PortfolioId, u32), Plan>>,
+    /// Paused portfolios and the day the Admin resumes them.
+    paused: Mutex<HashMap<PortfolioId, NaiveDate>>,
+    /// What the Admin already did once in a cycle: (portfolio, cycle, what).
+    done_once: Mutex<std::collections::HashSet<(PortfolioId, u32, &'static str)>>,
+    /// Commands the rules refused, as the simulation expected.
+    refusals: Mutex<u32>,
 }
 
 fn person(portfolio: usize, role: u128) -> UserId {
@@ -137,6 +143,9 @@ impl Simulation {
             due,
             rng: Mutex::new(rng),
             plans: Mutex::default(),
+            paused: Mutex::default(),
+            done_once: Mutex::default(),
+            refusals: Mutex::default(),
         }
     }
 
@@ -188,6 +197,42 @@ impl Simulation {
             .execute(CommandRequest::new(portfolio, command, Actor::user(who)))
             .await
             .unwrap_or_else(|error| panic!("the simulation's {description} was refused: {error}"));
+    }
+
+    async fn send_as_admin(&self, portfolio: PortfolioId, command: Command) {
+        let description = format!("{command:?}");
+        self.service
+            .execute(CommandRequest::new(portfolio, command, Actor::admin(ADMIN)))
+            .await
+            .unwrap_or_else(|error| panic!("the Admin's {description} was refused: {error}"));
+    }
+
+    /// A command the rules must refuse with `code`, recording nothing.
+    async fn refused(&self, portfolio: PortfolioId, who: UserId, command: Command, code: &str) {
+        let description = format!("{command:?}");
+        match self
+            .service
+            .execute(CommandRequest::new(portfolio, command, Actor::user(who)))
+            .await
+        {
+            Err(freshet_service::ServiceError::Domain(error)) => {
+                assert_eq!(error.code(), code, "{description}: {error}");
+                *self.refusals.lock().unwrap() += 1;
+            }
+            other => panic!("{description} should be refused with {code}: {other:?}"),
+        }
+    }
+
+    /// True the first time it is asked for `what` in this cycle of this portfolio.
+    fn first_time(&self, portfolio: PortfolioId, cycle: u32, what: &'static str) -> bool {
+        self.done_once
+            .lock()
+            .unwrap()
+            .insert((portfolio, cycle, what))
+    }
+
+    pub fn refusals(&self) -> u32 {
+        *self.refusals.lock().unwrap()
     }
 
     fn roll(&self, probability: f64) -> bool {
