@@ -35,6 +35,8 @@ pub struct Plan {
     pub change_copywriter: bool,
     /// Between cycles, the Admin puts the client on hold for this many days.
     pub pause_days: Option<u64>,
+    /// Mid-cycle, the Admin agrees a new cadence with the client (weekly and daily ones).
+    pub new_cadence: Option<Cadence>,
 }
 
 impl Simulation {
@@ -59,6 +61,8 @@ impl Simulation {
             cancel: self.roll(0.05),
             change_copywriter: self.roll(0.05),
             pause_days: self.roll(0.04).then(|| 20 + u64::from(self.pick(40))),
+            new_cadence: (state.schedule.cadence.unit() != CadenceUnit::Months && self.roll(0.15))
+                .then(|| Cadence::new(3 + self.pick(4) as u16, CadenceUnit::Weeks).unwrap()),
         };
         self.plans.lock().unwrap().insert(key, plan);
         plan
@@ -99,6 +103,20 @@ impl Simulation {
                 .insert(portfolio, today + Days::new(days));
             self.send_as_admin(portfolio, Command::PausePortfolio).await;
             return;
+        }
+        if let Some(cadence) = plan.new_cadence
+            && state.cycle.is_underway()
+            && self.first_time(portfolio, state.cycle.number, "cadence")
+        {
+            let refresh_date = state.refresh_date();
+            self.send_as_admin(
+                portfolio,
+                Command::Reschedule {
+                    cadence,
+                    refresh_date,
+                },
+            )
+            .await;
         }
         let has_copy_work = state
             .open_tasks

@@ -41,6 +41,8 @@ struct CycleLog {
     /// An Admin resumed the portfolio on the first day, to the second (a paused client).
     resumed: Option<(NaiveDate, NaiveDate)>,
     team_changes: u32,
+    /// The cadence an Admin set during the cycle.
+    new_cadence: Option<Cadence>,
     /// Who each stall alert's task went to: gate, round, role.
     alerted: Vec<(StallGate, u32, Role)>,
     next_refresh: Option<NaiveDate>,
@@ -119,13 +121,17 @@ impl Checks {
                 }
             }
             let cycles = cycle_logs(history);
-            self.refresh_dates_follow_the_cadence(history, &cycles);
+            let next_on_schedule = self.refresh_dates_follow_the_cadence(history, &cycles);
             for (number, cycle) in &cycles {
                 let context = format!("portfolio {} cycle {number}: {cycle:?}", history.id);
                 self.one_kickoff_per_cycle(cycle, &context);
                 self.declined_cycles_get_no_sas_work(cycle, &context);
                 self.each_required_email_once(cycle, &context);
-                self.alerts_fire_exactly_when_deadlines_are_missed(history, cycle, &context);
+                self.alerts_fire_exactly_when_deadlines_are_missed(
+                    next_on_schedule[number],
+                    cycle,
+                    &context,
+                );
             }
             self.no_open_task_without_a_reason(history);
         }
@@ -142,6 +148,7 @@ impl Checks {
             ("PortfolioPaused", 1),
             ("PortfolioResumed", 1),
             ("TeamChanged", 1),
+            ("PortfolioRescheduled", 1),
         ] {
             let seen = totals.get(event).copied().unwrap_or_default();
             assert!(
@@ -183,48 +190,50 @@ impl Checks {
         );
     }
 
-    // R1, R4, R19: each closed cycle moves the date by one cadence, and by more only past
-    // dates that had already gone by when it closed.
+    // R1, R4, R19: each closed cycle moves the date by one cadence (the one in force when
+    // it closes), and by more only past dates that had already gone by when it closed.
     fn refresh_dates_follow_the_cadence(
         &self,
         history: &History,
         cycles: &BTreeMap<u32, CycleLog>,
-    ) {
-        let anchor = cycles[&1].refresh_date.expect("the first refresh date");
+    ) -> BTreeMap<u32, NaiveDate> {
+        let mut next_on_schedule = BTreeMap::new();
+        let mut cadence = history.cadence;
+        let mut anchor = cycles[&1].refresh_date.expect("the first refresh date");
         let mut period = 0;
         for (number, cycle) in cycles {
+            let context = format!("portfolio {} cycle {number}", history.id);
             if let Some((resumed_on, to)) = cycle.resumed {
                 // Resumed on the schedule's first date after the day of the resume.
-                while history.cadence.advance(anchor, period).unwrap() <= resumed_on {
+                while cadence.advance(anchor, period).unwrap() <= resumed_on {
                     period += 1;
                 }
                 assert_eq!(
                     Some(to),
-                    history.cadence.advance(anchor, period),
-                    "portfolio {} cycle {number}: resumed",
-                    history.id
+                    cadence.advance(anchor, period),
+                    "{context}: resumed"
                 );
             }
             assert_eq!(
                 cycle.refresh_date,
-                history.cadence.advance(anchor, period),
-                "portfolio {} cycle {number}",
-                history.id
+                cadence.advance(anchor, period),
+                "{context}"
             );
+            if let Some(new_cadence) = cycle.new_cadence {
+                // A new cadence counts from the current date on.
+                (cadence, anchor, period) = (new_cadence, cycle.refresh_date.unwrap(), 0);
+            }
+            next_on_schedule.insert(*number, cadence.advance(anchor, period + 1).unwrap());
             if let Some(next) = cycle.next_refresh {
                 let closed_on = cycle.closed_on().unwrap();
                 period += 1;
-                while history.cadence.advance(anchor, period).unwrap() <= closed_on {
+                while cadence.advance(anchor, period).unwrap() <= closed_on {
                     period += 1;
                 }
-                assert_eq!(
-                    Some(next),
-                    history.cadence.advance(anchor, period),
-                    "portfolio {} cycle {number}",
-                    history.id
-                );
+                assert_eq!(Some(next), cadence.advance(anchor, period), "{context}");
             }
         }
+        next_on_schedule
     }
 
     // R2: exactly one kickoff per cycle that reached its kickoff date.
@@ -296,7 +305,7 @@ impl Checks {
     // morning (the scheduler ticks before anyone acts), and never otherwise.
     fn alerts_fire_exactly_when_deadlines_are_missed(
         &self,
-        history: &History,
+        next_on_schedule: NaiveDate,
         cycle: &CycleLog,
         context: &str,
     ) {
@@ -340,21 +349,8 @@ impl Checks {
                 expected.push((StallGate::Implementation, 0, deadline));
             }
         }
-        let anchor = history.events.iter().find_map(|(_, e)| match e {
-            Event::PortfolioCreated { refresh_date, .. } => Some(*refresh_date),
-            _ => None,
-        });
         // The overlap alert: still open on the next refresh date itself.
-        let period = (0..10_000)
-            .find(|p| history.cadence.advance(anchor.unwrap(), *p) == Some(refresh))
-            .unwrap();
-        let next_refresh = after(
-            history
-                .cadence
-                .advance(anchor.unwrap(), period + 1)
-                .unwrap(),
-            0,
-        );
+        let next_refresh = after(next_on_schedule, 0);
         if cycle.kickoffs > 0 && missed(next_refresh, None) {
             expected.push((StallGate::NextKickoffOverlap, 0, next_refresh));
         }
@@ -505,6 +501,7 @@ fn cycle_logs(history: &History) -> BTreeMap<u32, CycleLog> {
                 }
             }
             Event::TeamChanged { .. } => cycle.team_changes += 1,
+            Event::PortfolioRescheduled { cadence, .. } => cycle.new_cadence = Some(*cadence),
             Event::PortfolioResumed { refresh_date, on } => {
                 cycle.resumed = Some((*on, *refresh_date));
                 cycle.refresh_date = Some(*refresh_date);
