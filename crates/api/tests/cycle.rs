@@ -7,7 +7,7 @@ mod support;
 use freshet_store::testing::TestDatabase;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::{App, date};
+use support::{App, created_ticket, date};
 
 fn kinds(list: &[&str]) -> Vec<String> {
     let mut kinds: Vec<String> = list.iter().map(|k| (*k).to_owned()).collect();
@@ -73,13 +73,7 @@ async fn two_cycles_over_http(db: TestDatabase) {
             Some(json!({"title": "Carousel A", "folder": "Spring 2026", "deliverables": 2})),
         )
         .await;
-    let t1 = first["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "TicketCreated")
-        .map(|e| e["data"]["ticket_id"].as_str().unwrap().to_owned())
-        .unwrap_or_else(|| panic!("no TicketCreated in {first}"));
+    let t1 = created_ticket(&first);
     let second = app
         .ok(
             &app.sas.token,
@@ -87,13 +81,7 @@ async fn two_cycles_over_http(db: TestDatabase) {
             Some(json!({"title": "Carousel B"})),
         )
         .await;
-    let t2 = second["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "TicketCloned" || e["type"] == "TicketCreated")
-        .map(|e| e["data"]["ticket_id"].as_str().unwrap().to_owned())
-        .unwrap_or_else(|| panic!("no ticket in {second}"));
+    let t2 = created_ticket(&second);
     expect_inboxes!(app, am: [], sas: ["create_deliverables"], copywriter: ["write_copy", "write_copy"],
         designer: ["create_graphics", "create_graphics"], team_lead: []);
 
@@ -271,13 +259,7 @@ async fn two_cycles_over_http(db: TestDatabase) {
             Some(json!({"title": "Story", "folder": "Summer 2026", "deliverables": 1})),
         )
         .await;
-    let t3 = created["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "TicketCreated")
-        .map(|e| e["data"]["ticket_id"].as_str().unwrap().to_owned())
-        .unwrap();
+    let t3 = created_ticket(&created);
     app.ok(
         &app.sas.token,
         &format!("/portfolios/{p}/deliverables-submitted"),

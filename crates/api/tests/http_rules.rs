@@ -24,16 +24,7 @@ async fn ticketed(app: &App) -> (String, String) {
             Some(json!({"title": "A", "folder": "Spring", "deliverables": 2})),
         )
         .await;
-    let ticket = created["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "TicketCreated")
-        .unwrap()["data"]["ticket_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    (p, ticket)
+    (p, support::created_ticket(&created))
 }
 
 struct Endpoint {

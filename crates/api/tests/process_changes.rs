@@ -8,22 +8,12 @@ mod support;
 use freshet_store::testing::TestDatabase;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{App, date};
+use support::{App, created_ticket, date};
 
 fn sorted(list: &[&str]) -> Vec<String> {
     let mut kinds: Vec<String> = list.iter().map(|k| (*k).to_owned()).collect();
     kinds.sort();
     kinds
-}
-
-fn ticket_of(answer: &Value) -> String {
-    answer["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["type"] == "TicketCreated")
-        .map(|e| e["data"]["ticket_id"].as_str().unwrap().to_owned())
-        .unwrap_or_else(|| panic!("no TicketCreated in {answer}"))
 }
 
 impl App {
@@ -138,7 +128,7 @@ async fn the_changes_agencies_make_over_http(db: TestDatabase) {
         Some(json!({"note": "Three formats"})),
     )
     .await;
-    let t1 = ticket_of(
+    let t1 = created_ticket(
         &app.ok(
             &app.sas.token,
             &format!("/portfolios/{p}/tickets"),
@@ -146,7 +136,7 @@ async fn the_changes_agencies_make_over_http(db: TestDatabase) {
         )
         .await,
     );
-    let t2 = ticket_of(
+    let t2 = created_ticket(
         &app.ok(
             &app.sas.token,
             &format!("/portfolios/{p}/tickets/{t1}/clone"),
@@ -154,7 +144,7 @@ async fn the_changes_agencies_make_over_http(db: TestDatabase) {
         )
         .await,
     );
-    let t3 = ticket_of(
+    let t3 = created_ticket(
         &app.ok(
             &app.sas.token,
             &format!("/portfolios/{p}/tickets/{t1}/clone"),
@@ -248,6 +238,41 @@ async fn the_changes_agencies_make_over_http(db: TestDatabase) {
         None,
     )
     .await;
+    // And the graphics of t2 go back to the Designer.
+    app.refused(
+        &app.designer.token,
+        &format!("/portfolios/{p}/tickets/{t2}/graphics/send-back"),
+        Some(json!({"note": "x"})),
+        StatusCode::FORBIDDEN,
+        "not-permitted",
+    )
+    .await;
+    app.ok(
+        &app.team_lead.token,
+        &format!("/portfolios/{p}/tickets/{t2}/graphics/send-back"),
+        Some(json!({"note": "The logo is cut off"})),
+    )
+    .await;
+    assert_eq!(
+        app.open_kinds(&app.designer.token).await,
+        sorted(&["rework_graphics"])
+    );
+    app.ok(
+        &app.designer.token,
+        &format!("/portfolios/{p}/tickets/{t2}/graphics"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        app.open_kinds(&app.team_lead.token).await,
+        sorted(&[
+            "review_copy",
+            "review_copy",
+            "review_graphics",
+            "review_graphics"
+        ]),
+        "both parts are back with QA"
+    );
     for t in [&t1, &t2] {
         app.ok(
             &app.team_lead.token,

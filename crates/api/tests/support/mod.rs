@@ -42,6 +42,18 @@ impl Drop for App {
     }
 }
 
+/// The id of the ticket a create or clone command's answer created.
+pub fn created_ticket(answer: &Value) -> String {
+    answer["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["type"] == "TicketCreated")
+        .and_then(|e| e["data"]["ticket_id"].as_str())
+        .unwrap_or_else(|| panic!("no TicketCreated in {answer}"))
+        .to_owned()
+}
+
 pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
