@@ -41,7 +41,9 @@ pub struct Ticket {
     pub revised_in_round: Option<u32>,
     /// How many times the Team Lead's QA sent a part back.
     pub qa_returns: u32,
-    pub notes: Vec<Note>,
+    /// How many Notes the ticket has. Their text lives in the history (`TicketNoteLogged`),
+    /// not in the state every command loads.
+    pub notes: u32,
 }
 
 impl Ticket {
@@ -166,7 +168,10 @@ pub struct Portfolio {
     pub cycle: Cycle,
     /// Ad Sets by cycle number; earlier ones stay so their tickets can still be completed (R20).
     pub ad_sets: BTreeMap<u32, AdSet>,
-    pub notes: Vec<Note>,
+    /// The latest Note an Account Manager logged: the one a decision ever reads (R6). Every
+    /// Note is in the history; the state keeps no other text, so a portfolio with thousands
+    /// of long Notes decides as fast as one with none.
+    pub am_note: Option<Note>,
     pub notes_logged: u32,
     pub ad_lab_link: Option<AdLabLink>,
     /// The cycle in which the Designer last set the Ad Lab link.
@@ -220,7 +225,7 @@ impl Portfolio {
                 schedule: Schedule::starting(*cadence, *refresh_date),
                 cycle: Cycle::new(1, *on),
                 ad_sets: BTreeMap::new(),
-                notes: Vec::new(),
+                am_note: None,
                 notes_logged: 0,
                 ad_lab_link: None,
                 ad_lab_link_cycle: 0,
@@ -287,9 +292,9 @@ impl Portfolio {
     /// The most recent Note the Account Manager logged in this cycle: the SAS's source of
     /// truth (R6). An older cycle's Note is about an older refresh.
     pub fn latest_am_note(&self) -> Option<&Note> {
-        self.notes.iter().rev().find(|note| {
-            note.author_role == Some(Role::AccountManager) && note.cycle == self.cycle.number
-        })
+        self.am_note
+            .as_ref()
+            .filter(|note| note.cycle == self.cycle.number)
     }
 
     fn ticket_mut(&mut self, id: TicketId) -> Option<&mut Ticket> {
@@ -350,15 +355,15 @@ impl Portfolio {
                 self.notes_logged += 1;
                 if *author_role == Some(Role::AccountManager) {
                     self.cycle.am_noted = true;
+                    self.am_note = Some(Note {
+                        id: *note_id,
+                        author: *author,
+                        author_role: *author_role,
+                        text: text.clone(),
+                        logged_at: *logged_at,
+                        cycle: self.cycle.number,
+                    });
                 }
-                self.notes.push(Note {
-                    id: *note_id,
-                    author: *author,
-                    author_role: *author_role,
-                    text: text.clone(),
-                    logged_at: *logged_at,
-                    cycle: self.cycle.number,
-                });
             }
             Event::RefreshDeclined { on, .. } | Event::CreativesImplemented { on, .. } => {
                 self.close_cycle(*on)
@@ -411,7 +416,7 @@ impl Portfolio {
                     shared_in_round: None,
                     revised_in_round: None,
                     qa_returns: 0,
-                    notes: Vec::new(),
+                    notes: 0,
                 };
                 self.ad_sets
                     .entry(*cycle)
@@ -510,23 +515,9 @@ impl Portfolio {
                     t.status = TicketStatus::CompletedDeliverable
                 });
             }
-            Event::TicketNoteLogged {
-                ticket_id,
-                note_id,
-                author,
-                text,
-                logged_at,
-            } => {
+            Event::TicketNoteLogged { ticket_id, .. } => {
                 self.notes_logged += 1;
-                let note = Note {
-                    id: *note_id,
-                    author: *author,
-                    author_role: None,
-                    text: text.clone(),
-                    logged_at: *logged_at,
-                    cycle: self.cycle.number,
-                };
-                self.with_ticket(*ticket_id, |t| t.notes.push(note));
+                self.with_ticket(*ticket_id, |t| t.notes += 1);
             }
             Event::AdLabLinkUpdated { link } => {
                 self.ad_lab_link = Some(link.clone());

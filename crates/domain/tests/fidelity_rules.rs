@@ -594,10 +594,8 @@ fn qa_sends_a_part_back_to_its_author_with_a_note_and_it_returns_to_qa() {
     );
     let ticket = given.state().ticket(tickets[0]).cloned().unwrap();
     assert_eq!(ticket.copy, Approval::SentBack);
-    assert_eq!(
-        ticket.notes.last().unwrap().text.as_str(),
-        "The headline is off brief"
-    );
+    let notes = ticket_notes(&given.history, tickets[0]);
+    assert_eq!(notes.last().unwrap().3, "The headline is off brief");
     assert!(
         given.open_task(TaskKind::ReviewCopy).is_none(),
         "QA's task is done"
@@ -816,4 +814,32 @@ fn r19_a_cycle_closing_after_its_next_date_starts_with_a_kickoff_not_a_burst_of_
         count_of(&given.tick_on(date(2027, 3, 22)), "DeliverablesRequested"),
         1
     );
+}
+
+// Every Note stays in the history, none in the state a command loads: 2,000 Notes of 20,000
+// characters leave the state as small as a portfolio with none.
+#[test]
+fn thousands_of_long_notes_do_not_grow_the_state_a_command_loads() {
+    let mut given = Given::portfolio();
+    let tickets = given.with_tickets(1);
+    let size = |given: &Given| serde_json::to_string(&given.state()).unwrap().len();
+    let before = size(&given);
+    let long = "x".repeat(20_000);
+    for n in 0..1_000 {
+        given.by(SAS, Command::LogPortfolioNote { text: note(&long) });
+        given.by(
+            COPYWRITER,
+            Command::LogTicketNote {
+                ticket_id: tickets[0],
+                text: note(&format!("{n}{long}")[..20_000]),
+            },
+        );
+    }
+    let after = size(&given);
+    assert!(
+        after < before + 200,
+        "the state grew from {before} to {after} bytes"
+    );
+    assert_eq!(given.state().ticket(tickets[0]).unwrap().notes, 1_000);
+    assert_eq!(ticket_notes(&given.history, tickets[0]).len(), 1_000);
 }

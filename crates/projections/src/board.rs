@@ -108,7 +108,7 @@ impl Projection for Board {
                         graphic_approval: code(&t.graphic),
                         needs_revisions: t.needs_revisions.map(|k| code(&k)),
                         revision_round: i64::from(t.revision_round),
-                        notes_count: i64::try_from(t.notes.len()).unwrap_or(i64::MAX),
+                        notes_count: i64::from(t.notes),
                     });
                 }
             }

@@ -264,6 +264,27 @@ pub fn count_of(events: &[Event], wire_name: &str) -> usize {
         .count()
 }
 
+/// The Notes of `ticket` in the history, oldest first: (id, author, when, text). R21: the
+/// history keeps every Note with its author and time.
+pub fn ticket_notes(
+    history: &[Event],
+    ticket: TicketId,
+) -> Vec<(NoteId, UserId, DateTime<Utc>, String)> {
+    history
+        .iter()
+        .filter_map(|event| match event {
+            Event::TicketNoteLogged {
+                ticket_id,
+                note_id,
+                author,
+                text,
+                logged_at,
+            } if *ticket_id == ticket => Some((*note_id, *author, *logged_at, text.to_string())),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn completed(events: &[Event]) -> Vec<TaskId> {
     events
         .iter()
