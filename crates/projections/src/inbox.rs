@@ -243,6 +243,10 @@ pub struct InboxFilter {
     pub portfolio: Option<PortfolioId>,
     /// `Some(true)`: open only; `Some(false)`: done only.
     pub open: Option<bool>,
+    /// Stall alerts only (B1).
+    pub alerts_only: bool,
+    /// Keyset paging: the rows after this task in the listing's order.
+    pub after: Option<TaskId>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -282,6 +286,18 @@ where
     }
     if let Some(open) = filter.open {
         sql.push(" AND is_open = ").push_bind(open);
+    }
+    if filter.alerts_only {
+        sql.push(" AND kind LIKE 'stall_alert:%'");
+    }
+    if let Some(after) = filter.after {
+        // Row values compare in the listing's order on both backends.
+        sql.push(
+            " AND (sort_due, task_id) > (SELECT sort_due, task_id FROM inbox_tasks AS cursor \
+             WHERE cursor.generation = inbox_tasks.generation AND cursor.task_id = ",
+        )
+        .push_bind(after.to_string())
+        .push(")");
     }
     sql.push(" ORDER BY sort_due, task_id LIMIT ")
         .push_bind(i64::from(filter.limit.max(1)))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use freshet_domain::{Deadlines, Portfolio, PortfolioId, TicketStatus, next_trigger_date};
+use freshet_domain::{Deadlines, Portfolio, PortfolioId, TicketStatus, UserId, next_trigger_date};
 use freshet_service::DecodedEvent;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
@@ -222,25 +222,72 @@ pub async fn get(db: &Database, id: PortfolioId) -> Result<Option<PortfolioRow>,
     Ok(row)
 }
 
-/// Every portfolio, by client, paginated.
+/// Which portfolios to list: all, or those whose team includes `member`, by client.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PortfolioFilter {
+    pub member: Option<UserId>,
+    /// Keyset paging: the portfolios after this one in the listing's order.
+    pub after: Option<PortfolioId>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// Portfolios of the active generation by client, filtered and paged in SQL.
 pub async fn list(
     db: &Database,
-    limit: u32,
-    offset: u32,
+    filter: &PortfolioFilter,
 ) -> Result<Vec<PortfolioRow>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM portfolios WHERE {ACTIVE} ORDER BY client, portfolio_id \
-         LIMIT $1 OFFSET $2"
-    );
     let rows = on_pool!(db, pool => {
-        sqlx::query_as(&sql)
-            .bind(i64::from(limit))
-            .bind(i64::from(offset))
-            .fetch_all(pool)
-            .await?
+        select("", filter).build_query_as::<PortfolioRow>().fetch_all(pool).await?
     });
     Ok(rows)
 }
+
+/// The query of [`list`], after `prefix` (e.g. `EXPLAIN ` to check its plan).
+pub fn select<'a, DB: sqlx::Database>(
+    prefix: &str,
+    filter: &PortfolioFilter,
+) -> QueryBuilder<'a, DB>
+where
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut sql = QueryBuilder::new(prefix);
+    sql.push(format!("SELECT {COLUMNS} FROM portfolios WHERE {ACTIVE}"));
+    if let Some(member) = filter.member {
+        // One indexed equality per role (migration 0060), so the planner can combine them.
+        sql.push(" AND (");
+        for (i, column) in TEAM_COLUMNS.iter().enumerate() {
+            if i > 0 {
+                sql.push(" OR ");
+            }
+            sql.push(format!("{column} = "))
+                .push_bind(member.to_string());
+        }
+        sql.push(")");
+    }
+    if let Some(after) = filter.after {
+        sql.push(
+            " AND (client, portfolio_id) > (SELECT client, portfolio_id FROM portfolios AS cursor \
+             WHERE cursor.generation = portfolios.generation AND cursor.portfolio_id = ",
+        )
+        .push_bind(after.to_string())
+        .push(")");
+    }
+    sql.push(" ORDER BY client, portfolio_id LIMIT ")
+        .push_bind(i64::from(filter.limit.max(1)))
+        .push(" OFFSET ")
+        .push_bind(i64::from(filter.offset));
+    sql
+}
+
+const TEAM_COLUMNS: [&str; 5] = [
+    "account_manager",
+    "social_ad_specialist",
+    "copywriter",
+    "designer",
+    "team_lead",
+];
 
 /// The portfolios the scheduler must tick on `today`: `next_trigger_on <= today`.
 pub async fn due_for_trigger(

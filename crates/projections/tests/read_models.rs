@@ -162,7 +162,19 @@ async fn queries_keep_answering_while_a_rebuild_switches_generations(db: TestDat
                     ..Default::default()
                 };
                 assert!(!inbox::list(&database, &filter).await.unwrap().is_empty());
-                assert_eq!(portfolios::list(&database, 100, 0).await.unwrap().len(), 8);
+                assert_eq!(
+                    portfolios::list(
+                        &database,
+                        &portfolios::PortfolioFilter {
+                            limit: 100,
+                            ..Default::default()
+                        }
+                    )
+                    .await
+                    .unwrap()
+                    .len(),
+                    8
+                );
                 reads += 1;
             }
             reads

@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::preview::{UpcomingTrigger, preview_reschedule, upcoming};
-use freshet_domain::{Context, Portfolio, PortfolioId, Role, UserId};
+use freshet_domain::{Context, Portfolio, PortfolioId, Role, TaskId, UserId};
 use freshet_projections::inbox::{InboxFilter, InboxTask};
 use freshet_projections::metrics::GroupBy;
 use freshet_projections::{audit, board, inbox, metrics, portfolios};
@@ -128,6 +128,15 @@ pub struct TaskPage {
     pub tasks: Vec<TaskView>,
     pub limit: u32,
     pub offset: u32,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<Uuid>,
+}
+
+/// The keyset cursor of a page: its last row, when the page is full.
+fn next_cursor<T>(rows: &[T], limit: u32, id: impl Fn(&T) -> Option<Uuid>) -> Option<Uuid> {
+    (rows.len() >= usize::try_from(limit).unwrap_or(usize::MAX))
+        .then(|| rows.last().and_then(id))
+        .flatten()
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -143,6 +152,8 @@ pub struct InboxParams {
     pub open: Option<bool>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// The `next` of the previous page.
+    pub after: Option<Uuid>,
     #[serde(default)]
     pub consistency: Consistency,
 }
@@ -183,15 +194,19 @@ async fn list_tasks(
         role: parse_role(params.role.as_deref())?,
         portfolio: params.portfolio.map(PortfolioId::from_uuid),
         open: params.open,
+        after: params.after.map(TaskId::from_uuid),
         limit,
         offset,
+        ..InboxFilter::default()
     };
     settle(state, params.consistency).await?;
     let tasks = inbox::list(state.db(), &filter).await?;
+    let next = next_cursor(&tasks, limit, |task| task.task_id.parse().ok());
     Ok(TaskPage {
         tasks: tasks.into_iter().map(TaskView::from).collect(),
         limit,
         offset,
+        next,
     })
 }
 
@@ -245,6 +260,9 @@ pub async fn inbox_query(
 #[serde(deny_unknown_fields)]
 pub struct AlertParams {
     pub portfolio: Option<Uuid>,
+    pub limit: Option<u32>,
+    /// The `next` of the previous page.
+    pub after: Option<Uuid>,
     #[serde(default)]
     pub consistency: Consistency,
 }
@@ -258,25 +276,24 @@ pub async fn alerts(
     caller: Caller,
     ApiQuery(params): ApiQuery<AlertParams>,
 ) -> Result<Json<TaskPage>, ApiError> {
+    let limit = page(&state, params.limit)?;
     settle(&state, params.consistency).await?;
-    let limit = 1000;
     let filter = InboxFilter {
         assignee: (!caller.is_admin()).then(|| caller.id()),
-        role: None,
         portfolio: params.portfolio.map(PortfolioId::from_uuid),
         open: Some(true),
+        alerts_only: true,
+        after: params.after.map(TaskId::from_uuid),
         limit,
-        offset: 0,
+        ..InboxFilter::default()
     };
     let tasks = inbox::list(state.db(), &filter).await?;
+    let next = next_cursor(&tasks, limit, |task| task.task_id.parse().ok());
     Ok(Json(TaskPage {
-        tasks: tasks
-            .into_iter()
-            .filter(|task| task.kind.contains("stall_alert"))
-            .map(TaskView::from)
-            .collect(),
+        tasks: tasks.into_iter().map(TaskView::from).collect(),
         limit,
         offset: 0,
+        next,
     }))
 }
 
@@ -288,6 +305,8 @@ pub async fn alerts(
 pub struct ListParams {
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// The `next` of the previous page.
+    pub after: Option<Uuid>,
     #[serde(default)]
     pub consistency: Consistency,
 }
@@ -299,6 +318,8 @@ pub struct PortfolioPage {
     pub portfolios: Vec<portfolios::PortfolioRow>,
     pub limit: u32,
     pub offset: u32,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<Uuid>,
 }
 
 /// Portfolios by client: all for Admins, those whose team includes the caller for others.
@@ -313,39 +334,19 @@ pub async fn list_portfolios(
     let limit = page(&state, params.limit)?;
     let offset = params.offset.unwrap_or(0);
     settle(&state, params.consistency).await?;
-    let rows = if caller.is_admin() {
-        portfolios::list(state.db(), limit, offset).await?
-    } else {
-        let me = caller.id().to_string();
-        let mut mine = Vec::new();
-        let mut from = 0;
-        loop {
-            let batch = portfolios::list(state.db(), 500, from).await?;
-            let done = batch.len() < 500;
-            mine.extend(batch.into_iter().filter(|row| {
-                [
-                    &row.account_manager,
-                    &row.social_ad_specialist,
-                    &row.copywriter,
-                    &row.designer,
-                    &row.team_lead,
-                ]
-                .contains(&&me)
-            }));
-            if done {
-                break;
-            }
-            from += 500;
-        }
-        mine.into_iter()
-            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(limit).unwrap_or(usize::MAX))
-            .collect()
+    let filter = portfolios::PortfolioFilter {
+        member: (!caller.is_admin()).then(|| caller.id()),
+        after: params.after.map(PortfolioId::from_uuid),
+        limit,
+        offset,
     };
+    let rows = portfolios::list(state.db(), &filter).await?;
+    let next = next_cursor(&rows, limit, |row| row.portfolio_id.parse().ok());
     Ok(Json(PortfolioPage {
         portfolios: rows,
         limit,
         offset,
+        next,
     }))
 }
 

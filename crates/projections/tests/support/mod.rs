@@ -313,7 +313,15 @@ pub struct Snapshot {
 pub async fn snapshot(db: &Database, ids: &[PortfolioId]) -> Snapshot {
     let mut s = Snapshot {
         inbox: Vec::new(),
-        portfolios: portfolios::list(db, 100_000, 0).await.unwrap(),
+        portfolios: portfolios::list(
+            db,
+            &portfolios::PortfolioFilter {
+                limit: 100_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap(),
         board: Vec::new(),
         metrics: Vec::new(),
     };
