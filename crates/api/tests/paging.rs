@@ -24,9 +24,11 @@ async fn all_pages(app: &App, token: &str, path: &str, rows: &str) -> Vec<Vec<Va
             .await;
         assert_eq!(answer.status, StatusCode::OK, "{path}: {}", answer.body);
         pages.push(answer.body[rows].as_array().unwrap().clone());
-        match answer.body["next"].as_str() {
-            Some(next) => after = Some(next.to_owned()),
-            None => break,
+        // A uuid cursor, or a stream version.
+        match &answer.body["next"] {
+            Value::String(next) => after = Some(next.clone()),
+            Value::Number(next) => after = Some(next.to_string()),
+            _ => break,
         }
         assert!(pages.len() < 20, "the cursor never ends");
     }
@@ -114,7 +116,52 @@ async fn a_members_portfolios_are_filtered_and_paged_in_sql(db: TestDatabase) {
     assert_eq!(everything.iter().flatten().count(), 6);
 }
 
+// B2: a long history is read a page at a time; the pages together are the whole history.
+async fn the_history_is_paged_by_stream_version(db: TestDatabase) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    let p = app.create_portfolio(date(2026, 3, 10)).await;
+    for n in 0..5 {
+        app.ok(
+            &app.am.token,
+            &format!("/portfolios/{p}/notes"),
+            Some(serde_json::json!({ "text": format!("Call {n} with the client") })),
+        )
+        .await;
+    }
+    let versions = |entries: &[Value]| -> Vec<i64> {
+        entries
+            .iter()
+            .map(|e| e["version"].as_i64().unwrap())
+            .collect()
+    };
+    let path = format!("/portfolios/{p}/history?limit=500");
+    let whole = app
+        .call(Method::GET, &path, Some(&app.am.token), None)
+        .await;
+    let whole = versions(whole.body["entries"].as_array().unwrap());
+    assert!(whole.len() > 5, "{whole:?}");
+    let pages = all_pages(
+        &app,
+        &app.am.token,
+        &format!("/portfolios/{p}/history?limit=3"),
+        "entries",
+    )
+    .await;
+    assert!(pages.iter().all(|page| page.len() <= 3));
+    assert_eq!(versions(&pages.concat()), whole);
+    let over = app
+        .call(
+            Method::GET,
+            &format!("/portfolios/{p}/history?limit=100000"),
+            Some(&app.am.token),
+            None,
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::BAD_REQUEST, "{}", over.body);
+}
+
 freshet_store::on_both_backends!(
     alerts_are_filtered_and_paged_in_sql,
-    a_members_portfolios_are_filtered_and_paged_in_sql
+    a_members_portfolios_are_filtered_and_paged_in_sql,
+    the_history_is_paged_by_stream_version
 );

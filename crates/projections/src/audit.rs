@@ -35,8 +35,13 @@ fn stream(portfolio: PortfolioId) -> StreamId {
 pub async fn history(
     store: &dyn EventStore,
     portfolio: PortfolioId,
+    after_version: i64,
+    limit: u32,
 ) -> Result<Vec<AuditEntry>, ProjectionError> {
-    let records = store.read_stream(&stream(portfolio), 1).await?;
+    let from = after_version.saturating_add(1).max(1);
+    let records = store
+        .read_stream_page(&stream(portfolio), from, limit)
+        .await?;
     Ok(records
         .into_iter()
         .map(|r| AuditEntry {

@@ -357,7 +357,9 @@ async fn b2_a_portfolio_as_it_stood_at_a_past_instant(db: TestDatabase) {
         .unwrap()
         .unwrap();
     assert_eq!(now.status(), Some(RefreshStatus::RefreshRequestSubmitted));
-    let history = freshet_projections::audit::history(store, p).await.unwrap();
+    let history = freshet_projections::audit::history(store, p, 0, u32::MAX)
+        .await
+        .unwrap();
     let request = history
         .iter()
         .find(|e| e.event_type == "RefreshRequested")

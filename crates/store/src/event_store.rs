@@ -39,6 +39,19 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         from_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// At most `limit` events of `stream` with `version >= from_version`, in version order:
+    /// a page of a long history.
+    async fn read_stream_page(
+        &self,
+        stream: &StreamId,
+        from_version: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events = self.read_stream(stream, from_version).await?;
+        events.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(events)
+    }
+
     /// Every event of each of `streams`, in version order per stream (streams in any order):
     /// many streams in few round trips, e.g. to load the portfolios a tick is about to decide.
     async fn read_streams(&self, streams: &[StreamId]) -> Result<Vec<RecordedEvent>, StoreError> {

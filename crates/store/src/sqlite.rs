@@ -169,6 +169,24 @@ impl EventStore for SqliteStore {
         rows.iter().map(event_from_row).collect()
     }
 
+    async fn read_stream_page(
+        &self,
+        stream: &StreamId,
+        from_version: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? \
+             ORDER BY version LIMIT ?"
+        ))
+        .bind(stream.as_str())
+        .bind(from_version)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     async fn stream_version(&self, stream: &StreamId) -> Result<i64, StoreError> {
         let version =
             sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?")

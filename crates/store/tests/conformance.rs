@@ -28,6 +28,7 @@ freshet_store::on_both_backends!(
     execute_gives_up_under_contention_and_reports_rejections,
     odd_rows_come_back_intact,
     read_streams_returns_every_event_of_the_named_streams_only,
+    a_stream_is_read_a_page_at_a_time,
     events_cannot_be_updated_or_deleted,
     an_append_notifies_subscribers,
     concurrent_appends_are_seen_once_in_order_by_a_follower,
@@ -235,6 +236,34 @@ async fn read_streams_returns_every_event_of_the_named_streams_only(db: TestData
     assert_eq!(seen[&a], [1, 2, 3]);
     assert_eq!(seen[&c], [1, 2, 3, 4]);
     assert!(store.read_streams(&[]).await.expect("none").is_empty());
+}
+
+async fn a_stream_is_read_a_page_at_a_time(db: TestDatabase) {
+    let store = db.store().await;
+    let (a, b) = (stream("paged"), stream("other"));
+    for i in 0..5 {
+        for s in [&a, &b] {
+            store
+                .append(
+                    s,
+                    ExpectedVersion::Any,
+                    vec![event("E", json!(i))],
+                    &meta(),
+                    None,
+                )
+                .await
+                .expect("append");
+        }
+    }
+    let versions = |records: Vec<RecordedEvent>| -> Vec<i64> {
+        assert!(records.iter().all(|r| r.stream_id == a));
+        records.iter().map(|r| r.version).collect()
+    };
+    let page = |from, limit| store.read_stream_page(&a, from, limit);
+    assert_eq!(versions(page(1, 2).await.expect("page")), [1, 2]);
+    assert_eq!(versions(page(3, 2).await.expect("page")), [3, 4]);
+    assert_eq!(versions(page(5, 2).await.expect("page")), [5]);
+    assert!(page(6, 2).await.expect("page").is_empty());
 }
 
 async fn a_failed_append_writes_nothing(db: TestDatabase) {

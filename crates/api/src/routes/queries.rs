@@ -469,27 +469,46 @@ pub async fn portfolio_as_of(
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HistoryView {
     pub portfolio_id: Uuid,
-    /// Every change: version, position, event type and data, actor, time, cause.
+    /// The changes of this page: version, position, event type and data, actor, time, cause.
     #[schema(value_type = Vec<Object>)]
     pub entries: Vec<audit::AuditEntry>,
+    pub limit: u32,
+    /// Pass as `after` for the next page (the last version of this one); absent at the end.
+    pub next: Option<i64>,
 }
 
-/// Every change of the portfolio with who, when and why (B2).
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryParams {
+    pub limit: Option<u32>,
+    /// The `next` of the previous page: the changes after this stream version.
+    pub after: Option<u32>,
+}
+
+/// The changes of the portfolio with who, when and why (B2), oldest first, a page at a time.
 #[utoipa::path(get, path = "/portfolios/{id}/history", tag = "queries",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), HistoryParams),
     responses((status = 200, body = HistoryView), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(params): ApiQuery<HistoryParams>,
 ) -> Result<Json<HistoryView>, ApiError> {
     let id = PortfolioId::from_uuid(id);
     readable_portfolio(&state, &caller, id).await?;
-    let entries = audit::history(state.store().as_ref(), id).await?;
+    let limit = page(&state, params.limit)?;
+    let after = i64::from(params.after.unwrap_or(0));
+    let entries = audit::history(state.store().as_ref(), id, after, limit).await?;
+    let full = entries.len() >= usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = entries.last().map(|e| e.version).filter(|_| full);
     Ok(Json(HistoryView {
         portfolio_id: id.as_uuid(),
         entries,
+        limit,
+        next,
     }))
 }
 

@@ -213,6 +213,24 @@ impl EventStore for PostgresStore {
         rows.iter().map(event_from_row).collect()
     }
 
+    async fn read_stream_page(
+        &self,
+        stream: &StreamId,
+        from_version: i64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 \
+             ORDER BY version LIMIT $3"
+        ))
+        .bind(stream.as_str())
+        .bind(from_version)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     async fn read_streams(&self, streams: &[StreamId]) -> Result<Vec<RecordedEvent>, StoreError> {
         let names: Vec<&str> = streams.iter().map(StreamId::as_str).collect();
         let rows = sqlx::query(&format!(
