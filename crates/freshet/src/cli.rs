@@ -165,7 +165,7 @@ pub struct MailArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// Add a user and print their API token (shown once).
+    /// Add a user and print their API token (shown once) and its id.
     Add {
         #[arg(long)]
         name: String,
@@ -174,6 +174,23 @@ pub enum UsersCommand {
         /// May set up portfolios, teams and users, and act for any role.
         #[arg(long)]
         admin: bool,
+    },
+    /// List every user: created (when, by whom), deactivated (when, by whom).
+    List,
+    /// List a user's tokens: label, created, last used, revoked (when, by whom).
+    Tokens {
+        /// The user's id or email address.
+        user: String,
+    },
+    /// Revoke a token: it stops working at once, in every process.
+    Revoke {
+        /// The token's id (see `freshet users tokens`).
+        token: uuid::Uuid,
+    },
+    /// Deactivate a user: every token revoked at once; lists the tasks they left open.
+    Deactivate {
+        /// The user's id or email address.
+        user: String,
     },
 }
 
