@@ -157,24 +157,34 @@ fn new_token() -> String {
     format!("fr_{}", hex::encode(bytes))
 }
 
-/// A name or a label: trimmed, 1 to 200 characters, one line, nothing invisible.
-fn one_line(input: &str) -> Option<String> {
-    let value = input.trim();
-    let valid =
-        !value.is_empty() && value.chars().count() <= 200 && !value.chars().any(char::is_control);
-    valid.then(|| value.to_owned())
+/// A name or a label: trimmed, 1 to 200 characters on one line, nothing hidden (the
+/// domain's rule for names, `freshet_domain::values::single_line`).
+fn one_line(input: &str, what: &'static str) -> Option<String> {
+    freshet_domain::values::single_line(input, what, 200).ok()
+}
+
+/// The bare address `input` is (`amy@agency.example`), trimmed. A display name or angle
+/// brackets (`Bob <amy@…>`) are refused: the address is unique, so it must be stored as
+/// the address alone.
+fn bare_address(input: &str) -> Result<String, UsersError> {
+    let email = input.trim();
+    let bare = email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || freshet_domain::values::is_hidden(c))
+        && email
+            .parse::<Mailbox>()
+            .is_ok_and(|mailbox| mailbox.name.is_none() && mailbox.email.to_string() == email);
+    if bare {
+        Ok(email.to_owned())
+    } else {
+        Err(UsersError::InvalidEmail(email.to_owned()))
+    }
 }
 
 fn validate(name: &str, email: &str) -> Result<(String, String), UsersError> {
-    let name = one_line(name).ok_or(UsersError::InvalidName)?;
-    let email = email.trim();
-    let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.parse::<freshet_mail::Mailbox>().is_ok();
-    if !valid {
-        return Err(UsersError::InvalidEmail(email.to_owned()));
-    }
-    Ok((name, email.to_owned()))
+    let name = one_line(name, "name").ok_or(UsersError::InvalidName)?;
+    Ok((name, bare_address(email)?))
 }
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
@@ -193,7 +203,7 @@ const INSERT_TOKEN: &str = "INSERT INTO api_tokens \
                             (SELECT 1 FROM users WHERE id = $2 AND deactivated_at IS NULL)";
 
 fn new_issued(user: UserId, label: &str, by: Option<UserId>) -> Result<IssuedToken, UsersError> {
-    let label = one_line(label).ok_or(UsersError::InvalidLabel)?;
+    let label = one_line(label, "label").ok_or(UsersError::InvalidLabel)?;
     Ok(IssuedToken {
         info: TokenInfo {
             id: Uuid::now_v7(),
@@ -731,6 +741,24 @@ mod tests {
         assert!(matches!(
             validate("Ann", "not an email"),
             Err(UsersError::InvalidEmail(_))
+        ));
+        for dressed in [
+            "Bob<ann@example.com>",
+            "Bob <ann@example.com>",
+            "<ann@example.com>",
+        ] {
+            assert!(
+                matches!(validate("Bob", dressed), Err(UsersError::InvalidEmail(_))),
+                "{dressed}"
+            );
+        }
+        assert_eq!(
+            validate(" Ann ", " ann@example.com ").unwrap(),
+            ("Ann".to_owned(), "ann@example.com".to_owned())
+        );
+        assert!(matches!(
+            validate("An\u{200b}n", "ann@example.com"),
+            Err(UsersError::InvalidName)
         ));
     }
 }

@@ -18,11 +18,12 @@ use uuid::Uuid;
 
 freshet_store::on_both_backends!(
     creating_a_user_returns_its_token_id_and_tokens_are_listed_with_who_and_when,
-    token_labels_are_validated_like_names,
+    token_labels_and_names_refuse_control_and_format_characters,
     a_deactivated_user_is_refused_at_once_and_their_open_tasks_go_to_the_admin,
     a_revocation_made_by_another_process_applies_at_once,
     an_open_inbox_stream_of_a_revoked_token_closes_within_seconds,
     a_user_whose_token_cannot_be_stored_is_not_created,
+    an_email_address_with_a_display_name_is_refused_before_the_uniqueness_check,
 );
 
 async fn tokens_of(app: &App, user: &str) -> Vec<Value> {
@@ -118,10 +119,18 @@ async fn creating_a_user_returns_its_token_id_and_tokens_are_listed_with_who_and
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
 }
 
-async fn token_labels_are_validated_like_names(db: TestDatabase) {
+async fn token_labels_and_names_refuse_control_and_format_characters(db: TestDatabase) {
     let app = App::start(db, date(2026, 3, 1)).await;
     let long = "x".repeat(201);
-    for label in ["", "  ", "two\nlines", "bell\u{7}", long.as_str()] {
+    for label in [
+        "",
+        "  ",
+        "two\nlines",
+        "bell\u{7}",
+        "evil\u{202e}gpj.exe",
+        "zero\u{200b}width",
+        long.as_str(),
+    ] {
         let answer = app
             .call(
                 Method::POST,
@@ -138,6 +147,21 @@ async fn token_labels_are_validated_like_names(db: TestDatabase) {
         );
     }
     assert_eq!(tokens_of(&app, &app.am.id).await.len(), 1);
+    // A person's name is held to the same rule.
+    let named = app
+        .call(
+            Method::POST,
+            "/admin/users",
+            Some(&app.admin),
+            Some(json!({"name": "Ad\u{202e}min", "email": "rtl@example.com"})),
+        )
+        .await;
+    assert_eq!(
+        (named.status, named.problem_code()),
+        (StatusCode::BAD_REQUEST, "invalid-value"),
+        "{}",
+        named.body
+    );
     let answer = app
         .call(
             Method::POST,
@@ -355,4 +379,51 @@ async fn a_user_whose_token_cannot_be_stored_is_not_created(db: TestDatabase) {
         )
         .await;
     assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.body);
+}
+
+// `Bob<am@example.com>` names the AM's mailbox: stored as it came, it slipped past the
+// uniqueness of addresses and gave a second person the AM's email.
+async fn an_email_address_with_a_display_name_is_refused_before_the_uniqueness_check(
+    db: TestDatabase,
+) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    for email in [
+        "Bob<am@example.com>",
+        "Bob <new@example.com>",
+        "<new@example.com>",
+    ] {
+        let answer = app
+            .call(
+                Method::POST,
+                "/admin/users",
+                Some(&app.admin),
+                Some(json!({"name": "Bob", "email": email})),
+            )
+            .await;
+        assert_eq!(
+            (answer.status, answer.problem_code()),
+            (StatusCode::BAD_REQUEST, "invalid-value"),
+            "{email}: {}",
+            answer.body
+        );
+    }
+    let taken = app
+        .call(
+            Method::POST,
+            "/admin/users",
+            Some(&app.admin),
+            Some(json!({"name": "Bob", "email": " AM@example.com "})),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+    let bare = app
+        .call(
+            Method::POST,
+            "/admin/users",
+            Some(&app.admin),
+            Some(json!({"name": "Bob", "email": " bob@example.com "})),
+        )
+        .await;
+    assert_eq!(bare.status, StatusCode::CREATED, "{}", bare.body);
+    assert_eq!(bare.body["user"]["email"], "bob@example.com");
 }
