@@ -23,10 +23,12 @@ pub struct Cli {
 /// Settings every subcommand shares.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// `sqlite://path` (the embedded default) or `postgres://user@host/db`.
+    /// `sqlite://path` (the embedded default) or `postgres://user@host/db`. Its value is
+    /// never shown by `--help`: it may hold a password.
     #[arg(
         long,
         env = "FRESHET_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://freshet-data/freshet.db",
         global = true
     )]
