@@ -14,11 +14,17 @@ use crate::users::{self, User};
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
+    /// The hash of the token the request came with.
+    token_hash: String,
 }
 
 impl Caller {
     pub fn id(&self) -> UserId {
         self.user.id
+    }
+
+    pub(crate) fn token_hash(&self) -> &str {
+        &self.token_hash
     }
 
     pub fn is_admin(&self) -> bool {
@@ -67,14 +73,20 @@ impl FromRequestParts<AppState> for Caller {
         let user = match state.tokens().get(&hash) {
             Some(user) => user,
             None => {
+                let generation = state.tokens().generation();
                 let user = users::authenticate(state.db(), &hash)
                     .await?
                     .ok_or(ApiError::Unauthenticated)?;
-                state.tokens().remember(hash, user.clone());
+                state
+                    .tokens()
+                    .remember(hash.clone(), user.clone(), generation);
                 user
             }
         };
-        let caller = Caller { user };
+        let caller = Caller {
+            user,
+            token_hash: hash,
+        };
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod error;
+mod revocations;
 mod routes;
 mod state;
 mod token_cache;

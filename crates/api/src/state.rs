@@ -34,10 +34,12 @@ pub struct ApiOptions {
     pub max_page_size: u32,
     /// How often the inbox event stream sends a keep-alive comment.
     pub sse_keep_alive: Duration,
-    /// How long an authenticated token is trusted without asking the database again. A
-    /// revocation through this process applies at once; through another, within this time.
-    /// Zero turns the cache off.
+    /// How long an authenticated token is trusted without asking the database again.
+    /// Revocations apply at once regardless (see `token_cache`). Zero turns the cache off.
     pub token_cache_ttl: Duration,
+    /// How often an open event stream checks that its token still works, besides checking
+    /// at once when this process hears of a revocation.
+    pub stream_token_check: Duration,
 }
 
 impl Default for ApiOptions {
@@ -51,11 +53,13 @@ impl Default for ApiOptions {
             max_page_size: 500,
             sse_keep_alive: Duration::from_secs(15),
             token_cache_ttl: Duration::from_secs(10),
+            stream_token_check: Duration::from_secs(5),
         }
     }
 }
 
-/// The shared state of the router; cheap to clone.
+/// The shared state of the router; cheap to clone. On PostgreSQL it listens for token
+/// revocations in the background, so it must be created inside a Tokio runtime.
 #[derive(Debug, Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -68,7 +72,8 @@ struct Inner {
     runner: Arc<Runner>,
     outbox: Outbox,
     options: ApiOptions,
-    tokens: TokenCache,
+    tokens: Arc<TokenCache>,
+    _revocations: Option<crate::revocations::ListenerTask>,
     rebuilds: Mutex<HashMap<String, watch::Receiver<RebuildProgress>>>,
 }
 
@@ -80,13 +85,25 @@ impl AppState {
         options: ApiOptions,
     ) -> Self {
         let outbox = Outbox::new(db.clone());
+        let tokens = Arc::new(TokenCache::new(
+            options.token_cache_ttl,
+            TOKEN_CACHE_CAPACITY,
+        ));
+        // SQLite has no notifications: its cache stays off (see `token_cache`).
+        let revocations = match &db {
+            Database::Postgres(pool) => {
+                Some(crate::revocations::spawn(pool.clone(), Arc::clone(&tokens)))
+            }
+            Database::Sqlite(_) => None,
+        };
         Self {
             inner: Arc::new(Inner {
                 service,
                 db,
                 runner,
                 outbox,
-                tokens: TokenCache::new(options.token_cache_ttl, TOKEN_CACHE_CAPACITY),
+                tokens,
+                _revocations: revocations,
                 options,
                 rebuilds: Mutex::new(HashMap::new()),
             }),

@@ -10,7 +10,7 @@ use freshet_store::Database;
 use freshet_store::testing::TestDatabase;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{App, date};
+use support::{App, date, rename_table};
 
 freshet_store::on_both_backends!(
     a_ticket_id_reused_by_another_portfolio_leaves_the_first_board_alone,
@@ -104,16 +104,6 @@ async fn creating_a_portfolio_with_a_taken_id_is_refused_and_changes_nothing(db:
     assert_eq!(app.version(&p).await, before);
     let portfolio = portfolio_view(&app, &p).await;
     assert_eq!(portfolio["summary"]["client"], "Acme Outdoor");
-}
-
-/// Renames `table` (both backends), to make every batch writing it fail for real.
-async fn rename_table(db: &Database, from: &str, to: &str) {
-    let sql = format!("ALTER TABLE {from} RENAME TO {to}");
-    match db {
-        Database::Postgres(pool) => sqlx::query(&sql).execute(pool).await.map(|_| ()),
-        Database::Sqlite(pool) => sqlx::query(&sql).execute(pool).await.map(|_| ()),
-    }
-    .unwrap();
 }
 
 async fn board_status(app: &App) -> Value {

@@ -7,6 +7,57 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::InvalidValue;
 
+/// Whether `c` is invisible or changes how text around it reads: a control character (other
+/// than the line breaks and tabs a multi-line text may hold) or a Unicode format character
+/// (general category Cf: bidirectional overrides and isolates, zero-width spaces and joiners,
+/// the byte order mark, soft hyphens, tag characters). Names, titles and notes refuse them,
+/// so what a person reads is what is stored.
+pub fn is_hidden(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_format(c)
+}
+
+/// Unicode general category Cf (Unicode 15.1).
+fn is_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}'
+            | '\u{600}'..='\u{605}'
+            | '\u{61c}'
+            | '\u{6dd}'
+            | '\u{70f}'
+            | '\u{890}'..='\u{891}'
+            | '\u{8e2}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206f}'
+            | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{110bd}'
+            | '\u{110cd}'
+            | '\u{13430}'..='\u{1343f}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0001}'
+            | '\u{e0020}'..='\u{e007f}'
+    )
+}
+
+/// A trimmed text of 1 to `max_chars` characters on one line with nothing [hidden](is_hidden)
+/// in it (names of people, labels of tokens: text outside the domain held to its rules).
+pub fn single_line(
+    input: &str,
+    what: &'static str,
+    max_chars: usize,
+) -> Result<String, InvalidValue> {
+    let value = printable(input, what, max_chars)?;
+    if value.contains(['\n', '\r', '\t']) {
+        return Err(InvalidValue::MultiLine { what });
+    }
+    Ok(value)
+}
+
 fn printable(input: &str, what: &'static str, max_chars: usize) -> Result<String, InvalidValue> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
@@ -15,10 +66,7 @@ fn printable(input: &str, what: &'static str, max_chars: usize) -> Result<String
     if trimmed.chars().count() > max_chars {
         return Err(InvalidValue::TooLong { what, max_chars });
     }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    if trimmed.chars().any(is_hidden) {
         return Err(InvalidValue::ControlCharacter { what });
     }
     Ok(trimmed.to_owned())
@@ -35,11 +83,11 @@ macro_rules! text_value {
             pub const WHAT: &'static str = $what;
 
             pub fn parse(input: &str) -> Result<Self, InvalidValue> {
-                let value = printable(input, $what, $max)?;
-                if $single && value.contains(['\n', '\r', '\t']) {
-                    return Err(InvalidValue::MultiLine { what: $what });
+                if $single {
+                    single_line(input, $what, $max).map(Self)
+                } else {
+                    printable(input, $what, $max).map(Self)
                 }
-                Ok(Self(value))
             }
 
             pub fn as_str(&self) -> &str {
@@ -186,5 +234,38 @@ impl From<DeliverableCount> for u32 {
 impl fmt::Display for DeliverableCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_titles_and_notes_refuse_bidi_overrides_and_zero_width_characters() {
+        for hidden in [
+            '\u{202e}', '\u{2066}', '\u{200b}', '\u{200f}', '\u{feff}', '\u{2060}',
+        ] {
+            let text = format!("Spring{hidden}Sale");
+            assert!(
+                matches!(
+                    ClientName::parse(&text),
+                    Err(InvalidValue::ControlCharacter { .. })
+                ),
+                "{hidden:?} in a client name"
+            );
+            assert!(TicketTitle::parse(&text).is_err(), "{hidden:?} in a title");
+            assert!(FolderName::parse(&text).is_err(), "{hidden:?} in a folder");
+            assert!(NoteText::parse(&text).is_err(), "{hidden:?} in a note");
+        }
+        assert!(NoteText::parse("Two\nlines,\ttabbed, accents é and emoji 🎉").is_ok());
+        assert!(ClientName::parse("Café Ünïcödé 東京").is_ok());
+    }
+
+    #[test]
+    fn hidden_characters_are_control_and_format_characters() {
+        assert!(is_hidden('\u{7}') && is_hidden('\u{202a}') && is_hidden('\u{ad}'));
+        assert!(is_hidden('\u{e0041}'), "tag characters");
+        assert!(!is_hidden('a') && !is_hidden(' ') && !is_hidden('é') && !is_hidden('\n'));
     }
 }

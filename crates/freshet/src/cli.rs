@@ -23,10 +23,12 @@ pub struct Cli {
 /// Settings every subcommand shares.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// `sqlite://path` (the embedded default) or `postgres://user@host/db`.
+    /// `sqlite://path` (the embedded default) or `postgres://user@host/db`. Its value is
+    /// never shown by `--help`: it may hold a password.
     #[arg(
         long,
         env = "FRESHET_DATABASE_URL",
+        hide_env_values = true,
         default_value = "sqlite://freshet-data/freshet.db",
         global = true
     )]
@@ -165,7 +167,7 @@ pub struct MailArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
-    /// Add a user and print their API token (shown once).
+    /// Add a user and print their API token (shown once) and its id.
     Add {
         #[arg(long)]
         name: String,
@@ -174,6 +176,23 @@ pub enum UsersCommand {
         /// May set up portfolios, teams and users, and act for any role.
         #[arg(long)]
         admin: bool,
+    },
+    /// List every user: created (when, by whom), deactivated (when, by whom).
+    List,
+    /// List a user's tokens: label, created, last used, revoked (when, by whom).
+    Tokens {
+        /// The user's id or email address.
+        user: String,
+    },
+    /// Revoke a token: it stops working at once, in every process.
+    Revoke {
+        /// The token's id (see `freshet users tokens`).
+        token: uuid::Uuid,
+    },
+    /// Deactivate a user: every token revoked at once; lists the tasks they left open.
+    Deactivate {
+        /// The user's id or email address.
+        user: String,
     },
 }
 

@@ -1,9 +1,12 @@
-//! Admin: users and tokens, projection status and rebuilds.
+//! Admin: users and tokens (created, listed, revoked, deactivated), projection status and
+//! rebuilds.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use freshet_domain::UserId;
+use freshet_projections::inbox::{self, InboxFilter};
 use freshet_projections::{Lag, RebuildProgress, find_projection};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -11,6 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath};
+use super::queries::TaskView;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -30,6 +34,8 @@ pub struct NewUserBody {
 pub struct NewUser {
     pub user: UserView,
     pub token: String,
+    /// The first token's id, to list or revoke it.
+    pub token_id: Uuid,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -38,6 +44,15 @@ pub struct UserView {
     pub name: String,
     pub email: String,
     pub admin: bool,
+    pub created_at: DateTime<Utc>,
+    /// The Admin who created this user; null: the command line.
+    pub created_by: Option<Uuid>,
+    pub deactivated_at: Option<DateTime<Utc>>,
+    pub deactivated_by: Option<Uuid>,
+    /// For a deactivated user in the Admin's listing: how many tasks they left open (change
+    /// the portfolio's team to move them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_tasks: Option<usize>,
 }
 
 impl From<User> for UserView {
@@ -47,11 +62,16 @@ impl From<User> for UserView {
             name: user.name,
             email: user.email,
             admin: user.admin,
+            created_at: user.created_at,
+            created_by: user.created_by.as_ref().map(UserId::as_uuid),
+            deactivated_at: user.deactivated_at,
+            deactivated_by: user.deactivated_by.as_ref().map(UserId::as_uuid),
+            open_tasks: None,
         }
     }
 }
 
-/// Create a user with a first token (Admin).
+/// Create a user with a first token, in one transaction (Admin).
 #[utoipa::path(post, path = "/admin/users", tag = "admin", request_body = NewUserBody,
     responses((status = 201, body = NewUser), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -61,17 +81,37 @@ pub async fn add_user(
     ApiJson(body): ApiJson<NewUserBody>,
 ) -> Result<(StatusCode, Json<NewUser>), ApiError> {
     caller.require_admin("add users")?;
-    let (user, token) = users::add(state.db(), &body.name, &body.email, body.admin).await?;
+    let (user, token) = users::add(
+        state.db(),
+        &body.name,
+        &body.email,
+        body.admin,
+        Some(caller.id()),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(NewUser {
             user: user.into(),
-            token,
+            token: token.secret,
+            token_id: token.info.id,
         }),
     ))
 }
 
-/// Every user (Admin).
+/// The open tasks assigned to `user` (at most 1,000), from the inbox read model.
+async fn open_tasks(state: &AppState, user: UserId) -> Result<Vec<TaskView>, ApiError> {
+    let filter = InboxFilter {
+        assignee: Some(user),
+        open: Some(true),
+        limit: 1000,
+        ..InboxFilter::default()
+    };
+    let tasks = inbox::list(state.db(), &filter).await?;
+    Ok(tasks.into_iter().map(TaskView::from).collect())
+}
+
+/// Every user, deactivated ones with the number of tasks they left open (Admin).
 #[utoipa::path(get, path = "/admin/users", tag = "admin",
     responses((status = 200, body = Vec<UserView>), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -80,8 +120,16 @@ pub async fn list_users(
     caller: Caller,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
     caller.require_admin("list users")?;
-    let all = users::list(state.db()).await?;
-    Ok(Json(all.into_iter().map(UserView::from).collect()))
+    let mut views = Vec::new();
+    for user in users::list(state.db()).await? {
+        let deactivated = user.deactivated_at.is_some().then_some(user.id);
+        let mut view = UserView::from(user);
+        if let Some(id) = deactivated {
+            view.open_tasks = Some(open_tasks(&state, id).await?.len());
+        }
+        views.push(view);
+    }
+    Ok(Json(views))
 }
 
 /// Who I am.
@@ -95,7 +143,7 @@ pub async fn me(caller: Caller) -> Json<UserView> {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
-    #[serde(default)]
+    /// What the token is for: 1 to 200 characters on one line.
     pub label: String,
 }
 
@@ -106,7 +154,7 @@ pub struct NewToken {
     pub secret: String,
 }
 
-/// Issue another token for a user (Admin).
+/// Issue another token for an active user (Admin).
 #[utoipa::path(post, path = "/admin/users/{id}/tokens", tag = "admin",
     params(("id" = Uuid, Path)), request_body = NewTokenBody,
     responses((status = 201, body = NewToken), (status = "4XX", body = Problem)),
@@ -118,12 +166,40 @@ pub async fn issue_token(
     ApiJson(body): ApiJson<NewTokenBody>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     caller.require_admin("issue tokens")?;
-    let (token, secret) =
-        users::issue_token(state.db(), UserId::from_uuid(id), &body.label).await?;
-    Ok((StatusCode::CREATED, Json(NewToken { token, secret })))
+    let issued = users::issue_token(
+        state.db(),
+        UserId::from_uuid(id),
+        &body.label,
+        Some(caller.id()),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(NewToken {
+            token: issued.info,
+            secret: issued.secret,
+        }),
+    ))
 }
 
-/// Revoke a token: it stops working at once (Admin).
+/// A user's tokens, revoked ones too: label, created (when, by whom), last used (to the
+/// minute), revoked (when, by whom) (Admin).
+#[utoipa::path(get, path = "/admin/users/{id}/tokens", tag = "admin",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<TokenInfo>), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    caller.require_admin("list tokens")?;
+    Ok(Json(
+        users::tokens(state.db(), UserId::from_uuid(id)).await?,
+    ))
+}
+
+/// Revoke a token: it stops working at once, in every process (Admin).
 #[utoipa::path(delete, path = "/admin/tokens/{id}", tag = "admin",
     params(("id" = Uuid, Path)),
     responses((status = 204), (status = "4XX", body = Problem)),
@@ -134,9 +210,53 @@ pub async fn revoke_token(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin("revoke tokens")?;
-    users::revoke_token(state.db(), id).await?;
-    state.tokens().clear();
+    let revoked = users::revoke_token(state.db(), id, Some(caller.id())).await;
+    // Also when it failed half-way: forgetting costs one lookup per token.
+    state.tokens().revoked();
+    revoked?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// What deactivating a user did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Deactivated {
+    pub user: UserView,
+    /// Tokens revoked now (zero when the user was already deactivated).
+    pub revoked_tokens: u64,
+    /// The tasks they left open (at most 1,000): change their portfolios' teams to move them.
+    pub open_tasks: Vec<TaskView>,
+}
+
+/// Deactivate a user: every token is revoked at once, in every process, no new one can be
+/// issued, and the answer lists the tasks they left open (Admin).
+#[utoipa::path(post, path = "/admin/users/{id}/deactivate", tag = "admin",
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Deactivated), (status = "4XX", body = Problem)),
+    security(("bearer" = [])))]
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Deactivated>, ApiError> {
+    caller.require_admin("deactivate users")?;
+    let deactivated = users::deactivate(state.db(), UserId::from_uuid(id), Some(caller.id())).await;
+    state.tokens().revoked();
+    let deactivated = deactivated?;
+    let open = open_tasks(&state, deactivated.user.id).await?;
+    if !open.is_empty() {
+        tracing::warn!(
+            user.id = %deactivated.user.id,
+            open_tasks = open.len(),
+            "a deactivated user left tasks open: change their portfolios' teams"
+        );
+    }
+    let mut user = UserView::from(deactivated.user);
+    user.open_tasks = Some(open.len());
+    Ok(Json(Deactivated {
+        user,
+        revoked_tokens: deactivated.revoked_tokens,
+        open_tasks: open,
+    }))
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -1,6 +1,8 @@
 //! `GET /me/inbox/events`: a live stream (Server-Sent Events) of my inbox. First a `snapshot`
 //! of my open tasks; then, whenever a commit reaches the inbox projection, a `tasks` event
-//! with my tasks that appeared or changed (opened, done).
+//! with my tasks that appeared or changed (opened, done). The stream ends when its token
+//! stops working (revoked, or its user deactivated): checked at once when this process hears
+//! of a revocation, and every [`ApiOptions::stream_token_check`](crate::ApiOptions) anyway.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -12,15 +14,20 @@ use freshet_projections::inbox::{self, InboxFilter};
 use freshet_store::LogPosition;
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 
 use super::queries::TaskView;
 use crate::auth::Caller;
 use crate::state::AppState;
+use crate::users;
 
 struct Follower {
     state: AppState,
     user: UserId,
+    token_hash: String,
     hints: tokio::sync::broadcast::Receiver<LogPosition>,
+    revocations: watch::Receiver<u64>,
+    token_check: tokio::time::Interval,
     /// task id → (open, done_at) as last sent.
     seen: HashMap<String, (bool, Option<chrono::DateTime<chrono::Utc>>)>,
     started: bool,
@@ -38,6 +45,23 @@ impl Follower {
             Err(error) => {
                 tracing::warn!(error = %error, "could not read the inbox for its event stream");
                 Vec::new()
+            }
+        }
+    }
+
+    /// Whether the stream's token still works, asked of the database (never the cache). A
+    /// database that cannot answer now does not end the stream.
+    async fn token_works(&self) -> bool {
+        match users::authenticate(self.state.db(), &self.token_hash).await {
+            Ok(found) => {
+                if found.is_none() {
+                    tracing::info!(user.id = %self.user, "token revoked: closing its event stream");
+                }
+                found.is_some()
+            }
+            Err(error) => {
+                tracing::debug!(error = %error, "could not check an event stream's token");
+                true
             }
         }
     }
@@ -65,7 +89,22 @@ impl Follower {
             return Event::default().event("snapshot").json_data(&open).ok();
         }
         loop {
-            let hint = match self.hints.recv().await {
+            let received = tokio::select! {
+                received = self.hints.recv() => received,
+                changed = self.revocations.changed() => {
+                    if changed.is_err() || !self.token_works().await {
+                        return None;
+                    }
+                    continue;
+                }
+                _ = self.token_check.tick() => {
+                    if !self.token_works().await {
+                        return None;
+                    }
+                    continue;
+                }
+            };
+            let hint = match received {
                 Ok(position) => position,
                 Err(RecvError::Lagged(_)) => self.state.store().head().await.ok()?,
                 Err(RecvError::Closed) => return None,
@@ -101,8 +140,14 @@ pub async fn inbox_events(
     caller: Caller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let keep_alive = state.options().sse_keep_alive;
+    let mut token_check = tokio::time::interval(state.options().stream_token_check);
+    token_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    token_check.reset();
     let follower = Follower {
         hints: state.store().subscribe(),
+        revocations: state.tokens().subscribe(),
+        token_check,
+        token_hash: caller.token_hash().to_owned(),
         state,
         user: caller.id(),
         seen: HashMap::new(),

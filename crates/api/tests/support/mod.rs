@@ -54,6 +54,17 @@ pub fn created_ticket(answer: &Value) -> String {
         .to_owned()
 }
 
+/// Renames `table` (both backends), e.g. to make every write to it fail for real.
+pub async fn rename_table(db: &freshet_store::Database, from: &str, to: &str) {
+    use freshet_store::Database;
+    let sql = format!("ALTER TABLE {from} RENAME TO {to}");
+    match db {
+        Database::Postgres(pool) => sqlx::query(&sql).execute(pool).await.map(|_| ()),
+        Database::Sqlite(pool) => sqlx::query(&sql).execute(pool).await.map(|_| ()),
+    }
+    .unwrap();
+}
+
 pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
@@ -91,9 +102,10 @@ impl App {
         tasks.push(tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         }));
-        let (_, admin) = users::add(&db.database, "Ada Admin", "admin@example.com", true)
+        let (_, admin) = users::add(&db.database, "Ada Admin", "admin@example.com", true, None)
             .await
             .unwrap();
+        let admin = admin.secret;
         let mut app = App {
             base,
             // No reused connections: a request the server answers early (413 on a huge body)
@@ -151,6 +163,23 @@ impl App {
             id: answer.body["user"]["id"].as_str().unwrap().to_owned(),
             token: answer.body["token"].as_str().unwrap().to_owned(),
         }
+    }
+
+    /// Issues `user` another token labelled `label`: its plaintext and its id.
+    pub async fn issue_token(&self, user: &str, label: &str) -> (String, String) {
+        let issued = self
+            .call(
+                Method::POST,
+                &format!("/admin/users/{user}/tokens"),
+                Some(&self.admin),
+                Some(json!({ "label": label })),
+            )
+            .await;
+        assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.body);
+        (
+            issued.body["secret"].as_str().unwrap().to_owned(),
+            issued.body["token"]["id"].as_str().unwrap().to_owned(),
+        )
     }
 
     pub fn team(&self) -> Value {

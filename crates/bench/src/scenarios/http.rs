@@ -113,7 +113,8 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
     for projection in all_projections(&store, ReadModelConfig::default()) {
         runner.catch_up(&Live(projection)).await?;
     }
-    let (_, token) = users::add(&db, "Bench admin", "bench-admin@example.com", true).await?;
+    let (_, token) = users::add(&db, "Bench admin", "bench-admin@example.com", true, None).await?;
+    let token = token.secret;
     let people: Arc<Vec<UserId>> = Arc::new(
         (1..=5)
             .flat_map(|role| generate::people(role, portfolios))
