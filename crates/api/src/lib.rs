@@ -11,6 +11,7 @@ pub mod users;
 pub use auth::Caller;
 pub use error::{ApiError, PROBLEM_BASE, Problem, domain_status};
 pub use routes::{
-    CommandResult, EventBody, Position, UNDOCUMENTED_ROUTES, metrics_handle, openapi, router,
+    CommandResult, EventBody, Position, UNDOCUMENTED_ROUTES, metrics_handle, metrics_router,
+    openapi, router,
 };
 pub use state::{ApiOptions, AppState};

@@ -124,7 +124,7 @@ async fn board_status(app: &App) -> Value {
 async fn metrics_text(app: &App) -> String {
     let response = app
         .http
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.metrics_base))
         .send()
         .await
         .unwrap();

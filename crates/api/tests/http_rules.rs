@@ -739,11 +739,14 @@ async fn the_openapi_document_matches_the_routes(db: TestDatabase) {
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
     let metrics = app
         .http
-        .get(format!("{}/metrics", app.base))
+        .get(format!("{}/metrics", app.metrics_base))
         .send()
         .await
         .unwrap();
     let text = metrics.text().await.unwrap();
+    // Not on the API's listener: metrics are for the operators' scraper only.
+    let on_the_api = app.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(on_the_api.status, StatusCode::NOT_FOUND);
     assert!(
         text.contains("freshet_http_request_duration_seconds"),
         "{text}"

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use freshet_api::{ApiOptions, AppState, router, users};
+use freshet_api::{ApiOptions, AppState, metrics_router, router, users};
 use freshet_domain::UserId;
 use freshet_mail::Directory;
 use freshet_projections::inbox::{self, InboxFilter};
@@ -31,11 +31,17 @@ pub async fn serve(core: &Core, args: &ServeArgs, shutdown: CancellationToken) -
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tracing::info!(address = %args.listen, "API listening; docs at /docs");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
+    let metrics_listener = tokio::net::TcpListener::bind(args.metrics_listen)
         .await
-        .context("the HTTP server failed")
+        .with_context(|| format!("cannot serve metrics on {}", args.metrics_listen))?;
+    tracing::info!(address = %args.listen, metrics = %args.metrics_listen, "API listening; docs at /docs");
+    let metrics = axum::serve(metrics_listener, metrics_router(state.clone()))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let api =
+        axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned());
+    let (api, metrics) = tokio::join!(api, metrics);
+    api.context("the HTTP server failed")?;
+    metrics.context("the metrics server failed")
 }
 
 /// The operator's user commands. Their actor is recorded as the command line (no user).

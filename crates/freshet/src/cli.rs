@@ -122,6 +122,10 @@ pub struct ServeArgs {
     /// Address the HTTP API listens on.
     #[arg(long, env = "FRESHET_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Address Prometheus metrics are served on (`/metrics`), apart from the API; loopback
+    /// by default, so only the host's own scraper reads them.
+    #[arg(long, env = "FRESHET_METRICS_LISTEN", default_value = "127.0.0.1:9464")]
+    pub metrics_listen: SocketAddr,
     #[arg(long, env = "FRESHET_ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
     /// Load a few demo portfolios and users and print their tokens.

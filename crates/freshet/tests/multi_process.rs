@@ -88,9 +88,18 @@ async fn two_apis_and_two_workers_share_one_database_and_survive_a_killed_worker
     let mut apis = Vec::new();
     for name in ["api-a", "api-b"] {
         let listen = free_address();
+        let metrics = free_address();
         fleet.spawn(
             name,
-            &["serve", "--role", "api", "--listen", &listen],
+            &[
+                "serve",
+                "--role",
+                "api",
+                "--listen",
+                &listen,
+                "--metrics-listen",
+                &metrics,
+            ],
             &[("FRESHET_DATABASE_URL", named_url(&url, name))],
         );
         apis.push((name, format!("http://{listen}")));

@@ -55,8 +55,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Routes served but not part of the API document (the document itself, its viewer, metrics).
-pub const UNDOCUMENTED_ROUTES: [&str; 3] = ["/openapi.json", "/docs", "/metrics"];
+/// Routes served but not part of the API document (the document itself and its viewer).
+/// `/metrics` is served apart, by [`metrics_router`].
+pub const UNDOCUMENTED_ROUTES: [&str; 2] = ["/openapi.json", "/docs"];
 
 /// Every documented route, with its OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {
@@ -168,7 +169,6 @@ pub fn router(state: AppState) -> Router {
                 async move { axum::Json(document) }
             }),
         )
-        .route("/metrics", axum::routing::get(ops::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -198,6 +198,16 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
+}
+
+/// Prometheus metrics on a listener of their own (`FRESHET_METRICS_LISTEN`, loopback by
+/// default), so that what the metrics reveal and cost is never open to API clients.
+pub fn metrics_router(state: AppState) -> Router {
+    ops::install_metrics();
+    Router::new()
+        .route("/metrics", axum::routing::get(ops::metrics))
+        .fallback(not_found)
+        .with_state(state)
 }
 
 /// Request latency by route and status (Prometheus histogram).

@@ -124,19 +124,18 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                 .set(failures as f64);
         }
     }
-    for status in [
-        freshet_mail::MessageStatus::Pending,
-        freshet_mail::MessageStatus::Sending,
-        freshet_mail::MessageStatus::Failed,
-    ] {
-        let filter = freshet_mail::ListFilter {
-            status: Some(status),
-            limit: 500,
-            ..freshet_mail::ListFilter::default()
-        };
-        if let Ok(rows) = state.outbox().list(&filter).await {
+    if let Ok(counts) = state.outbox().counts().await {
+        for status in [
+            freshet_mail::MessageStatus::Pending,
+            freshet_mail::MessageStatus::Sending,
+            freshet_mail::MessageStatus::Failed,
+        ] {
+            let count = counts
+                .iter()
+                .find(|(s, _)| *s == status)
+                .map_or(0, |(_, n)| *n);
             metrics::gauge!("freshet_outbox_backlog", "status" => status.as_str())
-                .set(rows.len() as f64);
+                .set(count as f64);
         }
     }
     let mut response = handle.render().into_response();

@@ -15,6 +15,8 @@ use tokio::task::JoinHandle;
 
 pub struct App {
     pub base: String,
+    /// Where `/metrics` is served: a listener apart from the API's.
+    pub metrics_base: String,
     pub http: Client,
     pub clock: Arc<ManualClock>,
     pub db: TestDatabase,
@@ -98,6 +100,12 @@ impl App {
         let state = AppState::new(service, db.database.clone(), runner, ApiOptions::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_base = format!("http://{}", metrics_listener.local_addr().unwrap());
+        let metrics = freshet_api::metrics_router(state.clone());
+        tasks.push(tokio::spawn(async move {
+            axum::serve(metrics_listener, metrics).await.unwrap();
+        }));
         let app = router(state);
         tasks.push(tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
@@ -108,6 +116,7 @@ impl App {
         let admin = admin.secret;
         let mut app = App {
             base,
+            metrics_base,
             // No reused connections: a request the server answers early (413 on a huge body)
             // closes its connection, and a pooled client could send the next one into it.
             http: Client::builder().pool_max_idle_per_host(0).build().unwrap(),

@@ -196,6 +196,18 @@ impl Outbox {
         }
     }
 
+    /// How many messages are in each status, counted by the database (no listing cap).
+    pub async fn counts(&self) -> Result<Vec<(MessageStatus, i64)>, MailError> {
+        const SQL: &str = "SELECT status, COUNT(*) FROM mail_outbox GROUP BY status";
+        let rows: Vec<(String, i64)> = match &self.db {
+            Database::Postgres(pool) => sqlx::query_as(SQL).fetch_all(pool).await?,
+            Database::Sqlite(pool) => sqlx::query_as(SQL).fetch_all(pool).await?,
+        };
+        rows.into_iter()
+            .map(|(status, count)| Ok((status.parse()?, count)))
+            .collect()
+    }
+
     /// One message, if it exists.
     pub async fn get(&self, id: EmailId) -> Result<Option<OutboxEntry>, MailError> {
         match &self.db {
