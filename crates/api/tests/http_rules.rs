@@ -502,6 +502,66 @@ async fn malformed_requests_are_refused_and_change_nothing(db: TestDatabase) {
             StatusCode::BAD_REQUEST,
             "invalid-path",
         ),
+        // Hidden characters (a right-to-left override, a zero-width space) are refused like
+        // control characters.
+        (
+            "POST",
+            format!("/portfolios/{p}/notes"),
+            json!({"text": "Approved \u{202e}txt.exe"}),
+            StatusCode::BAD_REQUEST,
+            "invalid-value",
+        ),
+        (
+            "POST",
+            "/portfolios".into(),
+            json!({"client": "Acme\u{200b}", "team": app.team(),
+            "cadence": {"every": 1, "unit": "months"}, "refresh_date": "2026-06-01"}),
+            StatusCode::BAD_REQUEST,
+            "invalid-value",
+        ),
+        (
+            "POST",
+            format!("/portfolios/{p}/cancel"),
+            json!({"reason": ""}),
+            StatusCode::BAD_REQUEST,
+            "invalid-value",
+        ),
+        (
+            "POST",
+            format!("/portfolios/{p}/deliverable-count"),
+            json!({"deliverables": 0}),
+            StatusCode::BAD_REQUEST,
+            "invalid-value",
+        ),
+        (
+            "POST",
+            format!("/portfolios/{p}/tickets/{t}/copy/send-back"),
+            json!({"note": "bad\u{0007}bell"}),
+            StatusCode::BAD_REQUEST,
+            "invalid-value",
+        ),
+        // Paging: limits and cursors are checked.
+        (
+            "GET",
+            format!("/portfolios/{p}/history?limit=0"),
+            Value::Null,
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+        ),
+        (
+            "GET",
+            "/portfolios?after=not-a-portfolio".into(),
+            Value::Null,
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+        ),
+        (
+            "GET",
+            "/alerts?limit=100000".into(),
+            Value::Null,
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+        ),
         (
             "GET",
             "/no/such/thing".into(),
