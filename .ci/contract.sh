@@ -5,7 +5,9 @@
 # and limits are in .ci/schemathesis.toml. Exits non-zero on any failure.
 #
 #   bash .ci/contract.sh                      # what .ci/run does
-#   CONTRACT_EXAMPLES=200 bash .ci/contract.sh  # a longer local run
+#   CONTRACT_EXAMPLES=100 CONTRACT_SEED=$RANDOM bash .ci/contract.sh  # a longer, new run
+# In CI it takes about 5 minutes on 2 cores (Admin: 10 cases per operation and the stateful
+# phase, ~130 s; each other role: 3 cases, ~35 s), plus the first install (~30 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,9 +15,10 @@ SCHEMATHESIS_VERSION=4.32.5
 venv="${FRESHET_CONTRACT_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/freshet-ci/schemathesis-$SCHEMATHESIS_VERSION}"
 # Test cases per operation: the Admin's pass (which also runs the stateful phase), then
 # every other role's.
-admin_examples="${CONTRACT_EXAMPLES:-30}"
-role_examples="${CONTRACT_ROLE_EXAMPLES:-8}"
-seed="${CONTRACT_SEED:-$(date +%s)}"
+admin_examples="${CONTRACT_EXAMPLES:-10}"
+role_examples="${CONTRACT_ROLE_EXAMPLES:-3}"
+# A fixed seed by default, so CI is repeatable; CONTRACT_SEED=$(date +%s) explores further.
+seed="${CONTRACT_SEED:-1796162326}"
 
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   echo "contract: installing Schemathesis $SCHEMATHESIS_VERSION into $venv" >&2
@@ -53,7 +56,7 @@ reword() { sed -E -e 's/^=+ (.*) =+$/-- \1 --/' -e 's/([0-9]+) (passed|failed|sk
 
 status=0
 run_as() { # role-name TOKEN-VAR examples [phases]
-  local name="$1" token_value examples="$3" phases="${4:-examples,coverage,fuzzing}"
+  local name="$1" token_value examples="$3" phases="${4:-examples,fuzzing}"
   token_value="$(token "$2")"
   [ -n "$token_value" ] || { echo "contract: no $2 token in the demo's output" >&2; exit 1; }
   echo "contract: $name ($examples examples per operation; phases $phases; seed $seed)"
