@@ -23,7 +23,10 @@ use crate::users::{self, TokenInfo, User};
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
+    /// 1 to 200 characters on one line.
+    #[schema(value_type = super::commands::SingleLineText)]
     pub name: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     #[serde(default)]
     pub admin: bool,

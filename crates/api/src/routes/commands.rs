@@ -184,6 +184,103 @@ fn new_id(given: Option<Uuid>, caller: &Caller, headers: &CommandHeaders, what: 
 
 // ---- request bodies ----------------------------------------------------------------------
 
+/// Whole JSON numbers as unsigned integers: `10` and `10.0` alike (both are JSON Schema's
+/// `integer`), so a body the document allows is never refused for its number's spelling.
+mod whole {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    fn number<'de, D: Deserializer<'de>>(number: serde_json::Number) -> Result<u64, D::Error> {
+        if let Some(value) = number.as_u64() {
+            return Ok(value);
+        }
+        match number.as_f64() {
+            Some(value) if value.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&value) => {
+                Ok(value as u64)
+            }
+            _ => Err(D::Error::custom(format!(
+                "{number} is not a whole number of at least 0"
+            ))),
+        }
+    }
+
+    fn fit<'de, D: Deserializer<'de>, T: TryFrom<u64>>(value: u64) -> Result<T, D::Error> {
+        T::try_from(value).map_err(|_| D::Error::custom(format!("{value} is too large")))
+    }
+
+    pub fn u16<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u16, D::Error> {
+        fit::<D, u16>(number::<D>(serde_json::Number::deserialize(deserializer)?)?)
+    }
+
+    pub fn u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+        fit::<D, u32>(number::<D>(serde_json::Number::deserialize(deserializer)?)?)
+    }
+
+    pub fn option_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+        Option::<serde_json::Number>::deserialize(deserializer)?
+            .map(|n| fit::<D, u32>(number::<D>(n)?))
+            .transpose()
+    }
+}
+
+// What the domain's value types accept, for the document (`value_type = ...` on a field): a
+// string the document allows is one the server accepts, and the other way round.
+
+/// A string schema with a length range and a pattern.
+fn text_schema(
+    description: &str,
+    lengths: (usize, usize),
+    pattern: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .description(Some(description))
+        .min_length(Some(lengths.0))
+        .max_length(Some(lengths.1))
+        .pattern(Some(pattern))
+        .into()
+}
+
+macro_rules! text_schema {
+    ($(#[$doc:meta])* $name:ident, $description:literal, $lengths:expr, $pattern:literal) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                text_schema($description, $lengths, $pattern)
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+text_schema!(
+    /// A name, title or Deliverable Folder Name.
+    SingleLineText,
+    "1 to 200 characters on one line, no control characters, not only spaces (surrounding spaces are trimmed).",
+    (1, 200),
+    r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+);
+
+text_schema!(
+    /// The text of a Note.
+    NoteTextBody,
+    "1 to 20,000 characters; lines and tabs allowed, no other control characters, not only spaces.",
+    (1, 20_000),
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+);
+
+text_schema!(
+    /// The Most Recent Ad Lab Link.
+    LinkBody,
+    "An http(s) address without spaces or control characters, at most 2,000 characters.",
+    (8, 2_000),
+    r"^https?://[^\s\x00-\x1f\x7f-\x9f]+$"
+);
+
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TeamBody {
@@ -225,12 +322,56 @@ impl From<CadenceUnitBody> for CadenceUnit {
 }
 
 /// Every `every` days, weeks or months (R1).
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CadenceBody {
+    #[serde(deserialize_with = "whole::u16")]
     pub every: u16,
     pub unit: CadenceUnitBody,
 }
+
+/// The largest `every` of each unit, as `freshet_domain::Cadence::new` accepts them.
+pub(crate) const CADENCE_MAX: [(CadenceUnitBody, &str, u16); 3] = [
+    (CadenceUnitBody::Days, "days", 2_000),
+    (CadenceUnitBody::Weeks, "weeks", 260),
+    (CadenceUnitBody::Months, "months", 60),
+];
+
+impl utoipa::PartialSchema for CadenceBody {
+    /// One shape per unit, so the document bounds `every` exactly as the domain does.
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AdditionalProperties, ObjectBuilder, OneOfBuilder, SchemaType, Type,
+        };
+        let mut shapes = OneOfBuilder::new().description(Some(
+            "Every `every` days (at most 2000), weeks (260) or months (60) (R1).",
+        ));
+        for (_, unit, max) in CADENCE_MAX {
+            shapes = shapes.item(
+                ObjectBuilder::new()
+                    .property(
+                        "every",
+                        ObjectBuilder::new()
+                            .schema_type(SchemaType::Type(Type::Integer))
+                            .minimum(Some(1))
+                            .maximum(Some(max)),
+                    )
+                    .property(
+                        "unit",
+                        ObjectBuilder::new()
+                            .schema_type(SchemaType::Type(Type::String))
+                            .enum_values(Some([unit])),
+                    )
+                    .required("every")
+                    .required("unit")
+                    .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+            );
+        }
+        shapes.into()
+    }
+}
+
+impl ToSchema for CadenceBody {}
 
 impl CadenceBody {
     pub fn parse(self) -> Result<Cadence, ApiError> {
@@ -256,10 +397,12 @@ pub(crate) fn sane_date(date: NaiveDate, what: &str) -> Result<NaiveDate, ApiErr
 pub struct CreatePortfolioBody {
     /// Optional; derived from the idempotency key or generated when absent.
     pub portfolio_id: Option<Uuid>,
+    #[schema(value_type = SingleLineText)]
     pub client: String,
     pub team: TeamBody,
     pub cadence: CadenceBody,
-    /// The first Creative Refresh Date.
+    /// The first Creative Refresh Date: 2000-01-01 to 2200-12-31.
+    #[schema(pattern = r"^(2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub refresh_date: NaiveDate,
 }
 
@@ -273,12 +416,15 @@ pub struct ChangeTeamBody {
 #[serde(deny_unknown_fields)]
 pub struct RescheduleBody {
     pub cadence: CadenceBody,
+    /// 2000-01-01 to 2200-12-31.
+    #[schema(pattern = r"^(2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub refresh_date: NaiveDate,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
+    #[schema(value_type = NoteTextBody)]
     pub text: String,
 }
 
@@ -286,6 +432,7 @@ pub struct NoteBody {
 #[serde(deny_unknown_fields)]
 pub struct RequestRefreshBody {
     /// The client's requirements, unless logged as a Note before (R5).
+    #[schema(value_type = Option<NoteTextBody>)]
     pub note: Option<String>,
 }
 
@@ -294,10 +441,14 @@ pub struct RequestRefreshBody {
 pub struct CreateTicketBody {
     /// Optional; derived from the idempotency key or generated when absent.
     pub ticket_id: Option<Uuid>,
+    #[schema(value_type = SingleLineText)]
     pub title: String,
     /// The Deliverable Folder Name of the Ad Set (R7).
+    #[schema(value_type = SingleLineText)]
     pub folder: String,
     /// The Number of Deliverables In This Ad Set.
+    #[schema(minimum = 1, maximum = 50)]
+    #[serde(deserialize_with = "whole::u32")]
     pub deliverables: u32,
 }
 
@@ -305,18 +456,26 @@ pub struct CreateTicketBody {
 #[serde(deny_unknown_fields)]
 pub struct CloneTicketBody {
     pub ticket_id: Option<Uuid>,
+    #[schema(value_type = SingleLineText)]
     pub title: String,
     /// When given, must equal the Ad Set's (R7).
+    #[schema(value_type = Option<SingleLineText>)]
     pub folder: Option<String>,
     /// When given, must equal the Ad Set's Number of Deliverables (R7).
+    #[schema(minimum = 1, maximum = 50)]
+    #[serde(default, deserialize_with = "whole::option_u32")]
     pub deliverables: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EditTicketBody {
+    #[schema(value_type = Option<SingleLineText>)]
     pub title: Option<String>,
+    #[schema(value_type = Option<SingleLineText>)]
     pub folder: Option<String>,
+    #[schema(minimum = 1, maximum = 50)]
+    #[serde(default, deserialize_with = "whole::option_u32")]
     pub deliverables: Option<u32>,
 }
 
@@ -324,6 +483,8 @@ pub struct EditTicketBody {
 #[serde(deny_unknown_fields)]
 pub struct ResumeBody {
     /// The next Creative Refresh Date; when absent, the schedule's first date after today.
+    /// 2000-01-01 to 2200-12-31.
+    #[schema(pattern = r"^(2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub refresh_date: Option<NaiveDate>,
 }
 
@@ -331,6 +492,7 @@ pub struct ResumeBody {
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     /// Why the client withdrew; kept as the AM's Note on the portfolio.
+    #[schema(value_type = NoteTextBody)]
     pub reason: String,
 }
 
@@ -338,6 +500,8 @@ pub struct CancelBody {
 #[serde(deny_unknown_fields)]
 pub struct DeliverableCountBody {
     /// The Number of Deliverables In This Ad Set, for every ticket of the set.
+    #[schema(minimum = 1, maximum = 50)]
+    #[serde(deserialize_with = "whole::u32")]
     pub deliverables: u32,
 }
 
@@ -345,12 +509,14 @@ pub struct DeliverableCountBody {
 #[serde(deny_unknown_fields)]
 pub struct SendBackBody {
     /// What QA asks the author to change, kept as a Note on the ticket.
+    #[schema(value_type = NoteTextBody)]
     pub note: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdLabLinkBody {
+    #[schema(value_type = LinkBody)]
     pub link: String,
 }
 
@@ -367,6 +533,7 @@ pub enum RevisionKindBody {
 pub struct RevisionsBody {
     pub kind: RevisionKindBody,
     /// The client's feedback, kept as a Note on the ticket (R14).
+    #[schema(value_type = NoteTextBody)]
     pub feedback: String,
 }
 
@@ -549,11 +716,13 @@ pub async fn request_refresh(
             ApiError::malformed("invalid-body", rejection.body_text())
         }
     })?;
+    // No body, or `null` (the document's `oneOf: [null, RequestRefreshBody]`): no Note.
     let body: RequestRefreshBody = if body.iter().all(u8::is_ascii_whitespace) {
         RequestRefreshBody::default()
     } else {
-        serde_json::from_slice(&body)
+        serde_json::from_slice::<Option<RequestRefreshBody>>(&body)
             .map_err(|error| ApiError::malformed("invalid-body", error.to_string()))?
+            .unwrap_or_default()
     };
     let note = body.note.as_deref().map(NoteText::parse).transpose()?;
     let command = Command::RequestRefresh { note };

@@ -50,13 +50,19 @@ pub struct ConsistencyParams {
 #[allow(dead_code)]
 pub struct CommandHeaderDocs {
     /// B5: an exact retry with the same key gets the first response and changes nothing.
+    /// 1 to 200 visible ASCII characters (spaces inside allowed).
     #[serde(rename = "Idempotency-Key")]
-    #[param(rename = "Idempotency-Key")]
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[!-~]([ -~]*[!-~])?$"
+    )]
     idempotency_key: Option<String>,
     /// The stream version the client last saw (`ETag` of the portfolio); the command is
-    /// refused with 412 when the portfolio has moved on.
+    /// refused with 412 when the portfolio has moved on. `"12"`, `W/"12"` or `12`.
     #[serde(rename = "If-Match")]
-    #[param(rename = "If-Match")]
+    #[param(rename = "If-Match", pattern = r#"^(W/)?("[0-9]{1,18}"|[0-9]{1,18})$"#)]
     if_match: Option<String>,
 }
 
@@ -122,7 +128,11 @@ pub fn parse_version_tag(value: &str) -> Option<i64> {
         .strip_prefix('"')
         .and_then(|v| v.strip_suffix('"'))
         .unwrap_or(value);
-    value.parse::<i64>().ok().filter(|v| *v >= 0)
+    // Digits only: no sign, no spaces inside (as the document's pattern says).
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse::<i64>().ok()
 }
 
 /// The entity tag of a stream version.
@@ -141,5 +151,7 @@ mod tests {
         assert_eq!(parse_version_tag("12"), Some(12));
         assert_eq!(parse_version_tag("\"abc\""), None);
         assert_eq!(parse_version_tag("-1"), None);
+        assert_eq!(parse_version_tag("+1"), None);
+        assert_eq!(parse_version_tag("\"\""), None);
     }
 }

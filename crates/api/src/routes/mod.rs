@@ -38,7 +38,8 @@ use crate::state::AppState;
                        Errors are RFC 9457 problem documents."
     ),
     // Schemas the routes' parameters name by `$ref` (utoipa does not collect them itself).
-    components(schemas(crate::error::Problem, extract::Consistency, queries::GroupByParam)),
+    components(schemas(crate::error::Problem, extract::Consistency, queries::GroupByParam,
+        commands::CadenceUnitBody)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -116,17 +117,18 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::rebuild))
 }
 
-/// The OpenAPI 3.1 document of every route of [`router`].
+/// The OpenAPI 3.1 document of every route of [`router`] (with the default options).
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut document = api_routes().split_for_parts().1;
-    problem_responses(&mut document);
+    finish(&mut document, &crate::ApiOptions::default());
     document
 }
 
-/// Documents every error response (4XX, 5XX) as what [`ApiError`] answers: a problem
-/// document, `application/problem+json` with the `Problem` schema.
-fn problem_responses(document: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::{Content, RefOr, Response as Documented, schema::Ref};
+/// What the annotations cannot say: the error responses' shape, this server's limits, and
+/// parameters that are never `null`.
+fn finish(document: &mut utoipa::openapi::OpenApi, options: &crate::ApiOptions) {
+    use utoipa::openapi::schema::{Schema, SchemaType, Type};
+    use utoipa::openapi::{Content, RefOr, Response as Documented, path::ParameterIn, schema::Ref};
     for item in document.paths.paths.values_mut() {
         let operations = [
             &mut item.get,
@@ -139,6 +141,8 @@ fn problem_responses(document: &mut utoipa::openapi::OpenApi) {
             &mut item.trace,
         ];
         for operation in operations.into_iter().flatten() {
+            // Every error response (4XX, 5XX) is what [`ApiError`] answers: a problem
+            // document, `application/problem+json` with the `Problem` schema.
             for (status, response) in &mut operation.responses.responses {
                 let (true, RefOr::T(Documented { content, .. })) =
                     (status.starts_with(['4', '5']), response)
@@ -151,6 +155,28 @@ fn problem_responses(document: &mut utoipa::openapi::OpenApi) {
                     Content::new(Some(Ref::from_schema_name("Problem"))),
                 );
             }
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema else {
+                    continue;
+                };
+                // A query parameter or a header is absent or text, never JSON's `null`
+                // (a client would send the text `null`).
+                if let SchemaType::Array(types) = &schema.schema_type {
+                    let types: Vec<Type> = types
+                        .iter()
+                        .filter(|t| **t != Type::Null)
+                        .cloned()
+                        .collect();
+                    schema.schema_type = match types.as_slice() {
+                        [one] => SchemaType::Type(one.clone()),
+                        _ => SchemaType::Array(types),
+                    };
+                }
+                // Every `limit` is bounded by this server's page size.
+                if parameter.name == "limit" && parameter.parameter_in == ParameterIn::Query {
+                    schema.maximum = Some(utoipa::Number::UInt(options.max_page_size as usize));
+                }
+            }
         }
     }
 }
@@ -159,7 +185,7 @@ fn problem_responses(document: &mut utoipa::openapi::OpenApi) {
 pub fn router(state: AppState) -> Router {
     let body_limit = state.options().body_limit_bytes;
     let (routes, mut document) = api_routes().split_for_parts();
-    problem_responses(&mut document);
+    finish(&mut document, state.options());
     let document_json = document.clone();
     let routes = routes
         .route(

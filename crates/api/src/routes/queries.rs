@@ -146,11 +146,16 @@ pub struct InboxParams {
     /// Whose tasks (Admins, or anyone together with a portfolio of theirs).
     pub assignee: Option<Uuid>,
     /// `am`, `sas`, `copywriter`, `designer` or `team_lead`.
+    #[param(pattern = "^(am|sas|copywriter|designer|team_lead)$")]
     pub role: Option<String>,
     pub portfolio: Option<Uuid>,
     /// `true`: open tasks only; `false`: done ones only.
     pub open: Option<bool>,
+    /// Page size: 1 to the server's maximum (500 unless configured otherwise).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Rows to skip (any `u32`).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<u32>,
     /// The `next` of the previous page.
     pub after: Option<Uuid>,
@@ -210,8 +215,30 @@ async fn list_tasks(
     })
 }
 
+/// The query of `/me/inbox`, documented: the [`InboxParams`] without `assignee` (always
+/// the caller; naming yourself is accepted, anyone else is refused).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct MyInboxParamsDocs {
+    /// `am`, `sas`, `copywriter`, `designer` or `team_lead`.
+    #[param(pattern = "^(am|sas|copywriter|designer|team_lead)$")]
+    role: Option<String>,
+    portfolio: Option<Uuid>,
+    /// `true`: open tasks only; `false`: done ones only.
+    open: Option<bool>,
+    /// Page size: 1 to the server's maximum (500 unless configured otherwise).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<u32>,
+    /// Rows to skip (any `u32`).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
+    offset: Option<u32>,
+    #[serde(default)]
+    consistency: Consistency,
+}
+
 /// My tasks.
-#[utoipa::path(get, path = "/me/inbox", tag = "queries", params(InboxParams),
+#[utoipa::path(get, path = "/me/inbox", tag = "queries", params(MyInboxParamsDocs),
     responses((status = 200, body = TaskPage), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn my_inbox(
@@ -303,7 +330,11 @@ pub async fn alerts(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    /// Page size: 1 to the server's maximum (500 unless configured otherwise).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Rows to skip (any `u32`).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<u32>,
     /// The `next` of the previous page.
     pub after: Option<Uuid>,
@@ -381,6 +412,15 @@ pub struct PortfolioAsOf {
     pub state: Portfolio,
 }
 
+/// What `GET /portfolios/{id}` answers: the portfolio now, or with `as_of`, as it stood then.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum PortfolioAnswer {
+    Now(PortfolioView),
+    AsOf(PortfolioAsOf),
+}
+
 fn with_etag(version: i64, response: impl IntoResponse) -> Response {
     let mut response = response.into_response();
     if let Ok(tag) = HeaderValue::from_str(&version_tag(version)) {
@@ -408,7 +448,7 @@ async fn as_of_response(
 /// A portfolio with its Ad Set board; with `as_of`, its state at that instant (B2).
 #[utoipa::path(get, path = "/portfolios/{id}", tag = "queries",
     params(("id" = Uuid, Path), PortfolioParams),
-    responses((status = 200, body = PortfolioView), (status = "4XX", body = Problem)),
+    responses((status = 200, body = PortfolioAnswer), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn get_portfolio(
     State(state): State<AppState>,
@@ -445,7 +485,7 @@ pub async fn get_portfolio(
 
 /// The portfolio as it stood at `instant` (RFC 3339) (B2).
 #[utoipa::path(get, path = "/portfolios/{id}/as-of/{instant}", tag = "queries",
-    params(("id" = Uuid, Path), ("instant" = String, Path, description = "RFC 3339")),
+    params(("id" = Uuid, Path), ("instant" = DateTime<Utc>, Path, description = "RFC 3339")),
     responses((status = 200, body = PortfolioAsOf), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn portfolio_as_of(
@@ -516,9 +556,13 @@ pub async fn history(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarParams {
-    /// What-if: a new cadence (with `cadence_unit` and `refresh_date`).
+    /// What-if: a new cadence (with `cadence_unit` and `refresh_date`): at most 2000 days,
+    /// 260 weeks or 60 months.
+    #[param(minimum = 1, maximum = 2000)]
     pub cadence_every: Option<u16>,
     pub cadence_unit: Option<CadenceUnitBody>,
+    /// 2000-01-01 to 2200-12-31.
+    #[param(pattern = r"^(2[01][0-9]{2}|2200)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub refresh_date: Option<NaiveDate>,
 }
 
@@ -658,11 +702,16 @@ pub async fn cycle_metrics(
 #[serde(deny_unknown_fields)]
 pub struct OutboxParams {
     /// `pending`, `sending`, `sent` or `failed`.
+    #[param(pattern = "^(pending|sending|sent|failed)$")]
     pub status: Option<String>,
     /// Admins only, for someone else's messages.
     pub recipient: Option<Uuid>,
     pub portfolio: Option<Uuid>,
+    /// Page size: 1 to the server's maximum (500 unless configured otherwise).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
+    /// Rows to skip (any `u32`).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<u32>,
 }
 
