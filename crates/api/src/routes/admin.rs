@@ -147,6 +147,7 @@ pub async fn me(caller: Caller) -> Json<UserView> {
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
     /// What the token is for: 1 to 200 characters on one line.
+    #[schema(value_type = super::commands::SingleLineText)]
     pub label: String,
 }
 

@@ -287,6 +287,8 @@ pub async fn inbox_query(
 #[serde(deny_unknown_fields)]
 pub struct AlertParams {
     pub portfolio: Option<Uuid>,
+    /// Page size: 1 to the server's maximum (500 unless configured otherwise).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next` of the previous page.
     pub after: Option<Uuid>,
@@ -521,8 +523,11 @@ pub struct HistoryView {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryParams {
+    /// Page size: 1 to the server's maximum (500 unless configured otherwise).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     /// The `next` of the previous page: the changes after this stream version.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub after: Option<u32>,
 }
 
