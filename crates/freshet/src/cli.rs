@@ -68,6 +68,16 @@ pub struct Common {
         global = true
     )]
     pub deadline_implementation_days: u32,
+    /// How long an Idempotency-Key is remembered: a retry within it gets the first outcome;
+    /// afterwards the key names a new request (and the worker deletes it), e.g. 24h or 90m.
+    #[arg(
+        long,
+        env = "FRESHET_IDEMPOTENCY_KEY_TTL",
+        default_value = "24h",
+        value_parser = parse_duration,
+        global = true
+    )]
+    pub idempotency_key_ttl: Duration,
     /// Log format.
     #[arg(long, env = "FRESHET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
@@ -220,11 +230,13 @@ fn parse_duration(input: &str) -> Result<Duration, String> {
     let value: u64 = number
         .parse()
         .map_err(|_| format!("\"{input}\" is not a duration like 30s, 5m or 1h"))?;
+    let too_long = || format!("\"{input}\" is too long");
     let seconds = match unit {
         "" | "s" => value,
-        "m" => value * 60,
-        "h" => value * 3600,
-        "ms" => return Ok(Duration::from_millis(value)),
+        "m" => value.checked_mul(60).ok_or_else(too_long)?,
+        "h" => value.checked_mul(3600).ok_or_else(too_long)?,
+        "ms" if value > 0 => return Ok(Duration::from_millis(value)),
+        "ms" => 0,
         _ => {
             return Err(format!(
                 "unknown unit \"{unit}\" in \"{input}\": use ms, s, m or h"
@@ -247,6 +259,12 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("0s").is_err());
+        assert!(
+            parse_duration("0ms").is_err(),
+            "a zero interval would stop a timer"
+        );
+        assert!(parse_duration("99999999999999999999h").is_err());
+        assert!(parse_duration("9999999999999999999h").is_err(), "overflow");
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 fortnights").is_err());
     }

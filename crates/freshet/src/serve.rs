@@ -83,6 +83,18 @@ fn start_workers(
     handles.push(tokio::spawn(async move {
         scheduler.run(interval, stop.cancelled_owned()).await
     }));
+    // Hourly (or sooner, for a shorter time to live); every worker may run it, harmlessly.
+    let service = core.service.clone();
+    let every = service
+        .config()
+        .idempotency_ttl
+        .min(std::time::Duration::from_secs(3600));
+    let stop = shutdown.clone();
+    handles.push(tokio::spawn(async move {
+        service
+            .run_idempotency_key_expiry(every, stop.cancelled_owned())
+            .await
+    }));
     tracing::info!(
         projections = freshet_projections::PROJECTION_NAMES.len(),
         tick_interval = ?interval,
