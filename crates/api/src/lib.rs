@@ -2,9 +2,12 @@
 
 mod auth;
 mod error;
+mod limits;
 mod revocations;
 mod routes;
+mod server;
 mod state;
+mod streams;
 mod token_cache;
 pub mod users;
 
@@ -13,4 +16,5 @@ pub use error::{ApiError, PROBLEM_BASE, Problem, domain_status};
 pub use routes::{
     CommandResult, EventBody, Position, UNDOCUMENTED_ROUTES, metrics_handle, openapi, router,
 };
+pub use server::{ServerOptions, serve};
 pub use state::{ApiOptions, AppState};

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use freshet_api::{ApiOptions, AppState, router, users};
+use freshet_api::{ApiOptions, AppState, ServerOptions, users};
 use freshet_domain::UserId;
 use freshet_mail::Directory;
 use freshet_projections::inbox::{self, InboxFilter};
@@ -18,8 +18,14 @@ pub fn directory(core: &Core) -> Arc<dyn Directory> {
 }
 
 pub async fn serve(core: &Core, args: &ServeArgs, shutdown: CancellationToken) -> Result<()> {
+    let limits = &args.limits;
+    let count = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
     let options = ApiOptions {
         read_models: core.read_models,
+        request_timeout: limits.request_timeout,
+        max_concurrent_requests: count(limits.max_concurrent_requests),
+        max_streams: count(limits.max_streams),
+        max_streams_per_user: count(limits.max_streams_per_user),
         ..ApiOptions::default()
     };
     let state = AppState::new(
@@ -32,10 +38,12 @@ pub async fn serve(core: &Core, args: &ServeArgs, shutdown: CancellationToken) -
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     tracing::info!(address = %args.listen, "API listening; docs at /docs");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("the HTTP server failed")
+    let server = ServerOptions {
+        header_read_timeout: limits.header_read_timeout,
+        shutdown_grace: limits.shutdown_grace,
+    };
+    freshet_api::serve(listener, state, server, shutdown.cancelled_owned()).await;
+    Ok(())
 }
 
 /// The operator's user commands. Their actor is recorded as the command line (no user).

@@ -92,7 +92,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Commands {
     /// Run Freshet: the HTTP API, the workers (projections, scheduler, email), or both.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply the database migrations and exit.
     Migrate,
     /// Run every date trigger due on a date (default: today), then exit.
@@ -141,7 +141,34 @@ pub struct ServeArgs {
     #[arg(long, env = "FRESHET_TICK_INTERVAL", default_value = "60s", value_parser = parse_duration)]
     pub tick_interval: Duration,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub mail: MailArgs,
+}
+
+/// Time and connection limits of the HTTP API (see deploy/README.md, "Limits").
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// A request not answered within this is stopped with a 503 (an event stream counts
+    /// until its first byte).
+    #[arg(long, env = "FRESHET_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// A connection that has not sent its complete request headers within this is closed.
+    #[arg(long, env = "FRESHET_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Requests served at once; more are answered 503 at once.
+    #[arg(long, env = "FRESHET_MAX_CONCURRENT_REQUESTS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
+    /// Inbox event streams open at once, in all; one more is answered 503.
+    #[arg(long, env = "FRESHET_MAX_STREAMS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
+    /// Inbox event streams one person may have open at once; one more is answered 429.
+    #[arg(long, env = "FRESHET_MAX_STREAMS_PER_USER", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_user: u32,
+    /// On SIGTERM, how long in-flight requests may take before every connection is dropped
+    /// (open event streams end at once).
+    #[arg(long, env = "FRESHET_SHUTDOWN_GRACE", default_value = "5s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Args)]
