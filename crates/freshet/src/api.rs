@@ -161,7 +161,11 @@ fn actor(by: Option<UserId>) -> String {
     by.map_or_else(|| "command line".to_owned(), |id| id.to_string())
 }
 
-/// The demo's people: created on the first start, given a fresh token on every start.
+/// The labels of the tokens the demo gives its people (the first start's, and later ones').
+const DEMO_TOKEN_LABELS: [&str; 2] = ["initial", "demo"];
+
+/// The demo's people: created on the first start, given a fresh token on every start; the
+/// tokens earlier starts printed are revoked (others, issued by an Admin, are kept).
 pub async fn demo_user(
     core: &Core,
     name: &str,
@@ -174,6 +178,11 @@ pub async fn demo_user(
         .find(|user| user.email == email);
     match existing {
         Some(user) => {
+            for token in users::tokens(&core.db, user.id).await? {
+                if token.revoked_at.is_none() && DEMO_TOKEN_LABELS.contains(&token.label.as_str()) {
+                    users::revoke_token(&core.db, token.id, None).await?;
+                }
+            }
             let token = users::issue_token(&core.db, user.id, "demo", None).await?;
             Ok((user.id, token.secret))
         }

@@ -134,9 +134,13 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[arg(long, env = "FRESHET_ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
-    /// Load a few demo portfolios and users and print their tokens.
+    /// Load a few demo portfolios and users and print their tokens. Only on a loopback
+    /// address and SQLite, unless --force; tokens of earlier starts are revoked.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: also on an address beyond loopback, or on PostgreSQL.
+    #[arg(long, requires = "demo")]
+    pub force: bool,
     /// How often the scheduler looks for due triggers, e.g. 60s or 5m.
     #[arg(long, env = "FRESHET_TICK_INTERVAL", default_value = "60s", value_parser = parse_duration)]
     pub tick_interval: Duration,

@@ -20,6 +20,9 @@ pub async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
             "with SQLite, one process does everything: use --role all (or PostgreSQL to split roles)"
         );
     }
+    if args.demo && !args.force {
+        crate::demo::refuse_unless_private(&common.database_url, args.listen)?;
+    }
     let core = Core::open_now(common).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));

@@ -130,3 +130,110 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
         "a silent connection stayed {silent:?}"
     );
 }
+
+/// The `export NAME=value` lines `serve --demo` printed so far.
+fn demo_export(log: &str, name: &str) -> Option<String> {
+    let prefix = format!("export {name}=");
+    log.lines()
+        .rev()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map(|value| value.trim().to_owned())
+}
+
+/// Starts `serve --demo` under `name` and waits for its tokens; Amy's token.
+async fn start_demo(fleet: &mut Fleet, name: &str, listen: &str) -> String {
+    fleet.spawn(name, &["serve", "--demo", "--listen", listen], &[]);
+    wait_healthy(fleet, name, &format!("http://{listen}")).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(token) = demo_export(&fleet.get(name).log_text(), "AMY") {
+            return token;
+        }
+        assert!(Instant::now() < deadline, "no demo tokens printed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn me_status(base: &str, token: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .get(format!("{base}/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_second_demo_start_revokes_the_tokens_of_the_first() {
+    let (_data, mut fleet) = fleet();
+    let listen = free_address();
+    let base = format!("http://{listen}");
+    let first = start_demo(&mut fleet, "demo-1", &listen).await;
+    assert_eq!(me_status(&base, &first).await, reqwest::StatusCode::OK);
+    fleet.get("demo-1").terminate();
+    assert!(
+        fleet
+            .get("demo-1")
+            .wait_exit(Duration::from_secs(10))
+            .is_some()
+    );
+    let second = start_demo(&mut fleet, "demo-2", &listen).await;
+    assert_ne!(first, second);
+    assert_eq!(me_status(&base, &second).await, reqwest::StatusCode::OK);
+    assert_eq!(
+        me_status(&base, &first).await,
+        reqwest::StatusCode::UNAUTHORIZED,
+        "the first start's token still works"
+    );
+}
+
+/// Runs `serve --demo` with `args` and expects it to refuse to start: its output.
+fn demo_refused(fleet: &mut Fleet, name: &str, args: &[&str], env: &[(&str, String)]) -> String {
+    let mut all = vec!["serve", "--demo"];
+    all.extend_from_slice(args);
+    fleet.spawn(name, &all, env);
+    let status = fleet.get(name).wait_exit(Duration::from_secs(30));
+    let log = fleet.get(name).log_text();
+    let Some(status) = status else {
+        panic!("`freshet {}` started:\n{log}", all.join(" "));
+    };
+    assert!(!status.success(), "{log}");
+    assert!(
+        demo_export(&log, "AMY").is_none(),
+        "tokens were printed:\n{log}"
+    );
+    log
+}
+
+#[tokio::test]
+async fn the_demo_refuses_a_listen_address_beyond_loopback_unless_forced() {
+    let (_data, mut fleet) = fleet();
+    let port = free_address().rsplit(':').next().unwrap().to_owned();
+    let everywhere = format!("0.0.0.0:{port}");
+    let log = demo_refused(&mut fleet, "open", &["--listen", &everywhere], &[]);
+    assert!(log.contains("--force"), "{log}");
+    fleet.spawn(
+        "forced",
+        &["serve", "--demo", "--force", "--listen", &everywhere],
+        &[],
+    );
+    wait_healthy(&mut fleet, "forced", &format!("http://127.0.0.1:{port}")).await;
+}
+
+#[tokio::test]
+async fn the_demo_refuses_postgresql_unless_forced() {
+    let Some(db) = freshet_store::testing::TestDatabase::postgres().await else {
+        return;
+    };
+    let (_data, mut fleet) = fleet();
+    let listen = free_address();
+    let url = db.url().to_owned();
+    let log = demo_refused(
+        &mut fleet,
+        "postgres",
+        &["--listen", &listen],
+        &[("FRESHET_DATABASE_URL", url)],
+    );
+    assert!(log.contains("--force"), "{log}");
+}
