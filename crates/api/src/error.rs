@@ -62,6 +62,22 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("the read side did not catch up in time")]
     NotReady(String),
+    /// The database cannot be reached (closed pool, no connection within the pool's wait,
+    /// a restart): worth retrying soon. The cause is logged, never answered.
+    #[error("the database cannot be reached right now; try again shortly")]
+    DatabaseUnavailable(String),
+    /// More requests at once than this process serves (the concurrency limit).
+    #[error("the server is busy; try again shortly")]
+    Overloaded,
+    /// The request did not finish within the server's request timeout.
+    #[error("the request took longer than {seconds:.1} s and was stopped; try again")]
+    Timeout { seconds: f64 },
+    /// The caller already has as many inbox event streams open as one person may.
+    #[error("you already have {limit} inbox event streams open; close one first")]
+    TooManyStreams { limit: usize },
+    /// This process already serves as many inbox event streams as it may.
+    #[error("the server serves as many event streams as it can; try again later")]
+    StreamCapacity,
     /// Anything else: logged in full, answered without internals.
     #[error("internal error: {0}")]
     Internal(String),
@@ -70,6 +86,31 @@ pub enum ApiError {
 impl ApiError {
     pub fn internal(error: impl std::fmt::Display) -> Self {
         ApiError::Internal(error.to_string())
+    }
+
+    /// A failure of the layers below: [`ApiError::DatabaseUnavailable`] when a database
+    /// error in its chain of sources says the database cannot be reached, else internal.
+    pub fn failure(error: &(dyn std::error::Error + 'static)) -> Self {
+        let mut cause = Some(error);
+        while let Some(error) = cause {
+            if let Some(error) = error.downcast_ref::<sqlx::Error>()
+                && database_unreachable(error)
+            {
+                return ApiError::DatabaseUnavailable(chain(error));
+            }
+            cause = error.source();
+        }
+        ApiError::Internal(chain(error))
+    }
+
+    /// Seconds a client should wait before retrying, for the errors that pass.
+    pub fn retry_after(&self) -> Option<u32> {
+        match self {
+            ApiError::DatabaseUnavailable(_) => Some(5),
+            ApiError::Overloaded | ApiError::Timeout { .. } => Some(1),
+            ApiError::TooManyStreams { .. } | ApiError::StreamCapacity => Some(10),
+            _ => None,
+        }
     }
 
     pub fn malformed(code: &'static str, detail: impl Into<String>) -> Self {
@@ -114,6 +155,31 @@ impl ApiError {
                 "not-ready",
                 "Service unavailable",
             ),
+            ApiError::DatabaseUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database-unavailable",
+                "Database unavailable",
+            ),
+            ApiError::Overloaded => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "Service overloaded",
+            ),
+            ApiError::Timeout { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "Request timed out",
+            ),
+            ApiError::TooManyStreams { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-streams",
+                "Too many event streams",
+            ),
+            ApiError::StreamCapacity => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "stream-capacity",
+                "No event stream available",
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -138,6 +204,39 @@ impl ApiError {
             code: code.to_owned(),
         }
     }
+}
+
+/// Whether `error` says the database cannot be reached now (rather than that a statement
+/// is wrong): the pool is closed or gave no connection in time, the connection broke, or
+/// the server is starting, shutting down or out of connections (SQLSTATE classes 08, 57P,
+/// 53300), or SQLite's file stayed busy.
+fn database_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+                // SQLite: SQLITE_BUSY or SQLITE_LOCKED, also as extended codes.
+                || code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+        }),
+        _ => false,
+    }
+}
+
+/// An error with its sources, for the log.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        text.push_str(": ");
+        text.push_str(&error.to_string());
+        cause = error.source();
+    }
+    text
 }
 
 /// What the caller is told of a domain refusal: to someone not on its team a portfolio is
@@ -216,20 +315,20 @@ impl From<ServiceError> for ApiError {
             ServiceError::VersionMismatch { expected, current } => {
                 ApiError::PreconditionFailed { expected, current }
             }
-            other => ApiError::internal(other),
+            other => ApiError::failure(&other),
         }
     }
 }
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        ApiError::internal(error)
+        ApiError::failure(&error)
     }
 }
 
 impl From<freshet_projections::ProjectionError> for ApiError {
     fn from(error: freshet_projections::ProjectionError) -> Self {
-        ApiError::internal(error)
+        ApiError::failure(&error)
     }
 }
 
@@ -241,7 +340,7 @@ impl From<freshet_store::StoreError> for ApiError {
 
 impl From<freshet_mail::MailError> for ApiError {
     fn from(error: freshet_mail::MailError) -> Self {
-        ApiError::internal(error)
+        ApiError::failure(&error)
     }
 }
 
@@ -282,12 +381,21 @@ impl IntoResponse for ApiError {
         let problem = self.problem();
         match &self {
             ApiError::Internal(error) => tracing::error!(error = %error, "request failed"),
+            ApiError::DatabaseUnavailable(error) => {
+                tracing::warn!(error = %error, "request failed: the database cannot be reached")
+            }
             other if problem.status >= 500 => {
                 tracing::warn!(problem = problem.code, detail = %other, "request failed")
             }
             other => tracing::info!(problem = problem.code, detail = %other, "request refused"),
         }
-        problem_response(&problem)
+        let mut response = problem_response(&problem);
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -306,6 +414,30 @@ pub fn problem_response(problem: &Problem) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unreachable_database_is_a_503_worth_retrying_and_says_nothing_of_the_pool() {
+        let error = ApiError::from(sqlx::Error::PoolTimedOut);
+        assert!(
+            matches!(error, ApiError::DatabaseUnavailable(_)),
+            "{error:?}"
+        );
+        let problem = error.problem();
+        assert_eq!(problem.status, 503);
+        assert!(!problem.detail.contains("pool"), "{}", problem.detail);
+        let response = error.into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        // Through the layers: a store error inside a service error.
+        let nested =
+            ServiceError::from(freshet_store::StoreError::Database(sqlx::Error::PoolClosed));
+        assert!(matches!(
+            ApiError::from(nested),
+            ApiError::DatabaseUnavailable(_)
+        ));
+        // A broken statement is still ours.
+        let broken = ApiError::from(sqlx::Error::RowNotFound);
+        assert!(matches!(broken, ApiError::Internal(_)), "{broken:?}");
+    }
 
     #[test]
     fn internal_errors_do_not_leak_their_cause() {

@@ -2,9 +2,12 @@
 
 mod auth;
 mod error;
+mod limits;
 mod revocations;
 mod routes;
+mod server;
 mod state;
+mod streams;
 mod token_cache;
 pub mod users;
 
@@ -14,4 +17,5 @@ pub use routes::{
     CommandResult, EventBody, Position, UNDOCUMENTED_ROUTES, metrics_handle, metrics_router,
     openapi, router,
 };
+pub use server::{ServerOptions, serve};
 pub use state::{ApiOptions, AppState};

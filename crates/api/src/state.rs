@@ -9,8 +9,10 @@ use freshet_mail::Outbox;
 use freshet_projections::{Projection, ReadModelConfig, RebuildProgress, Runner};
 use freshet_service::CommandService;
 use freshet_store::{Database, EventStore};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
+use tokio_util::sync::CancellationToken;
 
+use crate::streams::StreamSlots;
 use crate::token_cache::TokenCache;
 
 /// More distinct tokens than this within a TTL and the cache starts over.
@@ -40,6 +42,17 @@ pub struct ApiOptions {
     /// How often an open event stream checks that its token still works, besides checking
     /// at once when this process hears of a revocation.
     pub stream_token_check: Duration,
+    /// Inbox event streams one person may have open at once (tabs, devices); one more
+    /// answers 429.
+    pub max_streams_per_user: usize,
+    /// Inbox event streams this process serves at once; one more answers 503.
+    pub max_streams: usize,
+    /// A request that has not been answered after this long is stopped with a 503
+    /// (`timeout`). An event stream counts until its first byte only.
+    pub request_timeout: Duration,
+    /// Requests this process works on at once; one more answers 503 (`overloaded`) at once
+    /// instead of queueing. Open event streams count until their first byte only.
+    pub max_concurrent_requests: usize,
 }
 
 impl Default for ApiOptions {
@@ -54,6 +67,10 @@ impl Default for ApiOptions {
             sse_keep_alive: Duration::from_secs(15),
             token_cache_ttl: Duration::from_secs(10),
             stream_token_check: Duration::from_secs(5),
+            max_streams_per_user: 4,
+            max_streams: 1_000,
+            request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 512,
         }
     }
 }
@@ -75,6 +92,9 @@ struct Inner {
     tokens: Arc<TokenCache>,
     _revocations: Option<crate::revocations::ListenerTask>,
     rebuilds: Mutex<HashMap<String, watch::Receiver<RebuildProgress>>>,
+    streams: Arc<StreamSlots>,
+    requests: Arc<Semaphore>,
+    shutdown: CancellationToken,
 }
 
 impl AppState {
@@ -104,8 +124,11 @@ impl AppState {
                 outbox,
                 tokens,
                 _revocations: revocations,
+                streams: StreamSlots::new(options.max_streams_per_user, options.max_streams),
+                requests: Arc::new(Semaphore::new(options.max_concurrent_requests)),
                 options,
                 rebuilds: Mutex::new(HashMap::new()),
+                shutdown: CancellationToken::new(),
             }),
         }
     }
@@ -136,6 +159,21 @@ impl AppState {
 
     pub(crate) fn tokens(&self) -> &TokenCache {
         &self.inner.tokens
+    }
+
+    pub(crate) fn streams(&self) -> &Arc<StreamSlots> {
+        &self.inner.streams
+    }
+
+    /// The permits of the concurrency limit (`max_concurrent_requests`).
+    pub(crate) fn requests(&self) -> &Arc<Semaphore> {
+        &self.inner.requests
+    }
+
+    /// Cancelled when the server shuts down: open event streams end at once, so that the
+    /// connections they hold close and the shutdown completes.
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.inner.shutdown
     }
 
     /// Fresh instances of every projection, for a rebuild.

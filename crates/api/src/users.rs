@@ -110,7 +110,7 @@ impl From<UsersError> for crate::ApiError {
             UsersError::UnknownUser(_) | UsersError::UnknownToken(_) => {
                 ApiError::NotFound(error.to_string())
             }
-            UsersError::Database(error) => ApiError::internal(error),
+            UsersError::Database(error) => ApiError::failure(&error),
         }
     }
 }

@@ -51,8 +51,21 @@ impl EventStore for CountingStore {
         outcome
     }
 
-    async fn idempotent_outcome(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    async fn idempotent_outcome(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.inner.idempotent_outcome(key).await
+    }
+
+    async fn delete_expired_idempotency_keys(
+        &self,
+        used_before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        self.inner
+            .delete_expired_idempotency_keys(used_before, limit)
+            .await
     }
 
     async fn read_stream(

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use freshet_api::{ApiOptions, AppState, metrics_router, router, users};
+use freshet_api::{ApiOptions, AppState, ServerOptions, metrics_router, users};
 use freshet_domain::UserId;
 use freshet_mail::Directory;
 use freshet_projections::inbox::{self, InboxFilter};
@@ -18,8 +18,14 @@ pub fn directory(core: &Core) -> Arc<dyn Directory> {
 }
 
 pub async fn serve(core: &Core, args: &ServeArgs, shutdown: CancellationToken) -> Result<()> {
+    let limits = &args.limits;
+    let count = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
     let options = ApiOptions {
         read_models: core.read_models,
+        request_timeout: limits.request_timeout,
+        max_concurrent_requests: count(limits.max_concurrent_requests),
+        max_streams: count(limits.max_streams),
+        max_streams_per_user: count(limits.max_streams_per_user),
         ..ApiOptions::default()
     };
     let state = AppState::new(
@@ -37,10 +43,12 @@ pub async fn serve(core: &Core, args: &ServeArgs, shutdown: CancellationToken) -
     tracing::info!(address = %args.listen, metrics = %args.metrics_listen, "API listening; docs at /docs");
     let metrics = axum::serve(metrics_listener, metrics_router(state.clone()))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let api =
-        axum::serve(listener, router(state)).with_graceful_shutdown(shutdown.cancelled_owned());
-    let (api, metrics) = tokio::join!(api, metrics);
-    api.context("the HTTP server failed")?;
+    let server = ServerOptions {
+        header_read_timeout: limits.header_read_timeout,
+        shutdown_grace: limits.shutdown_grace,
+    };
+    let api = freshet_api::serve(listener, state, server, shutdown.cancelled_owned());
+    let ((), metrics) = tokio::join!(api, metrics);
     metrics.context("the metrics server failed")
 }
 
@@ -159,7 +167,11 @@ fn actor(by: Option<UserId>) -> String {
     by.map_or_else(|| "command line".to_owned(), |id| id.to_string())
 }
 
-/// The demo's people: created on the first start, given a fresh token on every start.
+/// The labels of the tokens the demo gives its people (the first start's, and later ones').
+const DEMO_TOKEN_LABELS: [&str; 2] = ["initial", "demo"];
+
+/// The demo's people: created on the first start, given a fresh token on every start; the
+/// tokens earlier starts printed are revoked (others, issued by an Admin, are kept).
 pub async fn demo_user(
     core: &Core,
     name: &str,
@@ -172,6 +184,11 @@ pub async fn demo_user(
         .find(|user| user.email == email);
     match existing {
         Some(user) => {
+            for token in users::tokens(&core.db, user.id).await? {
+                if token.revoked_at.is_none() && DEMO_TOKEN_LABELS.contains(&token.label.as_str()) {
+                    users::revoke_token(&core.db, token.id, None).await?;
+                }
+            }
             let token = users::issue_token(&core.db, user.id, "demo", None).await?;
             Ok((user.id, token.secret))
         }

@@ -68,6 +68,16 @@ pub struct Common {
         global = true
     )]
     pub deadline_implementation_days: u32,
+    /// How long an Idempotency-Key is remembered: a retry within it gets the first outcome;
+    /// afterwards the key names a new request (and the worker deletes it), e.g. 24h or 90m.
+    #[arg(
+        long,
+        env = "FRESHET_IDEMPOTENCY_KEY_TTL",
+        default_value = "24h",
+        value_parser = parse_duration,
+        global = true
+    )]
+    pub idempotency_key_ttl: Duration,
     /// Log format.
     #[arg(long, env = "FRESHET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
@@ -82,7 +92,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Commands {
     /// Run Freshet: the HTTP API, the workers (projections, scheduler, email), or both.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply the database migrations and exit.
     Migrate,
     /// Run every date trigger due on a date (default: today), then exit.
@@ -128,14 +138,45 @@ pub struct ServeArgs {
     pub metrics_listen: SocketAddr,
     #[arg(long, env = "FRESHET_ROLE", value_enum, default_value_t = Role::All)]
     pub role: Role,
-    /// Load a few demo portfolios and users and print their tokens.
+    /// Load a few demo portfolios and users and print their tokens. Only on a loopback
+    /// address and SQLite, unless --force; tokens of earlier starts are revoked.
     #[arg(long)]
     pub demo: bool,
+    /// With --demo: also on an address beyond loopback, or on PostgreSQL.
+    #[arg(long, requires = "demo")]
+    pub force: bool,
     /// How often the scheduler looks for due triggers, e.g. 60s or 5m.
     #[arg(long, env = "FRESHET_TICK_INTERVAL", default_value = "60s", value_parser = parse_duration)]
     pub tick_interval: Duration,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub mail: MailArgs,
+}
+
+/// Time and connection limits of the HTTP API (see deploy/README.md, "Limits").
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// A request not answered within this is stopped with a 503 (an event stream counts
+    /// until its first byte).
+    #[arg(long, env = "FRESHET_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+    /// A connection that has not sent its complete request headers within this is closed.
+    #[arg(long, env = "FRESHET_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Requests served at once; more are answered 503 at once.
+    #[arg(long, env = "FRESHET_MAX_CONCURRENT_REQUESTS", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_requests: u32,
+    /// Inbox event streams open at once, in all; one more is answered 503.
+    #[arg(long, env = "FRESHET_MAX_STREAMS", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams: u32,
+    /// Inbox event streams one person may have open at once; one more is answered 429.
+    #[arg(long, env = "FRESHET_MAX_STREAMS_PER_USER", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_streams_per_user: u32,
+    /// On SIGTERM, how long in-flight requests may take before every connection is dropped
+    /// (open event streams end at once).
+    #[arg(long, env = "FRESHET_SHUTDOWN_GRACE", default_value = "5s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -224,11 +265,13 @@ fn parse_duration(input: &str) -> Result<Duration, String> {
     let value: u64 = number
         .parse()
         .map_err(|_| format!("\"{input}\" is not a duration like 30s, 5m or 1h"))?;
+    let too_long = || format!("\"{input}\" is too long");
     let seconds = match unit {
         "" | "s" => value,
-        "m" => value * 60,
-        "h" => value * 3600,
-        "ms" => return Ok(Duration::from_millis(value)),
+        "m" => value.checked_mul(60).ok_or_else(too_long)?,
+        "h" => value.checked_mul(3600).ok_or_else(too_long)?,
+        "ms" if value > 0 => return Ok(Duration::from_millis(value)),
+        "ms" => 0,
         _ => {
             return Err(format!(
                 "unknown unit \"{unit}\" in \"{input}\": use ms, s, m or h"
@@ -251,6 +294,12 @@ mod tests {
         assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert!(parse_duration("0s").is_err());
+        assert!(
+            parse_duration("0ms").is_err(),
+            "a zero interval would stop a timer"
+        );
+        assert!(parse_duration("99999999999999999999h").is_err());
+        assert!(parse_duration("9999999999999999999h").is_err(), "overflow");
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 fortnights").is_err());
     }

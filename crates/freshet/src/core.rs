@@ -32,6 +32,7 @@ impl Core {
         Ok(ProcessConfig {
             calendar,
             deadlines,
+            idempotency_ttl: common.idempotency_key_ttl,
             ..ProcessConfig::default()
         })
     }

@@ -1,5 +1,7 @@
 //! `freshet serve --demo`: a team, its tokens and three clients at different stages, so a
 //! newcomer sees real inboxes in a minute. Loaded once: a second start finds it there.
+//! It prints working tokens and writes made-up people and clients, so it runs only on a
+//! loopback address and SQLite unless forced.
 
 use anyhow::Result;
 use chrono::Days;
@@ -140,6 +142,25 @@ impl Demo<'_> {
     }
 }
 
+/// Refuses a demo anyone on the network could use (its tokens are printed, and its Admin's
+/// is as good as any), or one that would write made-up people and clients into a
+/// PostgreSQL database (most likely a real one); `--force` skips this.
+pub fn refuse_unless_private(database_url: &str, listen: std::net::SocketAddr) -> Result<()> {
+    if !listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--demo prints working tokens, so it listens on a loopback address only, not {listen}; \
+             add --force to listen there anyway"
+        );
+    }
+    if !database_url.starts_with("sqlite:") {
+        anyhow::bail!(
+            "--demo writes made-up people and clients, so it runs on SQLite only; \
+             add --force to write them into this PostgreSQL database anyway"
+        );
+    }
+    Ok(())
+}
+
 /// Loads the demo unless it is already there, and prints how to look around.
 pub async fn load(core: &Core, listen: std::net::SocketAddr) -> Result<()> {
     let first_client = PortfolioId::from_uuid(demo_id("Northwind Outfitters"));
@@ -194,4 +215,21 @@ pub async fn load(core: &Core, listen: std::net::SocketAddr) -> Result<()> {
     );
     println!("Every endpoint: http://{listen}/docs\n");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_runs_on_loopback_and_sqlite_only() {
+        let sqlite = "sqlite://freshet-data/freshet.db";
+        let loopback = "127.0.0.1:8080".parse().unwrap();
+        let anywhere = "0.0.0.0:8080".parse().unwrap();
+        let v6_loopback = "[::1]:8080".parse().unwrap();
+        assert!(refuse_unless_private(sqlite, loopback).is_ok());
+        assert!(refuse_unless_private(sqlite, v6_loopback).is_ok());
+        assert!(refuse_unless_private(sqlite, anywhere).is_err());
+        assert!(refuse_unless_private("postgres://db/freshet", loopback).is_err());
+    }
 }

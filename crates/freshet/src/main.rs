@@ -21,7 +21,7 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(cli.common.log_format);
     let common = &cli.common;
     match cli.command {
-        Commands::Serve(args) => serve::serve(common, args).await,
+        Commands::Serve(args) => serve::serve(common, *args).await,
         Commands::Migrate => ops::migrate(common).await,
         Commands::Tick { at } => ops::tick(common, at).await,
         Commands::Rebuild { projection, all } => {

@@ -20,6 +20,9 @@ pub async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
             "with SQLite, one process does everything: use --role all (or PostgreSQL to split roles)"
         );
     }
+    if args.demo && !args.force {
+        crate::demo::refuse_unless_private(&common.database_url, args.listen)?;
+    }
     let core = Core::open_now(common).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
@@ -82,6 +85,18 @@ fn start_workers(
     let stop = shutdown.clone();
     handles.push(tokio::spawn(async move {
         scheduler.run(interval, stop.cancelled_owned()).await
+    }));
+    // Hourly (or sooner, for a shorter time to live); every worker may run it, harmlessly.
+    let service = core.service.clone();
+    let every = service
+        .config()
+        .idempotency_ttl
+        .min(std::time::Duration::from_secs(3600));
+    let stop = shutdown.clone();
+    handles.push(tokio::spawn(async move {
+        service
+            .run_idempotency_key_expiry(every, stop.cancelled_owned())
+            .await
     }));
     tracing::info!(
         projections = freshet_projections::PROJECTION_NAMES.len(),

@@ -27,7 +27,7 @@ use support::checks::{
     check_read_models_equal_a_rebuild, check_triggers_fired_once,
 };
 use support::driver::{Cycle, Driver, People, User, events_of};
-use support::fleet::{Fleet, free_address};
+use support::fleet::{Fleet, free_address, wait_healthy};
 use support::log::{
     MAIL_LEASE, PROCESSORS, Position, caught_up, checkpoints, claims_before, drain_outbox, head,
     processor_holders,
@@ -273,27 +273,6 @@ fn add_user(fleet: &mut Fleet, name: &str, email: &str, admin: bool) -> User {
         id,
         email: email.to_owned(),
         token,
-    }
-}
-
-async fn wait_healthy(fleet: &mut Fleet, name: &str, base: &str) {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(response) = http.get(format!("{base}/healthz")).send().await
-            && response.status().is_success()
-        {
-            return;
-        }
-        let proc = fleet.get(name);
-        if let Some(status) = proc.exited() {
-            panic!("{name} exited ({status}):\n{}", proc.log_text());
-        }
-        assert!(Instant::now() < deadline, "{name} not healthy after 60s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

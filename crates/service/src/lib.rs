@@ -3,6 +3,7 @@
 mod cache;
 mod clock;
 mod error;
+mod expiry;
 mod history;
 mod service;
 mod turns;
@@ -10,4 +11,7 @@ mod turns;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ServiceError;
 pub use history::{DecodedEvent, decode, load_portfolio};
-pub use service::{CommandOutcome, CommandRequest, CommandService, ProcessConfig, actor_label};
+pub use service::{
+    CommandOutcome, CommandRequest, CommandService, DEFAULT_IDEMPOTENCY_TTL, ProcessConfig,
+    actor_label,
+};

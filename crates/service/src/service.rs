@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use freshet_domain::{
     Actor, AgencyCalendar, Command, Context, Deadlines, Event, Portfolio, PortfolioId, decide,
+    permissions,
 };
 use freshet_store::{
     AppendOutcome, AppendResult, EventStore, ExpectedVersion, IdempotencyKey, Metadata, NewEvent,
@@ -25,7 +27,13 @@ pub struct ProcessConfig {
     pub deadlines: Deadlines,
     /// Attempts before a command gives up on a portfolio that keeps changing under it.
     pub max_attempts: u32,
+    /// How long an idempotency key is remembered (B5): after that the same key names a new
+    /// request, and the worker deletes it.
+    pub idempotency_ttl: std::time::Duration,
 }
+
+/// A day: a client retrying an operation is done long before.
+pub const DEFAULT_IDEMPOTENCY_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 impl Default for ProcessConfig {
     fn default() -> Self {
@@ -33,6 +41,7 @@ impl Default for ProcessConfig {
             calendar: AgencyCalendar::default(),
             deadlines: Deadlines::default(),
             max_attempts: 20,
+            idempotency_ttl: DEFAULT_IDEMPOTENCY_TTL,
         }
     }
 }
@@ -147,14 +156,14 @@ impl CommandService {
             correlation_id: request.correlation_id.unwrap_or(command_id),
             recorded_at: now,
         };
-        let key = request
-            .idempotency_key
-            .as_deref()
-            .map(|key| IdempotencyKey {
-                // Scoped to the sender, so two people's keys never collide.
-                key: format!("{}/{key}", actor_label(request.actor)),
-                request_fingerprint: fingerprint(&request),
-            });
+        let key = request.idempotency_key.as_deref().map(|key| {
+            // Scoped to the sender, so two people's keys never collide.
+            IdempotencyKey::new(
+                format!("{}/{key}", actor_label(request.actor)),
+                fingerprint(&request),
+            )
+            .with_valid_since(key_cutoff(now, self.config.idempotency_ttl))
+        });
         // Commands of this process on one portfolio queue here instead of conflicting.
         let _turn = self.turns.take(request.portfolio).await;
         // No look-up of the key up front: the append claims it in its own transaction and
@@ -189,7 +198,7 @@ impl CommandService {
                 // attempt's events, so deciding again fails; its stored outcome is the answer.
                 Err(error) => {
                     if let Some(key) = &key
-                        && let Some(record) = self.store.idempotent_outcome(&key.key).await?
+                        && let Some(record) = self.store.idempotent_outcome(key).await?
                     {
                         return self
                             .replay(&request, &stream, record.replay_for(key)?.into_result())
@@ -312,12 +321,16 @@ impl CommandService {
         Ok((version, state))
     }
 
+    /// The stored outcome of `request`'s first attempt, if the caller may still send it:
+    /// a replay answers only whom a first attempt would (B4), on the portfolio as it is now.
     async fn replay(
         &self,
         request: &CommandRequest,
         stream: &StreamId,
         result: AppendResult,
     ) -> Result<CommandOutcome, ServiceError> {
+        let (_, state) = self.current_state(request.portfolio, stream).await?;
+        permissions::authorize(state.as_ref(), &request.command, request.actor)?;
         tracing::Span::current().record("replayed", true);
         let records = self.store.read_stream(stream, result.first_version).await?;
         let events = records
@@ -332,6 +345,14 @@ impl CommandService {
             replayed: true,
         })
     }
+}
+
+/// The oldest use of a key that still counts at `now`.
+pub(crate) fn key_cutoff(now: DateTime<Utc>, ttl: std::time::Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(ttl)
+        .ok()
+        .and_then(|ttl| now.checked_sub_signed(ttl))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
 /// A random pause that grows with the attempts (up to ~2 ms per attempt so far), so that

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use freshet_domain::*;
 use freshet_service::{
-    CommandRequest, CommandService, ManualClock, ProcessConfig, ServiceError, load_portfolio,
+    Clock, CommandRequest, CommandService, ManualClock, ProcessConfig, ServiceError, load_portfolio,
 };
 use freshet_store::testing::TestDatabase;
 use uuid::Uuid;
@@ -27,6 +27,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 struct Fixture {
     service: CommandService,
+    clock: ManualClock,
     portfolio: PortfolioId,
     _db: TestDatabase,
 }
@@ -42,6 +43,7 @@ impl Fixture {
         let portfolio = PortfolioId::from_uuid(Uuid::now_v7());
         let fixture = Self {
             service,
+            clock,
             portfolio,
             _db: db,
         };
@@ -155,7 +157,160 @@ freshet_store::on_both_backends!(
     two_service_instances_each_see_the_others_writes,
     a_stale_expected_version_is_refused_and_writes_nothing,
     b5_concurrent_retries_with_one_key_all_get_the_first_outcome,
+    an_idempotency_key_expires_after_a_day_and_is_then_taken_as_new,
+    a_replay_by_someone_no_longer_permitted_is_refused_like_a_first_attempt,
+    a_replay_by_another_person_is_decided_as_their_own_first_attempt,
+    expired_idempotency_keys_are_deleted,
 );
+
+// B5: the worker forgets keys older than a day; younger ones still replay.
+async fn expired_idempotency_keys_are_deleted(db: TestDatabase) {
+    let f = Fixture::new(db).await;
+    f.service
+        .execute(note_request(&f, "Old", AM, "old"))
+        .await
+        .unwrap();
+    f.clock.set(f.clock.now() + chrono::Duration::hours(20));
+    f.service
+        .execute(note_request(&f, "Young", AM, "young"))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.service.delete_expired_idempotency_keys().await.unwrap(),
+        0
+    );
+    f.clock.set(f.clock.now() + chrono::Duration::hours(5));
+    assert_eq!(
+        f.service.delete_expired_idempotency_keys().await.unwrap(),
+        1
+    );
+    let young = f
+        .service
+        .execute(note_request(&f, "Young", AM, "young"))
+        .await
+        .unwrap();
+    assert!(young.replayed);
+}
+
+fn note_request(f: &Fixture, text: &str, who: u128, key: &str) -> CommandRequest {
+    CommandRequest::new(
+        f.portfolio,
+        Command::LogPortfolioNote {
+            text: NoteText::parse(text).unwrap(),
+        },
+        Actor::user(user(who)),
+    )
+    .with_idempotency_key(key)
+}
+
+// B5: a key is remembered for a day (ProcessConfig::idempotency_ttl); after that the same
+// key names a new request.
+async fn an_idempotency_key_expires_after_a_day_and_is_then_taken_as_new(db: TestDatabase) {
+    let f = Fixture::new(db).await;
+    f.service
+        .execute(note_request(&f, "Call notes", AM, "note-1"))
+        .await
+        .unwrap();
+    f.clock.set(f.clock.now() + chrono::Duration::hours(23));
+    let within_a_day = f
+        .service
+        .execute(note_request(&f, "Call notes", AM, "note-1"))
+        .await
+        .unwrap();
+    assert!(within_a_day.replayed, "a retry within the day replays");
+    f.clock.set(f.clock.now() + chrono::Duration::hours(2));
+    let after_a_day = f
+        .service
+        .execute(note_request(&f, "Call notes", AM, "note-1"))
+        .await
+        .unwrap();
+    assert!(!after_a_day.replayed, "an expired key is taken as new");
+    // Even another request may use the key once it has expired.
+    f.clock.set(f.clock.now() + chrono::Duration::hours(25));
+    let other = f
+        .service
+        .execute(note_request(&f, "Other notes", AM, "note-1"))
+        .await
+        .unwrap();
+    assert!(!other.replayed);
+    assert_eq!(f.state().await.notes_logged, 3);
+}
+
+// B4, B5: a replay answers only whom a first attempt would answer. The SAS who created a
+// ticket and was then taken off the team gets a refusal, not the stored outcome.
+async fn a_replay_by_someone_no_longer_permitted_is_refused_like_a_first_attempt(db: TestDatabase) {
+    let f = Fixture::new(db).await;
+    let request = CommandRequest::new(
+        f.portfolio,
+        Command::LogPortfolioNote {
+            text: NoteText::parse("Call notes").unwrap(),
+        },
+        Actor::user(user(SAS)),
+    )
+    .with_idempotency_key("note-1");
+    f.service.execute(request.clone()).await.unwrap();
+    f.send(
+        Actor::admin(user(99)),
+        Command::ChangeTeam {
+            team: Team {
+                account_manager: user(AM),
+                social_ad_specialist: user(6),
+                copywriter: user(COPYWRITER),
+                designer: user(DESIGNER),
+                team_lead: user(TEAM_LEAD),
+            },
+        },
+    )
+    .await
+    .unwrap();
+    let before = f.stored().await;
+    let error = f.service.execute(request.clone()).await.unwrap_err();
+    assert!(
+        matches!(error, ServiceError::Domain(DomainError::NotOnTeam)),
+        "{error}"
+    );
+    // Also through a service that has never seen the portfolio (another API process).
+    let other = CommandService::new(
+        f.service.store().clone(),
+        Arc::new(f.clock.clone()),
+        ProcessConfig::default(),
+    );
+    let error = other.execute(request).await.unwrap_err();
+    assert!(
+        matches!(error, ServiceError::Domain(DomainError::NotOnTeam)),
+        "{error}"
+    );
+    assert_eq!(f.stored().await, before);
+}
+
+// B5: keys are the sender's own; the same key and request from someone else is their own
+// first attempt (the Team Lead, who may log no portfolio Note, is refused).
+async fn a_replay_by_another_person_is_decided_as_their_own_first_attempt(db: TestDatabase) {
+    let f = Fixture::new(db).await;
+    f.service
+        .execute(note_request(&f, "Call notes", AM, "note-1"))
+        .await
+        .unwrap();
+    let error = f
+        .service
+        .execute(note_request(&f, "Call notes", TEAM_LEAD, "note-1"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ServiceError::Domain(DomainError::NotPermitted { .. })
+        ),
+        "{error}"
+    );
+    let sas = f
+        .service
+        .execute(note_request(&f, "Call notes", SAS, "note-1"))
+        .await
+        .unwrap();
+    assert!(!sas.replayed, "another person's key is their own");
+    assert_eq!(f.state().await.notes_logged, 2);
+}
 
 // B5: a client that times out and retries while its first request is still in flight gets
 // the first outcome, not a refusal from deciding the command a second time.

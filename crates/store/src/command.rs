@@ -45,7 +45,7 @@ where
     F: FnMut(&[RecordedEvent]) -> Result<Vec<NewEvent>, E>,
 {
     if let Some(key) = idempotency
-        && let Some(record) = store.idempotent_outcome(&key.key).await?
+        && let Some(record) = store.idempotent_outcome(key).await?
     {
         return Ok(record.replay_for(key)?);
     }

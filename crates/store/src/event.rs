@@ -172,6 +172,27 @@ impl fmt::Display for ExpectedVersion {
 pub struct IdempotencyKey {
     pub key: String,
     pub request_fingerprint: String,
+    /// A stored use of the key recorded before this instant has expired: the key is taken
+    /// as new (and its old outcome forgotten). `None`: the key never expires.
+    #[serde(default)]
+    pub valid_since: Option<DateTime<Utc>>,
+}
+
+impl IdempotencyKey {
+    /// A key that never expires; see [`IdempotencyKey::valid_since`].
+    pub fn new(key: impl Into<String>, request_fingerprint: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            request_fingerprint: request_fingerprint.into(),
+            valid_since: None,
+        }
+    }
+
+    /// Only a use of the key recorded at or after `since` counts.
+    pub fn with_valid_since(mut self, since: DateTime<Utc>) -> Self {
+        self.valid_since = Some(since);
+        self
+    }
 }
 
 /// What one append wrote.

@@ -1,6 +1,7 @@
 //! The event store contract, implemented once per database backend.
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
 use crate::error::StoreError;
@@ -18,7 +19,9 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// - With an idempotency key, the key and the [`crate::AppendResult`] are stored in the same
     ///   transaction. A later (or concurrent) request with the same key and fingerprint gets
     ///   [`AppendOutcome::Replayed`] with the original result and writes nothing; a different
-    ///   fingerprint gets [`StoreError::IdempotencyKeyReused`].
+    ///   fingerprint gets [`StoreError::IdempotencyKeyReused`]. A key whose stored use is
+    ///   older than its [`IdempotencyKey::valid_since`] has expired and is taken as new.
+    ///   The key's use is recorded at `meta.recorded_at`.
     /// - `events` may be empty: then only the expectation is checked and the key recorded.
     async fn append(
         &self,
@@ -29,8 +32,21 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<AppendOutcome, StoreError>;
 
-    /// The stored outcome of an idempotency key, so callers can short-circuit before work.
-    async fn idempotent_outcome(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// The stored outcome of an idempotency key (unless it expired: see
+    /// [`IdempotencyKey::valid_since`]), so callers can short-circuit before work.
+    async fn idempotent_outcome(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// Deletes up to `limit` idempotency keys used before `used_before` (the oldest first)
+    /// and answers how many it deleted; callers repeat until fewer than `limit` go, so no
+    /// transaction is long.
+    async fn delete_expired_idempotency_keys(
+        &self,
+        used_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError>;
 
     /// The events of `stream` with `version >= from_version`, in version order.
     async fn read_stream(

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::types::Json;
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
@@ -55,7 +56,7 @@ impl SqliteStore {
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<AppendOutcome, StoreError> {
         if let Some(key) = idempotency
-            && let Some(record) = fetch_record(tx, &key.key).await?
+            && let Some(record) = fetch_record(tx, key).await?
         {
             return record.replay_for(key);
         }
@@ -105,12 +106,15 @@ impl SqliteStore {
             event_ids: events.iter().map(|event| event.event_id).collect(),
         };
         if let Some(key) = idempotency {
+            // Replaces a use that has expired (fetch_record did not see it).
             sqlx::query(
-                "INSERT INTO idempotency_keys (key, request_fingerprint, result) VALUES (?, ?, ?)",
+                "INSERT OR REPLACE INTO idempotency_keys \
+                 (key, request_fingerprint, result, created_at) VALUES (?, ?, ?, ?)",
             )
             .bind(&key.key)
             .bind(&key.request_fingerprint)
             .bind(Json(&result))
+            .bind(key_time(meta.recorded_at))
             .execute(&mut **tx)
             .await?;
         }
@@ -148,9 +152,30 @@ impl EventStore for SqliteStore {
         }
     }
 
-    async fn idempotent_outcome(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    async fn idempotent_outcome(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         fetch_record(&mut conn, key).await
+    }
+
+    #[tracing::instrument(skip_all, fields(used_before = %used_before), err)]
+    async fn delete_expired_idempotency_keys(
+        &self,
+        used_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let deleted = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE key IN \
+             (SELECT key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)",
+        )
+        .bind(key_time(used_before))
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected())
     }
 
     async fn read_stream(
@@ -231,15 +256,27 @@ impl EventStore for SqliteStore {
 const EVENT_COLUMNS: &str = "event_id, stream_id, version, position, event_type, \
      schema_version, payload, recorded_at, actor, causation_id, correlation_id";
 
+/// An instant as `idempotency_keys.created_at` stores it (the format of its SQL default), so
+/// that the text comparisons of expiry order instants.
+fn key_time(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The key's stored use, unless it has expired.
 async fn fetch_record(
     conn: &mut sqlx::SqliteConnection,
-    key: &str,
+    key: &IdempotencyKey,
 ) -> Result<Option<IdempotencyRecord>, StoreError> {
-    let row: Option<(String, String)> =
-        sqlx::query_as("SELECT request_fingerprint, result FROM idempotency_keys WHERE key = ?")
-            .bind(key)
-            .fetch_optional(conn)
-            .await?;
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT request_fingerprint, result FROM idempotency_keys \
+         WHERE key = ? AND (? IS NULL OR created_at >= ?)",
+    )
+    .bind(&key.key)
+    .bind(key.valid_since.map(key_time))
+    .bind(key.valid_since.map(key_time))
+    .fetch_optional(conn)
+    .await?;
+    let key = key.key.as_str();
     let Some((request_fingerprint, result)) = row else {
         return Ok(None);
     };

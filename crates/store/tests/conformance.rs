@@ -11,7 +11,7 @@ use std::time::Duration;
 use freshet_store::testing::TestDatabase;
 use freshet_store::{
     AppendOutcome, Database, EventStore, ExecuteError, ExpectedVersion, IdempotencyKey,
-    LogPosition, RecordedEvent, StoreError, StreamId, execute,
+    LogPosition, Metadata, RecordedEvent, StoreError, StreamId, execute,
 };
 use serde_json::json;
 use support::{Interfering, event, insert_raw_event, meta, settle, stream};
@@ -32,7 +32,109 @@ freshet_store::on_both_backends!(
     events_cannot_be_updated_or_deleted,
     an_append_notifies_subscribers,
     concurrent_appends_are_seen_once_in_order_by_a_follower,
+    an_expired_idempotency_key_is_taken_as_new,
+    expired_idempotency_keys_are_deleted_in_batches,
 );
+
+/// `meta()` moved on by `hours`.
+fn meta_after(hours: i64) -> Metadata {
+    let mut meta = meta();
+    meta.recorded_at += chrono::Duration::hours(hours);
+    meta
+}
+
+async fn an_expired_idempotency_key_is_taken_as_new(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    let first_use = meta().recorded_at;
+    let key = |fingerprint: &str, hours: i64| {
+        IdempotencyKey::new("client-key-1", fingerprint)
+            .with_valid_since(first_use + chrono::Duration::hours(hours))
+    };
+    let append = |key: IdempotencyKey, hours: i64| {
+        let (store, s) = (store.clone(), s.clone());
+        async move {
+            store
+                .append(
+                    &s,
+                    ExpectedVersion::Any,
+                    vec![event("A", json!(hours))],
+                    &meta_after(hours),
+                    Some(&key),
+                )
+                .await
+        }
+    };
+    let first = append(key("f", -24), 0).await.expect("first use");
+    assert!(!first.is_replayed());
+    // Still valid: the same request replays, another is refused.
+    let replay = append(key("f", 0), 23).await.expect("replay");
+    assert!(replay.is_replayed());
+    assert!(append(key("g", 0), 23).await.is_err());
+    assert!(
+        store
+            .idempotent_outcome(&key("f", 0))
+            .await
+            .expect("outcome")
+            .is_some()
+    );
+    // Expired (its use is older than the cutoff): taken as new, by any request.
+    assert!(
+        store
+            .idempotent_outcome(&key("f", 1))
+            .await
+            .expect("outcome")
+            .is_none()
+    );
+    let again = append(key("g", 1), 25).await.expect("expired key reused");
+    assert!(!again.is_replayed(), "{again:?}");
+    // ... and that new use is what a retry now replays.
+    let replay = append(key("g", 1), 26)
+        .await
+        .expect("replay of the new use");
+    assert!(replay.is_replayed());
+    assert_eq!(replay.result(), again.result());
+    assert_eq!(read_everything(&db, &*store).await.len(), 2);
+}
+
+async fn expired_idempotency_keys_are_deleted_in_batches(db: TestDatabase) {
+    let store = db.store().await;
+    let s = stream("portfolio");
+    for n in 0..5 {
+        let key = IdempotencyKey::new(format!("k-{n}"), "f");
+        store
+            .append(
+                &s,
+                ExpectedVersion::Any,
+                vec![event("A", json!(n))],
+                &meta_after(n),
+                Some(&key),
+            )
+            .await
+            .expect("append");
+    }
+    // Keys used before hour 3 (k-0, k-1, k-2) go, two at a time; the others stay.
+    let cutoff = meta_after(3).recorded_at;
+    let deleted = store
+        .delete_expired_idempotency_keys(cutoff, 2)
+        .await
+        .expect("delete");
+    assert_eq!(deleted, 2);
+    let deleted = store
+        .delete_expired_idempotency_keys(cutoff, 2)
+        .await
+        .expect("delete");
+    assert_eq!(deleted, 1);
+    for n in 0..5 {
+        let kept = store
+            .idempotent_outcome(&IdempotencyKey::new(format!("k-{n}"), "f"))
+            .await
+            .expect("outcome")
+            .is_some();
+        assert_eq!(kept, n >= 3, "k-{n}");
+    }
+    assert_eq!(read_everything(&db, &*store).await.len(), 5, "events stay");
+}
 
 /// Everything in the log, once every committed event is visible.
 async fn read_everything(db: &TestDatabase, store: &dyn EventStore) -> Vec<RecordedEvent> {
@@ -172,6 +274,7 @@ async fn a_stale_expected_version_conflicts_and_writes_nothing(db: TestDatabase)
     let key = IdempotencyKey {
         key: format!("k-{}", Uuid::new_v4()),
         request_fingerprint: "log a note".into(),
+        valid_since: None,
     };
     let error = store
         .append(
@@ -184,13 +287,7 @@ async fn a_stale_expected_version_conflicts_and_writes_nothing(db: TestDatabase)
         .await
         .expect_err("a stale keyed append must conflict");
     assert!(error.is_conflict(), "unexpected error {error:?}");
-    assert!(
-        store
-            .idempotent_outcome(&key.key)
-            .await
-            .expect("key")
-            .is_none()
-    );
+    assert!(store.idempotent_outcome(&key).await.expect("key").is_none());
     let retried = store
         .append(
             &s,
@@ -287,6 +384,7 @@ async fn a_failed_append_writes_nothing(db: TestDatabase) {
     let key = IdempotencyKey {
         key: format!("k-{}", Uuid::new_v4()),
         request_fingerprint: "f".into(),
+        valid_since: None,
     };
     let mut duplicate = event("B", json!(2));
     duplicate.event_id = first.event_id;
@@ -304,13 +402,7 @@ async fn a_failed_append_writes_nothing(db: TestDatabase) {
     assert_eq!(store.stream_version(&s).await.expect("version"), 1);
     assert_eq!(read_everything(&db, &*store).await.len(), 1);
     assert_eq!(store.head().await.expect("head"), head);
-    assert!(
-        store
-            .idempotent_outcome(&key.key)
-            .await
-            .expect("key")
-            .is_none()
-    );
+    assert!(store.idempotent_outcome(&key).await.expect("key").is_none());
 
     // The same key then works, and the log reads on without trouble past the burnt positions.
     let retried = store
@@ -335,6 +427,7 @@ async fn an_idempotent_retry_replays_the_first_outcome_and_writes_nothing(db: Te
     let key = IdempotencyKey {
         key: format!("k-{}", Uuid::new_v4()),
         request_fingerprint: "open portfolio Spring".into(),
+        valid_since: None,
     };
     let first = store
         .append(
@@ -361,7 +454,7 @@ async fn an_idempotent_retry_replays_the_first_outcome_and_writes_nothing(db: Te
     assert_eq!(again, AppendOutcome::Replayed(first.result().clone()));
     assert_eq!(read_everything(&db, &*store).await.len(), 1);
     let record = store
-        .idempotent_outcome(&key.key)
+        .idempotent_outcome(&key)
         .await
         .expect("lookup")
         .expect("stored");
@@ -372,6 +465,7 @@ async fn an_idempotent_retry_replays_the_first_outcome_and_writes_nothing(db: Te
     let empty_key = IdempotencyKey {
         key: format!("k-{}", Uuid::new_v4()),
         request_fingerprint: "noop".into(),
+        valid_since: None,
     };
     let empty = store
         .append(
@@ -406,6 +500,7 @@ async fn concurrent_identical_requests_append_once(db: TestDatabase) {
     let key = IdempotencyKey {
         key: format!("k-{}", Uuid::new_v4()),
         request_fingerprint: "same".into(),
+        valid_since: None,
     };
     let requests = (0..6).map(|_| {
         let (store, s, key) = (store.clone(), s.clone(), key.clone());
@@ -438,6 +533,7 @@ async fn reusing_a_key_for_another_request_is_rejected(db: TestDatabase) {
     let key = |fingerprint: &str| IdempotencyKey {
         key: "client-key-1".into(),
         request_fingerprint: fingerprint.into(),
+        valid_since: None,
     };
     store
         .append(
@@ -490,6 +586,7 @@ async fn execute_retries_on_conflict(db: TestDatabase) {
     let key = IdempotencyKey {
         key: format!("k-{}", Uuid::new_v4()),
         request_fingerprint: "f".into(),
+        valid_since: None,
     };
     let decide = |_: &[RecordedEvent]| Ok::<_, Infallible>(vec![event("Keyed", json!({}))]);
     let first = execute(&store, &s, Some(&key), &meta(), 5, decide)

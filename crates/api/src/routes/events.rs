@@ -3,6 +3,9 @@
 //! with my tasks that appeared or changed (opened, done). The stream ends when its token
 //! stops working (revoked, or its user deactivated): checked at once when this process hears
 //! of a revocation, and every [`ApiOptions::stream_token_check`](crate::ApiOptions) anyway.
+//! It also ends when the server shuts down. A person may hold
+//! [`ApiOptions::max_streams_per_user`](crate::ApiOptions) streams, the process
+//! [`ApiOptions::max_streams`](crate::ApiOptions) in all.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -18,7 +21,9 @@ use tokio::sync::watch;
 
 use super::queries::TaskView;
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::state::AppState;
+use crate::streams::StreamSlot;
 use crate::users;
 
 struct Follower {
@@ -31,6 +36,8 @@ struct Follower {
     /// task id → (open, done_at) as last sent.
     seen: HashMap<String, (bool, Option<chrono::DateTime<chrono::Utc>>)>,
     started: bool,
+    /// This stream's place among the open streams, given back when the stream is dropped.
+    _slot: StreamSlot,
 }
 
 impl Follower {
@@ -88,8 +95,10 @@ impl Follower {
                 .collect();
             return Event::default().event("snapshot").json_data(&open).ok();
         }
+        let shutdown = self.state.shutdown().clone();
         loop {
             let received = tokio::select! {
+                () = shutdown.cancelled() => return None,
                 received = self.hints.recv() => received,
                 changed = self.revocations.changed() => {
                     if changed.is_err() || !self.token_works().await {
@@ -133,12 +142,15 @@ impl Follower {
 /// A live stream of my inbox's changes (Server-Sent Events: `snapshot`, then `tasks`).
 #[utoipa::path(get, path = "/me/inbox/events", tag = "queries",
     responses((status = 200, content_type = "text/event-stream", description = "`snapshot` then `tasks` events, each a JSON array of tasks"),
-              (status = 401, body = crate::Problem)),
+              (status = 401, body = crate::Problem),
+              (status = 429, body = crate::Problem, description = "the caller has as many streams open as one person may"),
+              (status = 503, body = crate::Problem, description = "the server serves as many streams as it may")),
     security(("bearer" = [])))]
 pub async fn inbox_events(
     State(state): State<AppState>,
     caller: Caller,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let slot = state.streams().take(caller.id())?;
     let keep_alive = state.options().sse_keep_alive;
     let mut token_check = tokio::time::interval(state.options().stream_token_check);
     token_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -152,10 +164,11 @@ pub async fn inbox_events(
         user: caller.id(),
         seen: HashMap::new(),
         started: false,
+        _slot: slot,
     };
     let stream = futures::stream::unfold(follower, |mut follower| async move {
         let event = follower.next().await?;
         Some((Ok(event), follower))
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(keep_alive))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(keep_alive)))
 }

@@ -184,6 +184,7 @@ fn finish(document: &mut utoipa::openapi::OpenApi, options: &crate::ApiOptions) 
 /// The whole HTTP API, ready for `axum::serve`.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.options().body_limit_bytes;
+    let limits = middleware::from_fn_with_state(state.clone(), crate::limits::limit);
     let (routes, mut document) = api_routes().split_for_parts();
     finish(&mut document, state.options());
     let document_json = document.clone();
@@ -203,6 +204,7 @@ pub fn router(state: AppState) -> Router {
     ops::install_metrics();
     routes
         .merge(docs)
+        .layer(limits)
         .layer(middleware::from_fn(observe))
         .layer(
             ServiceBuilder::new()

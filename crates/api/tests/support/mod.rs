@@ -85,6 +85,10 @@ impl Answer {
 
 impl App {
     pub async fn start(db: TestDatabase, today: NaiveDate) -> App {
+        Self::start_with(db, today, ApiOptions::default()).await
+    }
+
+    pub async fn start_with(db: TestDatabase, today: NaiveDate, options: ApiOptions) -> App {
         let store = db.store().await;
         let clock = Arc::new(ManualClock::at_date(today));
         let service = CommandService::new(store.clone(), clock.clone(), ProcessConfig::default());
@@ -97,7 +101,7 @@ impl App {
         for projection in all_projections(&store, ReadModelConfig::default()) {
             tasks.push(runner.spawn(Arc::new(Live(projection))));
         }
-        let state = AppState::new(service, db.database.clone(), runner, ApiOptions::default());
+        let state = AppState::new(service, db.database.clone(), runner, options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

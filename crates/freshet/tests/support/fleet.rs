@@ -26,6 +26,29 @@ impl Proc {
         }
     }
 
+    /// SIGTERM (what an orchestrator sends to stop a process gracefully).
+    pub fn terminate(&mut self) {
+        if let Some(child) = &self.child {
+            let _ = Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+    }
+
+    /// Waits up to `limit` for the process to end by itself.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.exited() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Whether the process ended by itself (and how).
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
         self.child
@@ -90,6 +113,9 @@ impl Fleet {
         }
         command
             .args(args)
+            // Each process serves its metrics on a port of its own, so processes and tests
+            // running side by side never contend for the default one.
+            .env("FRESHET_METRICS_LISTEN", "127.0.0.1:0")
             .envs(&self.env)
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .current_dir(self.dir.path())
@@ -183,4 +209,27 @@ impl Drop for Fleet {
 pub fn free_address() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener.local_addr().expect("local address").to_string()
+}
+
+/// Waits until `name` answers `/healthz` on `base`; panics with its log if it exits first
+/// or is not healthy within a minute.
+pub async fn wait_healthy(fleet: &mut Fleet, name: &str, base: &str) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("an HTTP client");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(response) = http.get(format!("{base}/healthz")).send().await
+            && response.status().is_success()
+        {
+            return;
+        }
+        let proc = fleet.get(name);
+        if let Some(status) = proc.exited() {
+            panic!("{name} exited ({status}):\n{}", proc.log_text());
+        }
+        assert!(Instant::now() < deadline, "{name} not healthy after 60s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

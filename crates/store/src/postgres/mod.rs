@@ -12,6 +12,7 @@ mod publisher;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use tokio::sync::broadcast;
@@ -109,10 +110,11 @@ impl EventStore for PostgresStore {
             ExpectedVersion::Exact(version) => Some(version),
             ExpectedVersion::Any => None,
         };
-        // One statement, one round trip: see migrations/postgres/0040_append_function.sql.
+        // One statement, one round trip: see migrations/postgres/0040_append_function.sql
+        // and 0061_idempotency_key_expiry.sql (the key's expiry).
         let row = sqlx::query(
             "SELECT outcome, current_version, stored_fingerprint, result \
-             FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(stream.as_str())
         .bind(expected_version)
@@ -126,6 +128,7 @@ impl EventStore for PostgresStore {
         .bind(meta.correlation_id)
         .bind(idempotency.map(|key| key.key.as_str()))
         .bind(idempotency.map(|key| key.request_fingerprint.as_str()))
+        .bind(idempotency.and_then(|key| key.valid_since))
         .fetch_optional(&self.pool)
         .await;
         let row = match row {
@@ -173,14 +176,19 @@ impl EventStore for PostgresStore {
         }
     }
 
-    async fn idempotent_outcome(&self, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    async fn idempotent_outcome(
+        &self,
+        key: &IdempotencyKey,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT request_fingerprint, result FROM idempotency_keys \
-             WHERE key = $1 AND result IS NOT NULL",
+             WHERE key = $1 AND result IS NOT NULL AND ($2::timestamptz IS NULL OR created_at >= $2)",
         )
-        .bind(key)
+        .bind(&key.key)
+        .bind(key.valid_since)
         .fetch_optional(&self.pool)
         .await?;
+        let key = key.key.as_str();
         let Some(row) = row else {
             return Ok(None);
         };
@@ -195,6 +203,24 @@ impl EventStore for PostgresStore {
             request_fingerprint: row.try_get("request_fingerprint")?,
             result,
         }))
+    }
+
+    #[tracing::instrument(skip_all, fields(used_before = %used_before), err)]
+    async fn delete_expired_idempotency_keys(
+        &self,
+        used_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<u64, StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE key IN \
+             (SELECT key FROM idempotency_keys WHERE created_at < $1 \
+              ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(used_before)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await?;
+        Ok(deleted.rows_affected())
     }
 
     async fn read_stream(
