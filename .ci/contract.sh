@@ -41,7 +41,7 @@ trap cleanup EXIT
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
-FRESHET_DATABASE_URL="sqlite://$work/freshet.db" FRESHET_MAIL_DIR="$work/mail" FRESHET_LOG_FORMAT=json FRESHET_METRICS_LISTEN=127.0.0.1:0 \
+FRESHET_AUTH_FAILURE_LIMIT=1000000 FRESHET_DATABASE_URL="sqlite://$work/freshet.db" FRESHET_MAIL_DIR="$work/mail" FRESHET_LOG_FORMAT=json FRESHET_METRICS_LISTEN=127.0.0.1:0 \
   target/debug/freshet serve --demo --listen "127.0.0.1:$port" >"$work/demo.out" 2>"$work/server.log" &
 server_pid=$!
 for _ in $(seq 1 120); do

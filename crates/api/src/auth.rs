@@ -1,5 +1,6 @@
 //! Who is calling: a bearer token (`Authorization: Bearer fr_…`) looked up by its hash
-//! (through a short-lived cache, see [`crate::token_cache`]).
+//! (through a short-lived cache, see [`crate::token_cache`]). An address whose tokens keep
+//! failing is held back (see [`crate::throttle`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -8,6 +9,7 @@ use freshet_domain::{Actor, UserId};
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::throttle;
 use crate::users::{self, User};
 
 /// The authenticated person of a request. Extracting it answers 401 without a valid token.
@@ -64,30 +66,53 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
-        let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
-        // Tokens have a fixed shape; anything else cannot match and is not looked up.
-        if !users::is_token_shaped(token) {
-            return Err(ApiError::Unauthenticated);
+        // Only presented credentials count: a request without any guesses nothing, and
+        // is answered 401 without a database query anyway.
+        let address = parts
+            .headers
+            .contains_key(AUTHORIZATION)
+            .then(|| throttle::client_address(parts, state.options().trust_forwarded_for))
+            .flatten();
+        if let Some(address) = &address {
+            state
+                .auth_failures()
+                .check(address)
+                .map_err(|held| ApiError::TooManyFailures {
+                    retry_after: held.retry_after,
+                })?;
         }
-        let hash = users::token_hash(token);
-        let user = match state.tokens().get(&hash) {
-            Some(user) => user,
-            None => {
-                let generation = state.tokens().generation();
-                let user = users::authenticate(state.db(), &hash)
-                    .await?
-                    .ok_or(ApiError::Unauthenticated)?;
-                state
-                    .tokens()
-                    .remember(hash.clone(), user.clone(), generation);
-                user
-            }
-        };
-        let caller = Caller {
-            user,
-            token_hash: hash,
-        };
+        let caller = authenticate(parts, state).await;
+        if let (Err(ApiError::Unauthenticated), Some(address)) = (&caller, &address) {
+            state.auth_failures().failed(address);
+        }
+        let caller = caller?;
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
+    // Tokens have a fixed shape; anything else cannot match and is not looked up.
+    if !users::is_token_shaped(token) {
+        return Err(ApiError::Unauthenticated);
+    }
+    let hash = users::token_hash(token);
+    let user = match state.tokens().get(&hash) {
+        Some(user) => user,
+        None => {
+            let generation = state.tokens().generation();
+            let user = users::authenticate(state.db(), &hash)
+                .await?
+                .ok_or(ApiError::Unauthenticated)?;
+            state
+                .tokens()
+                .remember(hash.clone(), user.clone(), generation);
+            user
+        }
+    };
+    Ok(Caller {
+        user,
+        token_hash: hash,
+    })
 }

@@ -75,6 +75,9 @@ pub enum ApiError {
     /// The caller already has as many inbox event streams open as one person may.
     #[error("you already have {limit} inbox event streams open; close one first")]
     TooManyStreams { limit: usize },
+    /// The caller's address failed authentication too often of late (see `throttle`).
+    #[error("too many failed attempts from your address; try again in {} s", retry_after.as_secs())]
+    TooManyFailures { retry_after: std::time::Duration },
     /// This process already serves as many inbox event streams as it may.
     #[error("the server serves as many event streams as it can; try again later")]
     StreamCapacity,
@@ -109,6 +112,9 @@ impl ApiError {
             ApiError::DatabaseUnavailable(_) => Some(5),
             ApiError::Overloaded | ApiError::Timeout { .. } => Some(1),
             ApiError::TooManyStreams { .. } | ApiError::StreamCapacity => Some(10),
+            ApiError::TooManyFailures { retry_after } => {
+                Some(u32::try_from(retry_after.as_secs().max(1)).unwrap_or(u32::MAX))
+            }
             _ => None,
         }
     }
@@ -174,6 +180,11 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "too-many-streams",
                 "Too many event streams",
+            ),
+            ApiError::TooManyFailures { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-failures",
+                "Too many failed attempts",
             ),
             ApiError::StreamCapacity => (
                 StatusCode::SERVICE_UNAVAILABLE,

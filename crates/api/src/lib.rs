@@ -8,6 +8,7 @@ mod routes;
 mod server;
 mod state;
 mod streams;
+mod throttle;
 mod token_cache;
 pub mod users;
 

@@ -13,6 +13,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::streams::StreamSlots;
+use crate::throttle::FailureThrottle;
 use crate::token_cache::TokenCache;
 
 /// More distinct tokens than this within a TTL and the cache starts over.
@@ -53,6 +54,13 @@ pub struct ApiOptions {
     /// Requests this process works on at once; one more answers 503 (`overloaded`) at once
     /// instead of queueing. Open event streams count until their first byte only.
     pub max_concurrent_requests: usize,
+    /// Failed authentications from one address, each within `auth_failure_window` of the
+    /// one before, after which the address is answered 429 for a window (see `throttle`).
+    pub auth_failure_limit: u32,
+    pub auth_failure_window: Duration,
+    /// Take the client's address from the last entry of `X-Forwarded-For` (set it only
+    /// behind a reverse proxy that appends it; else a client could name any address).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for ApiOptions {
@@ -71,6 +79,9 @@ impl Default for ApiOptions {
             max_streams: 1_000,
             request_timeout: Duration::from_secs(30),
             max_concurrent_requests: 512,
+            auth_failure_limit: 20,
+            auth_failure_window: Duration::from_secs(60),
+            trust_forwarded_for: false,
         }
     }
 }
@@ -94,6 +105,7 @@ struct Inner {
     rebuilds: Mutex<HashMap<String, watch::Receiver<RebuildProgress>>>,
     streams: Arc<StreamSlots>,
     requests: Arc<Semaphore>,
+    auth_failures: FailureThrottle<std::net::IpAddr>,
     shutdown: CancellationToken,
 }
 
@@ -126,6 +138,10 @@ impl AppState {
                 _revocations: revocations,
                 streams: StreamSlots::new(options.max_streams_per_user, options.max_streams),
                 requests: Arc::new(Semaphore::new(options.max_concurrent_requests)),
+                auth_failures: FailureThrottle::new(
+                    options.auth_failure_limit,
+                    options.auth_failure_window,
+                ),
                 options,
                 rebuilds: Mutex::new(HashMap::new()),
                 shutdown: CancellationToken::new(),
@@ -163,6 +179,11 @@ impl AppState {
 
     pub(crate) fn streams(&self) -> &Arc<StreamSlots> {
         &self.inner.streams
+    }
+
+    /// Failed authentications per address.
+    pub(crate) fn auth_failures(&self) -> &FailureThrottle<std::net::IpAddr> {
+        &self.inner.auth_failures
     }
 
     /// The permits of the concurrency limit (`max_concurrent_requests`).

@@ -12,6 +12,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use freshet_domain::UserId;
 use freshet_mail::{Directory, Mailbox};
 use freshet_store::Database;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::{Postgres, Sqlite, Transaction};
@@ -64,7 +65,7 @@ pub struct TokenInfo {
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
     pub info: TokenInfo,
-    pub secret: String,
+    pub secret: SecretString,
 }
 
 /// What deactivating a user did.
@@ -215,7 +216,7 @@ fn new_issued(user: UserId, label: &str, by: Option<UserId>) -> Result<IssuedTok
             revoked_at: None,
             revoked_by: None,
         },
-        secret: new_token(),
+        secret: new_token().into(),
     })
 }
 
@@ -227,7 +228,7 @@ async fn insert_token_pg(
     Ok(sqlx::query(INSERT_TOKEN)
         .bind(info.id)
         .bind(info.user_id.as_uuid())
-        .bind(token_hash(&token.secret))
+        .bind(token_hash(token.secret.expose_secret()))
         .bind(&info.label)
         .bind(info.created_at)
         .bind(info.created_by.as_ref().map(UserId::as_uuid))
@@ -244,7 +245,7 @@ async fn insert_token_sqlite(
     Ok(sqlx::query(INSERT_TOKEN)
         .bind(info.id.to_string())
         .bind(info.user_id.to_string())
-        .bind(token_hash(&token.secret))
+        .bind(token_hash(token.secret.expose_secret()))
         .bind(&info.label)
         .bind(sqlite_time(info.created_at))
         .bind(info.created_by.map(|by| by.to_string()))

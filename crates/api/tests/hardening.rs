@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use freshet_api::ApiOptions;
 use freshet_store::Database;
 use freshet_store::testing::TestDatabase;
 use reqwest::{Method, StatusCode};
@@ -18,7 +19,85 @@ freshet_store::on_both_backends!(
     a_projection_batch_that_cannot_apply_shows_on_admin_projections_and_metrics,
     a_portfolio_the_caller_may_not_see_answers_like_one_that_does_not_exist,
     a_bearer_value_not_shaped_like_a_token_is_refused_without_a_database_query,
+    my_inbox_stream_misses_nothing_beyond_a_thousand_tasks,
 );
+
+/// Three failures from one address hold it back for a minute.
+fn throttled(trust_forwarded_for: bool) -> ApiOptions {
+    ApiOptions {
+        auth_failure_limit: 3,
+        auth_failure_window: Duration::from_secs(60),
+        trust_forwarded_for,
+        ..ApiOptions::default()
+    }
+}
+
+const WRONG_TOKEN: &str = "fr_0000000000000000000000000000000000000000000000000000000000000000";
+
+// Repeated 401s from one address are slowed down: once held back, even the right token is
+// refused (so a right guess cannot be told from a wrong one), with a time to come back.
+#[tokio::test]
+async fn an_address_whose_tokens_keep_failing_is_held_back_and_others_are_not() {
+    let app = App::start_with(
+        TestDatabase::sqlite().await,
+        date(2026, 3, 1),
+        throttled(true),
+    )
+    .await;
+    let guesser = [("x-forwarded-for", "198.51.100.7")];
+    for _ in 0..3 {
+        let answer = app
+            .call_with(Method::GET, "/me/inbox", Some(WRONG_TOKEN), None, &guesser)
+            .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    }
+    let held = app
+        .call_with(Method::GET, "/me/inbox", Some(&app.admin), None, &guesser)
+        .await;
+    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "{}", held.body);
+    assert_eq!(held.problem_code(), "too-many-failures");
+    assert_eq!(held.headers["retry-after"], "60");
+    let neighbour = [("x-forwarded-for", "198.51.100.8")];
+    let other = app
+        .call_with(Method::GET, "/me/inbox", Some(&app.admin), None, &neighbour)
+        .await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+}
+
+// Without a trusted proxy the connection's peer is the address: a forged X-Forwarded-For
+// does not spread the failures over invented addresses.
+#[tokio::test]
+async fn a_forged_forwarded_address_does_not_escape_the_hold() {
+    let app = App::start_with(
+        TestDatabase::sqlite().await,
+        date(2026, 3, 1),
+        throttled(false),
+    )
+    .await;
+    for n in 0..3 {
+        let forged = format!("203.0.113.{n}");
+        let answer = app
+            .call_with(
+                Method::GET,
+                "/me/inbox",
+                Some(WRONG_TOKEN),
+                None,
+                &[("x-forwarded-for", &forged)],
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{}", answer.body);
+    }
+    let held = app
+        .call_with(
+            Method::GET,
+            "/me/inbox",
+            Some(&app.admin),
+            None,
+            &[("x-forwarded-for", "203.0.113.99")],
+        )
+        .await;
+    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "{}", held.body);
+}
 
 /// A portfolio whose refresh was requested, ready for tickets.
 async fn requested(app: &App) -> String {
@@ -386,4 +465,75 @@ async fn every_ref_of_the_openapi_document_resolves_and_errors_are_problem_docum
         }
     }
     assert!(errors >= 40, "{errors} error responses documented");
+}
+
+/// Writes `count` open inbox rows for `assignee`, due long ago (so they sort first), straight
+/// into the inbox's active generation: a person with a long inbox without a long setup.
+async fn old_open_tasks(db: &Database, assignee: &str, count: usize) {
+    use sqlx::QueryBuilder;
+    let due = date(2000, 1, 1);
+    let at = chrono::DateTime::UNIX_EPOCH;
+    let rows: Vec<usize> = (0..count).collect();
+    for chunk in rows.chunks(500) {
+        macro_rules! insert {
+            ($pool:expr) => {{
+                let mut sql = QueryBuilder::new(
+                    "INSERT INTO inbox_tasks (generation, task_id, portfolio_id, client, \
+                     assignee, role, kind, title, cycle, round, due_on, sort_due, is_open, \
+                     context, assigned_at) ",
+                );
+                sql.push_values(chunk, |mut row, n| {
+                    row.push_bind(1_i64)
+                        .push_bind(uuid::Uuid::from_u128(*n as u128).to_string())
+                        .push_bind("old-portfolio")
+                        .push_bind("Old Client")
+                        .push_bind(assignee)
+                        .push_bind("am")
+                        .push_bind("reach_out_to_client")
+                        .push_bind("Reach out")
+                        .push_bind(1_i64)
+                        .push_bind(1_i64)
+                        .push_bind(due)
+                        .push_bind(due)
+                        .push_bind(true)
+                        .push_bind("{}")
+                        .push_bind(at);
+                });
+                sql.build().execute($pool).await.unwrap();
+            }};
+        }
+        match db {
+            Database::Postgres(pool) => insert!(pool),
+            Database::Sqlite(pool) => insert!(pool),
+        }
+    }
+}
+
+// Seen: the stream read at most 1,000 of a person's tasks, first by due date, for its
+// snapshot and for every change: past that, new tasks never reached the page.
+async fn my_inbox_stream_misses_nothing_beyond_a_thousand_tasks(db: TestDatabase) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    let first = app.create_portfolio(date(2026, 3, 10)).await;
+    let kickoff = app.task_of(&app.am.token, "reach_out_to_client").await;
+    old_open_tasks(&app.db.database, &app.am.id, 1_200).await;
+    let mut events = app.inbox_events(&app.am.token).await;
+    let snapshot = events.next("snapshot").await;
+    let ids: Vec<&str> = snapshot
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|task| task["task_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1_201, "every open task of mine");
+    assert!(ids.contains(&kickoff.as_str()), "{kickoff} of {first}");
+    // A new task due after all of them still arrives.
+    let second = app.create_portfolio(date(2026, 3, 12)).await;
+    let tasks = events.next("tasks").await;
+    let arrived: Vec<&str> = tasks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|task| task["portfolio_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(arrived, [second.as_str()], "{tasks}");
 }

@@ -814,38 +814,6 @@ async fn the_openapi_document_matches_the_routes(db: TestDatabase) {
     assert!(text.contains("freshet_projection_lag_events"), "{text}");
 }
 
-/// Reads server-sent events until one named `name` arrives; returns its data.
-async fn next_event(
-    stream: &mut (impl futures::Stream<Item = reqwest::Result<axum::body::Bytes>> + Unpin),
-    buffer: &mut String,
-    name: &str,
-) -> Value {
-    use futures::StreamExt;
-    loop {
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            let mut event = "";
-            let mut data = String::new();
-            for line in block.lines() {
-                if let Some(rest) = line.strip_prefix("event:") {
-                    event = rest.trim();
-                } else if let Some(rest) = line.strip_prefix("data:") {
-                    data.push_str(rest.trim());
-                }
-            }
-            if event == name {
-                return serde_json::from_str(&data).unwrap();
-            }
-        }
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
-            .await
-            .expect("an event within 10 s")
-            .unwrap()
-            .unwrap();
-        buffer.push_str(std::str::from_utf8(&chunk).unwrap());
-    }
-}
-
 // R8: my inbox streams its changes live (Server-Sent Events).
 async fn my_inbox_streams_its_changes(db: TestDatabase) {
     let app = App::start(db, date(2026, 3, 1)).await;
@@ -856,17 +824,8 @@ async fn my_inbox_streams_its_changes(db: TestDatabase) {
         Some(json!({"note": "Brief"})),
     )
     .await;
-    let response = app
-        .http
-        .get(format!("{}/me/inbox/events", app.base))
-        .bearer_auth(&app.copywriter.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut stream = Box::pin(response.bytes_stream());
-    let mut buffer = String::new();
-    let snapshot = next_event(&mut stream, &mut buffer, "snapshot").await;
+    let mut events = app.inbox_events(&app.copywriter.token).await;
+    let snapshot = events.next("snapshot").await;
     assert_eq!(snapshot, json!([]));
     app.ok(
         &app.sas.token,
@@ -874,7 +833,7 @@ async fn my_inbox_streams_its_changes(db: TestDatabase) {
         Some(json!({"title": "A", "folder": "Spring", "deliverables": 1})),
     )
     .await;
-    let tasks = next_event(&mut stream, &mut buffer, "tasks").await;
+    let tasks = events.next("tasks").await;
     assert_eq!(tasks[0]["kind"], "write_copy", "{tasks}");
     assert_eq!(tasks[0]["assignee"], app.copywriter.id.as_str());
 }

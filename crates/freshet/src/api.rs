@@ -7,6 +7,7 @@ use freshet_api::{ApiOptions, AppState, ServerOptions, metrics_router, users};
 use freshet_domain::UserId;
 use freshet_mail::Directory;
 use freshet_projections::inbox::{self, InboxFilter};
+use secrecy::ExposeSecret as _;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Common, ServeArgs, UsersCommand};
@@ -26,6 +27,9 @@ pub async fn serve(core: &Core, args: &ServeArgs, shutdown: CancellationToken) -
         max_concurrent_requests: count(limits.max_concurrent_requests),
         max_streams: count(limits.max_streams),
         max_streams_per_user: count(limits.max_streams_per_user),
+        auth_failure_limit: limits.auth_failure_limit,
+        auth_failure_window: limits.auth_failure_window,
+        trust_forwarded_for: limits.trust_forwarded_for,
         ..ApiOptions::default()
     };
     let state = AppState::new(
@@ -65,7 +69,7 @@ pub async fn users(common: &Common, command: UsersCommand) -> Result<()> {
                 user.email,
                 if admin { " as an Admin" } else { "" }
             );
-            println!("token (shown once): {}", token.secret);
+            println!("token (shown once): {}", token.secret.expose_secret());
             println!("token id: {}", token.info.id);
         }
         UsersCommand::List => {
@@ -190,11 +194,11 @@ pub async fn demo_user(
                 }
             }
             let token = users::issue_token(&core.db, user.id, "demo", None).await?;
-            Ok((user.id, token.secret))
+            Ok((user.id, token.secret.expose_secret().to_owned()))
         }
         None => {
             let (user, token) = users::add(&core.db, name, email, admin, None).await?;
-            Ok((user.id, token.secret))
+            Ok((user.id, token.secret.expose_secret().to_owned()))
         }
     }
 }

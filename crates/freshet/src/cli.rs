@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,9 +31,10 @@ pub struct Common {
         env = "FRESHET_DATABASE_URL",
         hide_env_values = true,
         default_value = "sqlite://freshet-data/freshet.db",
+        value_parser = secret,
         global = true
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
     /// The agency's time zone: "today" is the calendar date there (R3).
     #[arg(long, env = "FRESHET_TIME_ZONE", default_value = "UTC", global = true)]
     pub time_zone: String,
@@ -173,6 +175,16 @@ pub struct LimitArgs {
     /// Inbox event streams one person may have open at once; one more is answered 429.
     #[arg(long, env = "FRESHET_MAX_STREAMS_PER_USER", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_streams_per_user: u32,
+    /// Failed authentications from one address, each within --auth-failure-window of the
+    /// one before, after which the address is answered 429 until a window passes quietly.
+    #[arg(long, env = "FRESHET_AUTH_FAILURE_LIMIT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub auth_failure_limit: u32,
+    #[arg(long, env = "FRESHET_AUTH_FAILURE_WINDOW", default_value = "60s", value_parser = parse_duration)]
+    pub auth_failure_window: Duration,
+    /// Count failures by the last address of X-Forwarded-For: only behind a reverse proxy
+    /// that appends the client's address to it (nginx: $proxy_add_x_forwarded_for).
+    #[arg(long, env = "FRESHET_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// On SIGTERM, how long in-flight requests may take before every connection is dropped
     /// (open event streams end at once).
     #[arg(long, env = "FRESHET_SHUTDOWN_GRACE", default_value = "5s", value_parser = parse_duration)]
@@ -192,8 +204,8 @@ pub struct MailArgs {
     #[arg(long, env = "FRESHET_SMTP_USERNAME")]
     pub smtp_username: Option<String>,
     /// Never logged.
-    #[arg(long, env = "FRESHET_SMTP_PASSWORD", hide_env_values = true)]
-    pub smtp_password: Option<String>,
+    #[arg(long, env = "FRESHET_SMTP_PASSWORD", hide_env_values = true, value_parser = secret)]
+    pub smtp_password: Option<SecretString>,
     /// The From address of every email.
     #[arg(
         long,
@@ -284,9 +296,36 @@ fn parse_duration(input: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
+/// A value that may hold a password: kept as a [`SecretString`], so that neither `Debug`
+/// output nor a log line can show it.
+fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_in_the_configuration_never_appear_in_its_debug_output() {
+        let cli = Cli::try_parse_from([
+            "freshet",
+            "--database-url",
+            "postgres://freshet:db-hunter2@db.internal/freshet",
+            "serve",
+            "--smtp-host",
+            "smtp.example",
+            "--smtp-username",
+            "mailer",
+            "--smtp-password",
+            "smtp-hunter2",
+        ])
+        .expect("the arguments parse");
+        let shown = format!("{cli:?}");
+        assert!(shown.contains("mailer"), "{shown}");
+        assert!(!shown.contains("db-hunter2"), "{shown}");
+        assert!(!shown.contains("smtp-hunter2"), "{shown}");
+    }
 
     #[test]
     fn durations_parse_with_units_and_refuse_nonsense() {

@@ -8,6 +8,7 @@ use freshet_domain::{AgencyCalendar, Deadlines};
 use freshet_projections::{ReadModelConfig, Runner, RunnerConfig};
 use freshet_service::{Clock, CommandService, ProcessConfig, SystemClock};
 use freshet_store::{Database, EventStore};
+use secrecy::ExposeSecret as _;
 
 use crate::cli::Common;
 
@@ -40,14 +41,15 @@ impl Core {
     /// Connects (creating the SQLite file and its folder if needed) and migrates.
     pub async fn open(common: &Common, clock: Arc<dyn Clock>) -> Result<Self> {
         let config = Self::process_config(common)?;
-        if let Some(path) = common.database_url.strip_prefix("sqlite://") {
+        let url = common.database_url.expose_secret();
+        if let Some(path) = url.strip_prefix("sqlite://") {
             let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
             if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create {}", dir.display()))?;
             }
         }
-        let db = Database::connect(&common.database_url)
+        let db = Database::connect(url)
             .await
             .context("cannot open the database")?;
         db.migrate().await.context("cannot apply the migrations")?;

@@ -8,6 +8,7 @@ use freshet_automation::{ReadModelDue, Scheduler};
 use freshet_mail::{DeliveryWorker, Directory, EmailProcessor, Outbox, Renderer, from_config};
 use freshet_projections::{Live, all_projections};
 use freshet_service::{Clock, SystemClock};
+use secrecy::ExposeSecret as _;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -15,13 +16,14 @@ use crate::cli::{Common, Role, ServeArgs};
 use crate::core::Core;
 
 pub async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
-    if common.database_url.starts_with("sqlite:") && args.role != Role::All {
+    let url = common.database_url.expose_secret();
+    if url.starts_with("sqlite:") && args.role != Role::All {
         anyhow::bail!(
             "with SQLite, one process does everything: use --role all (or PostgreSQL to split roles)"
         );
     }
     if args.demo && !args.force {
-        crate::demo::refuse_unless_private(&common.database_url, args.listen)?;
+        crate::demo::refuse_unless_private(url, args.listen)?;
     }
     let core = Core::open_now(common).await?;
     let shutdown = CancellationToken::new();

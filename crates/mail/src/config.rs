@@ -1,11 +1,11 @@
 //! How mail leaves Freshet: SMTP (host, port, security, credentials) or `.eml` files in a
 //! folder, the From address, and the retry budget. Secrets never reach a log line.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
+use secrecy::SecretString;
 
 /// The folder the embedded default writes `.eml` files to.
 pub const DEFAULT_MAIL_DIR: &str = "./freshet-data/mail";
@@ -100,19 +100,10 @@ impl std::str::FromStr for Security {
 }
 
 /// SMTP login. The password is redacted from `Debug`.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct SmtpCredentials {
     pub username: String,
-    pub password: String,
-}
-
-impl fmt::Debug for SmtpCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpCredentials")
-            .field("username", &self.username)
-            .field("password", &"[redacted]")
-            .finish()
-    }
+    pub password: SecretString,
 }
 
 /// Exponential backoff between delivery attempts.
@@ -159,7 +150,7 @@ mod tests {
         let config = SmtpConfig {
             credentials: Some(SmtpCredentials {
                 username: "mailer".to_owned(),
-                password: "hunter2".to_owned(),
+                password: "hunter2".into(),
             }),
             ..SmtpConfig::plain("smtp.example", 587)
         };

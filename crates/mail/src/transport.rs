@@ -11,6 +11,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret as _;
 
 use crate::config::{Delivery, Security, SmtpConfig};
 use crate::error::{DeliveryError, MailError};
@@ -82,7 +83,7 @@ impl SmtpTransport {
         if let Some(credentials) = &config.credentials {
             builder = builder.credentials(Credentials::new(
                 credentials.username.clone(),
-                credentials.password.clone(),
+                credentials.password.expose_secret().to_owned(),
             ));
         }
         Ok(Self {

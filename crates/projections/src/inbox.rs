@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::view::task_context;
 use freshet_domain::{Event, Portfolio, PortfolioId, Role, Task, TaskId, UserId};
 use freshet_service::DecodedEvent;
-use freshet_store::{Database, EventStore};
+use freshet_store::{Database, EventStore, LogPosition};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
@@ -186,18 +186,28 @@ impl Projection for Inbox {
                 }
             }
         }
-        upsert(tx, generation, &rows).await?;
+        let Some(last) = events.last() else {
+            return Ok(());
+        };
+        upsert(tx, generation, last.record.position, &rows).await?;
         Ok(())
     }
 }
 
-async fn upsert(tx: &mut Tx, generation: i64, rows: &[InboxTask]) -> Result<(), sqlx::Error> {
+/// Writes `rows`, each marked as changed at `at` (the batch's last event).
+async fn upsert(
+    tx: &mut Tx,
+    generation: i64,
+    at: LogPosition,
+    rows: &[InboxTask],
+) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(CHUNK) {
         on_tx!(tx, conn => {
             let mut sql = QueryBuilder::new(
                 "INSERT INTO inbox_tasks (generation, task_id, portfolio_id, client, assignee, \
                  role, kind, title, ticket_id, ticket_title, cycle, round, due_on, sort_due, \
-                 is_open, context, assigned_at, done_at, done_by) ",
+                 is_open, context, assigned_at, done_at, done_by, changed_commit, \
+                 changed_position) ",
             );
             sql.push_values(chunk, |mut b, r| {
                 b.push_bind(generation)
@@ -218,7 +228,9 @@ async fn upsert(tx: &mut Tx, generation: i64, rows: &[InboxTask]) -> Result<(), 
                     .push_bind(&r.context)
                     .push_bind(r.assigned_at)
                     .push_bind(r.done_at)
-                    .push_bind(&r.done_by);
+                    .push_bind(&r.done_by)
+                    .push_bind(at.commit)
+                    .push_bind(at.position);
             });
             // An assigned time once known is kept: a reloaded state may not know it.
             sql.push(
@@ -226,7 +238,9 @@ async fn upsert(tx: &mut Tx, generation: i64, rows: &[InboxTask]) -> Result<(), 
                  assignee = excluded.assignee, ticket_title = excluded.ticket_title, \
                  due_on = excluded.due_on, sort_due = excluded.sort_due, \
                  is_open = excluded.is_open, context = excluded.context, \
-                 done_at = excluded.done_at, done_by = excluded.done_by",
+                 done_at = excluded.done_at, done_by = excluded.done_by, \
+                 changed_commit = excluded.changed_commit, \
+                 changed_position = excluded.changed_position",
             );
             sql.build().execute(&mut **conn).await?;
         });
@@ -258,6 +272,77 @@ pub async fn list(db: &Database, filter: &InboxFilter) -> Result<Vec<InboxTask>,
         sql.build_query_as::<InboxTask>().fetch_all(pool).await?
     });
     Ok(rows)
+}
+
+/// Where a reader of [`changes`] stands: after the rows changed before `at`, and of those
+/// changed exactly at `at`, after `task_id` (or all of them, without one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeCursor {
+    pub at: LogPosition,
+    pub task_id: Option<String>,
+}
+
+impl ChangeCursor {
+    /// After every row the inbox had written by its checkpoint `at`.
+    pub fn after(at: LogPosition) -> Self {
+        Self { at, task_id: None }
+    }
+}
+
+/// An inbox row with the position of the batch that last changed it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ChangedRow {
+    #[sqlx(flatten)]
+    task: InboxTask,
+    changed_commit: i64,
+    changed_position: i64,
+}
+
+/// `assignee`'s rows (open or done) changed after `cursor`, in the order the inbox wrote
+/// them, at most `limit`; and the cursor after the last of them.
+pub async fn changes(
+    db: &Database,
+    assignee: UserId,
+    cursor: &ChangeCursor,
+    limit: u32,
+) -> Result<(Vec<InboxTask>, ChangeCursor), sqlx::Error> {
+    let rows: Vec<ChangedRow> = on_pool!(db, pool => {
+        let mut sql = QueryBuilder::new(
+            "SELECT task_id, portfolio_id, client, assignee, role, kind, title, ticket_id, \
+             ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, \
+             done_by, changed_commit, changed_position FROM inbox_tasks WHERE generation = \
+             (SELECT active FROM projection_generations WHERE name = 'inbox') AND assignee = ",
+        );
+        sql.push_bind(assignee.to_string());
+        match &cursor.task_id {
+            Some(task_id) => sql
+                .push(" AND (changed_commit, changed_position, task_id) > (")
+                .push_bind(cursor.at.commit)
+                .push(", ")
+                .push_bind(cursor.at.position)
+                .push(", ")
+                .push_bind(task_id.clone()),
+            None => sql
+                .push(" AND (changed_commit, changed_position) > (")
+                .push_bind(cursor.at.commit)
+                .push(", ")
+                .push_bind(cursor.at.position),
+        };
+        sql.push(") ORDER BY changed_commit, changed_position, task_id LIMIT ")
+            .push_bind(i64::from(limit.max(1)));
+        sql.build_query_as::<ChangedRow>().fetch_all(pool).await?
+    });
+    let next = rows.last().map_or_else(
+        || cursor.clone(),
+        |row| ChangeCursor {
+            at: LogPosition {
+                commit: row.changed_commit,
+                position: row.changed_position,
+            },
+            task_id: Some(row.task.task_id.clone()),
+        },
+    );
+    Ok((rows.into_iter().map(|row| row.task).collect(), next))
 }
 
 /// The query of [`list`], after `prefix` (e.g. `EXPLAIN ` to check its plan).

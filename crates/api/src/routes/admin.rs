@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use freshet_domain::UserId;
 use freshet_projections::inbox::{self, InboxFilter};
 use freshet_projections::{Lag, RebuildProgress, find_projection};
+use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use utoipa::ToSchema;
@@ -96,7 +97,7 @@ pub async fn add_user(
         StatusCode::CREATED,
         Json(NewUser {
             user: user.into(),
-            token: token.secret,
+            token: token.secret.expose_secret().to_owned(),
             token_id: token.info.id,
         }),
     ))
@@ -181,7 +182,7 @@ pub async fn issue_token(
         StatusCode::CREATED,
         Json(NewToken {
             token: issued.info,
-            secret: issued.secret,
+            secret: issued.secret.expose_secret().to_owned(),
         }),
     ))
 }

@@ -1,19 +1,21 @@
 //! `GET /me/inbox/events`: a live stream (Server-Sent Events) of my inbox. First a `snapshot`
-//! of my open tasks; then, whenever a commit reaches the inbox projection, a `tasks` event
-//! with my tasks that appeared or changed (opened, done). The stream ends when its token
+//! of all my open tasks; then, whenever a commit reaches the inbox projection, a `tasks` event
+//! with my tasks that appeared or changed (opened, done) since the last event, read from the
+//! inbox by the position at which each row last changed (at most 500 an event; more follow at
+//! once), so however long my inbox, nothing is missed or re-read. The stream ends when its token
 //! stops working (revoked, or its user deactivated): checked at once when this process hears
 //! of a revocation, and every [`ApiOptions::stream_token_check`](crate::ApiOptions) anyway.
 //! It also ends when the server shuts down. A person may hold
 //! [`ApiOptions::max_streams_per_user`](crate::ApiOptions) streams, the process
 //! [`ApiOptions::max_streams`](crate::ApiOptions) in all.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use freshet_domain::UserId;
-use freshet_projections::inbox::{self, InboxFilter};
+use freshet_projections::checkpoint;
+use freshet_projections::inbox::{self, ChangeCursor, InboxFilter};
 use freshet_store::LogPosition;
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
@@ -26,6 +28,9 @@ use crate::state::AppState;
 use crate::streams::StreamSlot;
 use crate::users;
 
+/// Tasks per query, and at most per `tasks` event.
+const PAGE: u32 = 500;
+
 struct Follower {
     state: AppState,
     user: UserId,
@@ -33,25 +38,35 @@ struct Follower {
     hints: tokio::sync::broadcast::Receiver<LogPosition>,
     revocations: watch::Receiver<u64>,
     token_check: tokio::time::Interval,
-    /// task id → (open, done_at) as last sent.
-    seen: HashMap<String, (bool, Option<chrono::DateTime<chrono::Utc>>)>,
     started: bool,
+    /// Where the next `tasks` event starts (set by the snapshot).
+    cursor: ChangeCursor,
+    /// The last page of changes was full: read on before waiting for a hint.
+    more: bool,
     /// This stream's place among the open streams, given back when the stream is dropped.
     _slot: StreamSlot,
 }
 
 impl Follower {
-    async fn tasks(&self) -> Vec<TaskView> {
-        let filter = InboxFilter {
+    /// Every open task of mine, a page at a time, and where the changes after it start.
+    async fn snapshot(&self) -> Result<(Vec<TaskView>, ChangeCursor), sqlx::Error> {
+        // The checkpoint first: whatever the inbox writes after it, a `tasks` event carries
+        // (a task written in between may come twice; never not at all).
+        let at = checkpoint::load(self.state.db(), inbox::NAME).await?;
+        let mut filter = InboxFilter {
             assignee: Some(self.user),
-            limit: 1000,
+            open: Some(true),
+            limit: PAGE,
             ..InboxFilter::default()
         };
-        match inbox::list(self.state.db(), &filter).await {
-            Ok(tasks) => tasks.into_iter().map(TaskView::from).collect(),
-            Err(error) => {
-                tracing::warn!(error = %error, "could not read the inbox for its event stream");
-                Vec::new()
+        let mut open = Vec::new();
+        loop {
+            let page = inbox::list(self.state.db(), &filter).await?;
+            let full = page.len() == PAGE as usize;
+            filter.after = page.last().and_then(|task| task.task_id.parse().ok());
+            open.extend(page.into_iter().map(TaskView::from));
+            if !full || filter.after.is_none() {
+                return Ok((open, ChangeCursor::after(at)));
             }
         }
     }
@@ -73,65 +88,75 @@ impl Follower {
         }
     }
 
-    /// The tasks that are new or changed since the last event, remembering them as sent.
-    fn changed(&mut self, tasks: Vec<TaskView>) -> Vec<TaskView> {
-        tasks
-            .into_iter()
-            .filter(|task| {
-                let now = (task.is_open, task.done_at);
-                self.seen.insert(task.task_id.clone(), now) != Some(now)
-            })
-            .collect()
+    /// A page of my tasks changed after the cursor, moving the cursor past them. A failed
+    /// read leaves the cursor where it was, so the next hint reads them again.
+    async fn changes(&mut self) -> Vec<TaskView> {
+        match inbox::changes(self.state.db(), self.user, &self.cursor, PAGE).await {
+            Ok((tasks, next)) => {
+                self.more = tasks.len() == PAGE as usize;
+                self.cursor = next;
+                tasks.into_iter().map(TaskView::from).collect()
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "could not read the inbox for its event stream");
+                self.more = false;
+                Vec::new()
+            }
+        }
     }
 
     async fn next(&mut self) -> Option<Event> {
         if !self.started {
             self.started = true;
-            let tasks = self.tasks().await;
-            let open: Vec<TaskView> = self
-                .changed(tasks)
-                .into_iter()
-                .filter(|t| t.is_open)
-                .collect();
+            let (open, cursor) = match self.snapshot().await {
+                Ok(snapshot) => snapshot,
+                Err(error) => {
+                    // Ended rather than an empty snapshot: the client reconnects.
+                    tracing::warn!(error = %error, "could not read the inbox for its snapshot");
+                    return None;
+                }
+            };
+            self.cursor = cursor;
             return Event::default().event("snapshot").json_data(&open).ok();
         }
         let shutdown = self.state.shutdown().clone();
         loop {
-            let received = tokio::select! {
-                () = shutdown.cancelled() => return None,
-                received = self.hints.recv() => received,
-                changed = self.revocations.changed() => {
-                    if changed.is_err() || !self.token_works().await {
-                        return None;
+            if !self.more {
+                let received = tokio::select! {
+                    () = shutdown.cancelled() => return None,
+                    received = self.hints.recv() => received,
+                    changed = self.revocations.changed() => {
+                        if changed.is_err() || !self.token_works().await {
+                            return None;
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                _ = self.token_check.tick() => {
-                    if !self.token_works().await {
-                        return None;
+                    _ = self.token_check.tick() => {
+                        if !self.token_works().await {
+                            return None;
+                        }
+                        continue;
                     }
-                    continue;
+                };
+                let hint = match received {
+                    Ok(position) => position,
+                    Err(RecvError::Lagged(_)) => self.state.store().head().await.ok()?,
+                    Err(RecvError::Closed) => return None,
+                };
+                let reached = self
+                    .state
+                    .runner()
+                    .wait_for(
+                        &[inbox::NAME],
+                        hint,
+                        self.state.options().consistency_timeout,
+                    )
+                    .await;
+                if let Err(timeout) = reached {
+                    tracing::debug!(error = %timeout, "inbox behind a hint; sending what it has");
                 }
-            };
-            let hint = match received {
-                Ok(position) => position,
-                Err(RecvError::Lagged(_)) => self.state.store().head().await.ok()?,
-                Err(RecvError::Closed) => return None,
-            };
-            let reached = self
-                .state
-                .runner()
-                .wait_for(
-                    &[inbox::NAME],
-                    hint,
-                    self.state.options().consistency_timeout,
-                )
-                .await;
-            if let Err(timeout) = reached {
-                tracing::debug!(error = %timeout, "inbox behind a hint; sending what it has");
             }
-            let tasks = self.tasks().await;
-            let changed = self.changed(tasks);
+            let changed = self.changes().await;
             if !changed.is_empty() {
                 return Event::default().event("tasks").json_data(&changed).ok();
             }
@@ -162,8 +187,9 @@ pub async fn inbox_events(
         token_hash: caller.token_hash().to_owned(),
         state,
         user: caller.id(),
-        seen: HashMap::new(),
         started: false,
+        cursor: ChangeCursor::default(),
+        more: false,
         _slot: slot,
     };
     let stream = futures::stream::unfold(follower, |mut follower| async move {

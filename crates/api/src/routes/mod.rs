@@ -141,6 +141,16 @@ fn finish(document: &mut utoipa::openapi::OpenApi, options: &crate::ApiOptions) 
             &mut item.trace,
         ];
         for operation in operations.into_iter().flatten() {
+            // Whatever asks for a token answers 429 to an address whose tokens kept failing.
+            let responses = &mut operation.responses.responses;
+            if responses.contains_key("401") && !responses.contains_key("429") {
+                responses.insert(
+                    "429".to_owned(),
+                    RefOr::T(Documented::new(
+                        "too many failed authentications from this address; see Retry-After",
+                    )),
+                );
+            }
             // Every error response (4XX, 5XX) is what [`ApiError`] answers: a problem
             // document, `application/problem+json` with the `Problem` schema.
             for (status, response) in &mut operation.responses.responses {

@@ -2,10 +2,13 @@
 //! followed by a runner, a settable clock, and users with tokens for every role.
 #![allow(clippy::unwrap_used, dead_code)]
 
+mod events;
+
+use secrecy::ExposeSecret as _;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use freshet_api::{ApiOptions, AppState, router, users};
+use freshet_api::{ApiOptions, AppState, ServerOptions, users};
 use freshet_projections::{Live, ReadModelConfig, Runner, RunnerConfig, all_projections};
 use freshet_service::{CommandService, ManualClock, ProcessConfig};
 use freshet_store::testing::TestDatabase;
@@ -110,14 +113,18 @@ impl App {
         tasks.push(tokio::spawn(async move {
             axum::serve(metrics_listener, metrics).await.unwrap();
         }));
-        let app = router(state);
-        tasks.push(tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        }));
+        // The production server: it tells the router each request's peer address.
+        let server = freshet_api::serve(
+            listener,
+            state,
+            ServerOptions::default(),
+            std::future::pending(),
+        );
+        tasks.push(tokio::spawn(server));
         let (_, admin) = users::add(&db.database, "Ada Admin", "admin@example.com", true, None)
             .await
             .unwrap();
-        let admin = admin.secret;
+        let admin = admin.secret.expose_secret().to_owned();
         let mut app = App {
             base,
             metrics_base,

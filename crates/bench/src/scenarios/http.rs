@@ -14,6 +14,7 @@ use freshet_projections::inbox::{self, InboxFilter};
 use freshet_projections::{Live, ReadModelConfig, Runner, RunnerConfig, all_projections};
 use freshet_service::{CommandService, ProcessConfig, SystemClock};
 use freshet_store::Database;
+use secrecy::ExposeSecret as _;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -114,7 +115,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
         runner.catch_up(&Live(projection)).await?;
     }
     let (_, token) = users::add(&db, "Bench admin", "bench-admin@example.com", true, None).await?;
-    let token = token.secret;
+    let token = token.secret.expose_secret().to_owned();
     let people: Arc<Vec<UserId>> = Arc::new(
         (1..=5)
             .flat_map(|role| generate::people(role, portfolios))
