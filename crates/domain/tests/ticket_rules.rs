@@ -199,7 +199,7 @@ fn r10_both_approvals_from_the_team_lead_move_the_ticket_to_pending_approval() {
 
     let events = given.by(TEAM_LEAD, Command::ApproveGraphics { ticket_id: ticket });
 
-    assert!(events.contains(&Event::TicketPendingApproval { ticket_id: ticket }));
+    assert!(events.contains(&Event::TicketMovedToPendingApproval { ticket_id: ticket }));
     let state = given.state();
     let t = state.ticket(ticket).unwrap();
     assert_eq!(
@@ -420,7 +420,7 @@ fn r15_in_a_revision_round_the_creatives_approve_their_own_work() {
     }));
     assert!(tasks_assigned(&copy).is_empty(), "no Team Lead QA task");
     let graphics = given.by(DESIGNER, Command::SubmitGraphics { ticket_id: ticket });
-    assert!(graphics.contains(&Event::GraphicApproved {
+    assert!(graphics.contains(&Event::GraphicsApproved {
         ticket_id: ticket,
         qa_skipped: true
     }));
