@@ -346,3 +346,24 @@ fn a_history_that_does_not_start_with_creation_is_refused() {
         Err(HistoryError::CreatedTwice)
     );
 }
+
+#[test]
+fn a_stored_history_written_under_the_first_names_still_decides_the_same() {
+    let mut original = Given::portfolio();
+    original.in_client_review(1);
+    let stored: Vec<EncodedEvent> = original.history.iter().map(Event::encode).collect();
+    for first_name in ["GraphicApproved", "TicketPendingApproval"] {
+        assert!(stored.iter().any(|event| event.event_type == first_name));
+    }
+    let decoded = stored.iter().map(|event| {
+        Event::decode(&event.event_type, event.schema_version, &event.payload).unwrap()
+    });
+
+    let mut replayed = given(decoded);
+    replayed.on(original.today);
+
+    assert_eq!(replayed.state(), original.state());
+    replayed
+        .when(AM, Command::SignOff)
+        .then_emits(|events| count_of!(events, Event::CreativesApproved { .. }) == 1);
+}
