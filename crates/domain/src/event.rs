@@ -23,180 +23,187 @@ pub enum ImplementationPath {
     StatusMoved,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", content = "data", deny_unknown_fields)]
-pub enum Event {
-    #[serde(rename = "PortfolioCreated")]
-    PortfolioCreated {
-        portfolio_id: PortfolioId,
-        client: ClientName,
-        team: Team,
-        cadence: Cadence,
-        refresh_date: NaiveDate,
-        /// The day the portfolio was created: its first cycle opens then.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<NaiveDate>,
-    },
-    #[serde(rename = "TeamChanged")]
-    TeamChanged { team: Team },
-    #[serde(rename = "PortfolioRescheduled")]
-    PortfolioRescheduled {
-        cadence: Cadence,
-        refresh_date: NaiveDate,
-    },
-    #[serde(rename = "RefreshKickedOff")]
-    RefreshKickedOff { cycle: u32, refresh_date: NaiveDate },
-    /// The refresh date moved more than the kickoff lead away: the kickoff fires again.
-    #[serde(rename = "KickoffReset")]
-    KickoffReset { cycle: u32 },
-    #[serde(rename = "PortfolioNoteLogged")]
-    PortfolioNoteLogged {
-        note_id: NoteId,
-        author: UserId,
-        /// The role the author wrote as; the SAS reads the latest Account Manager note (R6).
-        author_role: Option<Role>,
-        text: NoteText,
-        logged_at: DateTime<Utc>,
-    },
-    #[serde(rename = "RefreshDeclined")]
-    RefreshDeclined {
-        cycle: u32,
-        next_refresh_date: NaiveDate,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<NaiveDate>,
-    },
-    #[serde(rename = "RefreshRequested")]
-    RefreshRequested {
-        cycle: u32,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<NaiveDate>,
-    },
-    #[serde(rename = "DeliverablesRequested")]
-    DeliverablesRequested {
-        cycle: u32,
-        refresh_date: NaiveDate,
-        decision_missing: bool,
-    },
-    #[serde(rename = "TicketCreated")]
-    TicketCreated {
-        ticket_id: TicketId,
-        cycle: u32,
-        title: TicketTitle,
-        folder: FolderName,
-        deliverables: DeliverableCount,
-        cloned_from: Option<TicketId>,
-    },
-    /// The SAS or the AM took a ticket out of the Ad Set; its id stays taken.
-    #[serde(rename = "TicketWithdrawn")]
-    TicketWithdrawn { ticket_id: TicketId, cycle: u32 },
-    /// The Number of Deliverables In This Ad Set, corrected on every ticket of the set.
-    #[serde(rename = "DeliverableCountCorrected")]
-    DeliverableCountCorrected {
-        cycle: u32,
-        deliverables: DeliverableCount,
-    },
-    #[serde(rename = "TicketRetitled")]
-    TicketRetitled {
-        ticket_id: TicketId,
-        title: TicketTitle,
-    },
-    #[serde(rename = "DeliverablesSubmitted")]
-    DeliverablesSubmitted { cycle: u32 },
-    #[serde(rename = "CopySubmitted")]
-    CopySubmitted { ticket_id: TicketId },
-    #[serde(rename = "GraphicsSubmitted")]
-    GraphicsSubmitted { ticket_id: TicketId },
-    #[serde(rename = "CopyApproved")]
-    CopyApproved {
-        ticket_id: TicketId,
-        /// True in a revision round, where the Copywriter approves their own copy (R15).
-        qa_skipped: bool,
-    },
-    #[serde(rename = "GraphicApproved")]
-    GraphicApproved {
-        ticket_id: TicketId,
-        qa_skipped: bool,
-    },
-    /// The Team Lead's QA sent the copy back to the Copywriter.
-    #[serde(rename = "CopySentBack")]
-    CopySentBack { ticket_id: TicketId },
-    #[serde(rename = "GraphicsSentBack")]
-    GraphicsSentBack { ticket_id: TicketId },
-    #[serde(rename = "TicketPendingApproval")]
-    TicketPendingApproval { ticket_id: TicketId },
-    #[serde(rename = "AdSetReadyForReview")]
-    AdSetReadyForReview {
-        cycle: u32,
-        folder: FolderName,
-        round: u32,
-        on: NaiveDate,
-    },
-    #[serde(rename = "RevisionsRequested")]
-    RevisionsRequested {
-        ticket_id: TicketId,
-        kind: RevisionKind,
-        revision_round: u32,
-    },
-    #[serde(rename = "DeliverableCompleted")]
-    DeliverableCompleted { ticket_id: TicketId },
-    #[serde(rename = "TicketNoteLogged")]
-    TicketNoteLogged {
-        ticket_id: TicketId,
-        note_id: NoteId,
-        author: UserId,
-        text: NoteText,
-        logged_at: DateTime<Utc>,
-    },
-    #[serde(rename = "AdLabLinkUpdated")]
-    AdLabLinkUpdated { link: AdLabLink },
-    #[serde(rename = "CreativesApproved")]
-    CreativesApproved { cycle: u32, on: NaiveDate },
-    #[serde(rename = "CreativesImplemented")]
-    CreativesImplemented {
-        cycle: u32,
-        via: ImplementationPath,
-        next_refresh_date: NaiveDate,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        on: Option<NaiveDate>,
-    },
-    /// The AM ended a cycle whose tickets exist (the client withdrew).
-    #[serde(rename = "CycleCancelled")]
-    CycleCancelled {
-        cycle: u32,
-        next_refresh_date: NaiveDate,
-        on: NaiveDate,
-    },
-    /// An Admin put the client on hold: no kickoff until resumed.
-    #[serde(rename = "PortfolioPaused")]
-    PortfolioPaused { cycle: u32, on: NaiveDate },
-    #[serde(rename = "PortfolioResumed")]
-    PortfolioResumed {
-        refresh_date: NaiveDate,
-        on: NaiveDate,
-    },
-    /// The client left: nothing is scheduled any more.
-    #[serde(rename = "PortfolioEnded")]
-    PortfolioEnded { cycle: u32, on: NaiveDate },
-    #[serde(rename = "TaskAssigned")]
-    TaskAssigned { task: Task },
-    /// An open task's due date followed a change of the refresh date.
-    #[serde(rename = "TaskDueChanged")]
-    TaskDueChanged { task_id: TaskId, due: NaiveDate },
-    #[serde(rename = "TaskCompleted")]
-    TaskCompleted {
-        task_id: TaskId,
-        /// `None` when the process completed it by itself.
-        by: Option<UserId>,
-    },
-    #[serde(rename = "EmailRequested")]
-    EmailRequested { email: Email },
-    #[serde(rename = "StallAlertRaised")]
-    StallAlertRaised {
-        cycle: u32,
-        gate: StallGate,
-        round: u32,
-        deadline: NaiveDate,
-    },
+/// Declares [`Event`] from one table: each variant is written `RustName = "WireName" { .. }`,
+/// once. The macro gives the variant its serde name and builds `WIRE_NAMES` and
+/// `Event::wire_name` from the same pairs, so the name that is stored, the name that is
+/// decoded and the list of names can never disagree. A Rust name may change; its wire name
+/// never does (`tests/event_codec.rs` pins every one).
+macro_rules! events_with_wire_names {
+    (
+        $(#[$meta:meta])*
+        pub enum Event {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident = $wire:literal { $($fields:tt)* }
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum Event {
+            $(
+                $(#[$variant_meta])*
+                #[serde(rename = $wire)]
+                $variant { $($fields)* },
+            )*
+        }
+
+        /// Every wire name this Freshet writes and reads.
+        const WIRE_NAMES: &[&str] = &[$($wire),*];
+
+        impl Event {
+            fn wire_name(&self) -> &'static str {
+                match self {
+                    $(Event::$variant { .. } => $wire,)*
+                }
+            }
+        }
+    };
+}
+
+events_with_wire_names! {
+    /// A fact of the Creative Refresh process, in the past tense. Each variant is written
+    /// `RustName = "WireName"`: the wire name is what is stored, and it never changes.
+    #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(tag = "type", content = "data", deny_unknown_fields)]
+    pub enum Event {
+        PortfolioCreated = "PortfolioCreated" {
+            portfolio_id: PortfolioId,
+            client: ClientName,
+            team: Team,
+            cadence: Cadence,
+            refresh_date: NaiveDate,
+            /// The day the portfolio was created: its first cycle opens then.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            on: Option<NaiveDate>,
+        },
+        TeamChanged = "TeamChanged" { team: Team },
+        PortfolioRescheduled = "PortfolioRescheduled" {
+            cadence: Cadence,
+            refresh_date: NaiveDate,
+        },
+        RefreshKickedOff = "RefreshKickedOff" { cycle: u32, refresh_date: NaiveDate },
+        /// The refresh date moved more than the kickoff lead away: the kickoff fires again.
+        KickoffReset = "KickoffReset" { cycle: u32 },
+        PortfolioNoteLogged = "PortfolioNoteLogged" {
+            note_id: NoteId,
+            author: UserId,
+            /// The role the author wrote as; the SAS reads the latest Account Manager note (R6).
+            author_role: Option<Role>,
+            text: NoteText,
+            logged_at: DateTime<Utc>,
+        },
+        RefreshDeclined = "RefreshDeclined" {
+            cycle: u32,
+            next_refresh_date: NaiveDate,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            on: Option<NaiveDate>,
+        },
+        RefreshRequested = "RefreshRequested" {
+            cycle: u32,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            on: Option<NaiveDate>,
+        },
+        DeliverablesRequested = "DeliverablesRequested" {
+            cycle: u32,
+            refresh_date: NaiveDate,
+            decision_missing: bool,
+        },
+        TicketCreated = "TicketCreated" {
+            ticket_id: TicketId,
+            cycle: u32,
+            title: TicketTitle,
+            folder: FolderName,
+            deliverables: DeliverableCount,
+            cloned_from: Option<TicketId>,
+        },
+        /// The SAS or the AM took a ticket out of the Ad Set; its id stays taken.
+        TicketWithdrawn = "TicketWithdrawn" { ticket_id: TicketId, cycle: u32 },
+        /// The Number of Deliverables In This Ad Set, corrected on every ticket of the set.
+        DeliverableCountCorrected = "DeliverableCountCorrected" {
+            cycle: u32,
+            deliverables: DeliverableCount,
+        },
+        TicketRetitled = "TicketRetitled" {
+            ticket_id: TicketId,
+            title: TicketTitle,
+        },
+        DeliverablesSubmitted = "DeliverablesSubmitted" { cycle: u32 },
+        CopySubmitted = "CopySubmitted" { ticket_id: TicketId },
+        GraphicsSubmitted = "GraphicsSubmitted" { ticket_id: TicketId },
+        CopyApproved = "CopyApproved" {
+            ticket_id: TicketId,
+            /// True in a revision round, where the Copywriter approves their own copy (R15).
+            qa_skipped: bool,
+        },
+        /// Stored as `GraphicApproved`, its name before it matched `GraphicsSubmitted`.
+        GraphicsApproved = "GraphicApproved" {
+            ticket_id: TicketId,
+            qa_skipped: bool,
+        },
+        /// The Team Lead's QA sent the copy back to the Copywriter.
+        CopySentBack = "CopySentBack" { ticket_id: TicketId },
+        GraphicsSentBack = "GraphicsSentBack" { ticket_id: TicketId },
+        /// Both approvals are `Approved`: the Ticket Status moved to Pending Approval (R10).
+        /// Stored as `TicketPendingApproval`, its name when it was named after the state.
+        TicketMovedToPendingApproval = "TicketPendingApproval" { ticket_id: TicketId },
+        AdSetReadyForReview = "AdSetReadyForReview" {
+            cycle: u32,
+            folder: FolderName,
+            round: u32,
+            on: NaiveDate,
+        },
+        RevisionsRequested = "RevisionsRequested" {
+            ticket_id: TicketId,
+            kind: RevisionKind,
+            revision_round: u32,
+        },
+        DeliverableCompleted = "DeliverableCompleted" { ticket_id: TicketId },
+        TicketNoteLogged = "TicketNoteLogged" {
+            ticket_id: TicketId,
+            note_id: NoteId,
+            author: UserId,
+            text: NoteText,
+            logged_at: DateTime<Utc>,
+        },
+        AdLabLinkUpdated = "AdLabLinkUpdated" { link: AdLabLink },
+        CreativesApproved = "CreativesApproved" { cycle: u32, on: NaiveDate },
+        CreativesImplemented = "CreativesImplemented" {
+            cycle: u32,
+            via: ImplementationPath,
+            next_refresh_date: NaiveDate,
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            on: Option<NaiveDate>,
+        },
+        /// The AM ended a cycle whose tickets exist (the client withdrew).
+        CycleCancelled = "CycleCancelled" {
+            cycle: u32,
+            next_refresh_date: NaiveDate,
+            on: NaiveDate,
+        },
+        /// An Admin put the client on hold: no kickoff until resumed.
+        PortfolioPaused = "PortfolioPaused" { cycle: u32, on: NaiveDate },
+        PortfolioResumed = "PortfolioResumed" {
+            refresh_date: NaiveDate,
+            on: NaiveDate,
+        },
+        /// The client left: nothing is scheduled any more.
+        PortfolioEnded = "PortfolioEnded" { cycle: u32, on: NaiveDate },
+        TaskAssigned = "TaskAssigned" { task: Task },
+        /// An open task's due date followed a change of the refresh date.
+        TaskDueChanged = "TaskDueChanged" { task_id: TaskId, due: NaiveDate },
+        TaskCompleted = "TaskCompleted" {
+            task_id: TaskId,
+            /// `None` when the process completed it by itself.
+            by: Option<UserId>,
+        },
+        EmailRequested = "EmailRequested" { email: Email },
+        StallAlertRaised = "StallAlertRaised" {
+            cycle: u32,
+            gate: StallGate,
+            round: u32,
+            deadline: NaiveDate,
+        },
+    }
 }
 
 /// The schema version every event is written with today. A stored event with a newer
@@ -237,12 +244,12 @@ struct Tagged {
 impl Event {
     /// Every wire name this Freshet writes and reads.
     pub fn wire_names() -> &'static [&'static str] {
-        &crate::event_names::WIRE_NAMES
+        WIRE_NAMES
     }
 
     /// The stable wire name, e.g. `RefreshRequested`.
     pub fn event_type(&self) -> &'static str {
-        crate::event_names::wire_name(self)
+        self.wire_name()
     }
 
     pub fn encode(&self) -> EncodedEvent {
@@ -265,7 +272,7 @@ impl Event {
         schema_version: i32,
         payload: &serde_json::Value,
     ) -> Result<Self, DecodeError> {
-        if !crate::event_names::WIRE_NAMES.contains(&event_type) {
+        if !WIRE_NAMES.contains(&event_type) {
             return Err(DecodeError::UnknownType {
                 event_type: event_type.to_owned(),
             });

@@ -6,7 +6,6 @@ pub mod command;
 mod decide;
 pub mod error;
 pub mod event;
-mod event_names;
 pub mod ids;
 pub mod permissions;
 pub mod preview;

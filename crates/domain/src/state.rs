@@ -470,13 +470,15 @@ impl Portfolio {
             Event::CopyApproved { ticket_id, .. } => {
                 self.with_ticket(*ticket_id, |t| t.copy = Approval::Approved);
             }
-            Event::GraphicApproved { ticket_id, .. } => {
+            Event::GraphicsApproved { ticket_id, .. } => {
                 self.with_ticket(*ticket_id, |t| t.graphic = Approval::Approved);
             }
-            Event::TicketPendingApproval { ticket_id } => self.with_ticket(*ticket_id, |t| {
-                t.status = TicketStatus::PendingApproval;
-                t.needs_revisions = None;
-            }),
+            Event::TicketMovedToPendingApproval { ticket_id } => {
+                self.with_ticket(*ticket_id, |t| {
+                    t.status = TicketStatus::PendingApproval;
+                    t.needs_revisions = None;
+                })
+            }
             Event::AdSetReadyForReview { round, on, .. } => {
                 if let Some(set) = self.ad_sets.get_mut(&self.cycle.number) {
                     for ticket in &mut set.tickets {

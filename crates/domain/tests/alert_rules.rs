@@ -188,7 +188,7 @@ fn b1_a_cycle_still_open_on_the_next_refresh_date_alerts_once_and_says_how_late(
         "31 days after Mar 15, to the AM and the Team Lead"
     );
     assert_eq!(
-        count_of(&events, "RefreshKickedOff"),
+        count_of!(events, Event::RefreshKickedOff { .. }),
         0,
         "the open cycle keeps its date"
     );

@@ -3,7 +3,7 @@
 //! Freshet cannot read.
 mod support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use freshet_domain::*;
 use support::*;
@@ -163,6 +163,122 @@ fn every_event_type_round_trips_through_its_wire_form() {
     }
 }
 
+/// Every event type as (Rust variant, wire name). The wire names are promises to stored
+/// history: this list pins them, so a rename in the code that would change one fails here.
+const PINNED_WIRE_NAMES: [(&str, &str); 37] = [
+    ("PortfolioCreated", "PortfolioCreated"),
+    ("TeamChanged", "TeamChanged"),
+    ("PortfolioRescheduled", "PortfolioRescheduled"),
+    ("RefreshKickedOff", "RefreshKickedOff"),
+    ("KickoffReset", "KickoffReset"),
+    ("PortfolioNoteLogged", "PortfolioNoteLogged"),
+    ("RefreshDeclined", "RefreshDeclined"),
+    ("RefreshRequested", "RefreshRequested"),
+    ("DeliverablesRequested", "DeliverablesRequested"),
+    ("TicketCreated", "TicketCreated"),
+    ("TicketWithdrawn", "TicketWithdrawn"),
+    ("DeliverableCountCorrected", "DeliverableCountCorrected"),
+    ("TicketRetitled", "TicketRetitled"),
+    ("DeliverablesSubmitted", "DeliverablesSubmitted"),
+    ("CopySubmitted", "CopySubmitted"),
+    ("GraphicsSubmitted", "GraphicsSubmitted"),
+    ("CopyApproved", "CopyApproved"),
+    ("GraphicsApproved", "GraphicApproved"),
+    ("CopySentBack", "CopySentBack"),
+    ("GraphicsSentBack", "GraphicsSentBack"),
+    ("TicketMovedToPendingApproval", "TicketPendingApproval"),
+    ("AdSetReadyForReview", "AdSetReadyForReview"),
+    ("RevisionsRequested", "RevisionsRequested"),
+    ("DeliverableCompleted", "DeliverableCompleted"),
+    ("TicketNoteLogged", "TicketNoteLogged"),
+    ("AdLabLinkUpdated", "AdLabLinkUpdated"),
+    ("CreativesApproved", "CreativesApproved"),
+    ("CreativesImplemented", "CreativesImplemented"),
+    ("CycleCancelled", "CycleCancelled"),
+    ("PortfolioPaused", "PortfolioPaused"),
+    ("PortfolioResumed", "PortfolioResumed"),
+    ("PortfolioEnded", "PortfolioEnded"),
+    ("TaskAssigned", "TaskAssigned"),
+    ("TaskDueChanged", "TaskDueChanged"),
+    ("TaskCompleted", "TaskCompleted"),
+    ("EmailRequested", "EmailRequested"),
+    ("StallAlertRaised", "StallAlertRaised"),
+];
+
+fn variant_name(event: &Event) -> String {
+    let debug = format!("{event:?}");
+    debug
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn every_event_type_has_its_own_pinned_wire_name() {
+    let names = Event::wire_names();
+    let distinct: BTreeSet<&str> = names.iter().copied().collect();
+    assert_eq!(
+        distinct.len(),
+        names.len(),
+        "two event types share a wire name"
+    );
+    let pinned: BTreeMap<String, &str> = PINNED_WIRE_NAMES
+        .iter()
+        .map(|(variant, wire)| ((*variant).to_owned(), *wire))
+        .collect();
+    assert_eq!(
+        distinct,
+        pinned.values().copied().collect::<BTreeSet<_>>(),
+        "the wire names are exactly the pinned ones"
+    );
+    let used: BTreeMap<String, &str> = rich_history()
+        .iter()
+        .map(|event| (variant_name(event), event.event_type()))
+        .collect();
+    assert_eq!(
+        used, pinned,
+        "each event type is written under its pinned name"
+    );
+}
+
+#[test]
+fn events_stored_under_their_first_names_decode_into_the_renamed_variants() {
+    let ticket = ticket_id(1);
+    let approved = Event::decode(
+        "GraphicApproved",
+        1,
+        &serde_json::json!({ "ticket_id": ticket, "qa_skipped": false }),
+    )
+    .unwrap();
+    assert_eq!(
+        approved,
+        Event::GraphicsApproved {
+            ticket_id: ticket,
+            qa_skipped: false
+        }
+    );
+    let pending = Event::decode(
+        "TicketPendingApproval",
+        1,
+        &serde_json::json!({ "ticket_id": ticket }),
+    )
+    .unwrap();
+    assert_eq!(
+        pending,
+        Event::TicketMovedToPendingApproval { ticket_id: ticket }
+    );
+    // They are still written under those names, and the Rust names are not wire names.
+    assert_eq!(approved.encode().event_type, "GraphicApproved");
+    assert_eq!(pending.encode().event_type, "TicketPendingApproval");
+    for rust_name in ["GraphicsApproved", "TicketMovedToPendingApproval"] {
+        assert!(matches!(
+            Event::decode(rust_name, 1, &serde_json::json!({ "ticket_id": ticket })),
+            Err(DecodeError::UnknownType { .. })
+        ));
+    }
+}
+
 #[test]
 fn the_wire_names_are_the_past_tense_facts_of_the_process() {
     for name in [
@@ -229,4 +345,25 @@ fn a_history_that_does_not_start_with_creation_is_refused() {
         Portfolio::from_history(&twice),
         Err(HistoryError::CreatedTwice)
     );
+}
+
+#[test]
+fn a_stored_history_written_under_the_first_names_still_decides_the_same() {
+    let mut original = Given::portfolio();
+    original.in_client_review(1);
+    let stored: Vec<EncodedEvent> = original.history.iter().map(Event::encode).collect();
+    for first_name in ["GraphicApproved", "TicketPendingApproval"] {
+        assert!(stored.iter().any(|event| event.event_type == first_name));
+    }
+    let decoded = stored.iter().map(|event| {
+        Event::decode(&event.event_type, event.schema_version, &event.payload).unwrap()
+    });
+
+    let mut replayed = given(decoded);
+    replayed.on(original.today);
+
+    assert_eq!(replayed.state(), original.state());
+    replayed
+        .when(AM, Command::SignOff)
+        .then_emits(|events| count_of!(events, Event::CreativesApproved { .. }) == 1);
 }

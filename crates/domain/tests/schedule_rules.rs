@@ -9,10 +9,8 @@ use support::*;
 #[test]
 fn r2_kickoff_gives_the_am_a_task_and_an_email_when_the_date_is_15_days_away() {
     let mut given = Given::portfolio();
-    assert!(
-        given.tick_on(date(2027, 2, 27)).is_empty(),
-        "16 days away: nothing yet"
-    );
+    // 16 days away: nothing yet.
+    given.when_tick_on(date(2027, 2, 27)).then_emits_nothing();
 
     let events = given.tick_on(date(2027, 2, 28));
 
@@ -39,7 +37,10 @@ fn r2_kickoff_happens_once_per_cycle_however_often_the_scheduler_runs() {
     let mut kickoffs = 0;
     for day in 20..=28 {
         for _ in 0..3 {
-            kickoffs += count_of(&given.tick_on(date(2027, 2, day)), "RefreshKickedOff");
+            kickoffs += count_of!(
+                given.tick_on(date(2027, 2, day)),
+                Event::RefreshKickedOff { .. }
+            );
         }
     }
     assert_eq!(kickoffs, 1);
@@ -49,7 +50,7 @@ fn r2_kickoff_happens_once_per_cycle_however_often_the_scheduler_runs() {
 #[test]
 fn r2_a_portfolio_created_within_15_days_of_its_date_is_kicked_off_at_once() {
     let given = Given::portfolio_refreshing_on(date(2027, 3, 15), date(2027, 3, 5), monthly());
-    assert_eq!(count_of(&given.history, "RefreshKickedOff"), 1);
+    assert_eq!(count_of!(given.history, Event::RefreshKickedOff { .. }), 1);
     assert_eq!(emails(&given.history).len(), 1);
 }
 
@@ -57,11 +58,12 @@ fn r2_a_portfolio_created_within_15_days_of_its_date_is_kicked_off_at_once() {
 #[test]
 fn r2_rescheduling_to_a_date_within_15_days_kicks_off_at_once() {
     let mut given = Given::portfolio();
-    let events = given.admin(Command::Reschedule {
-        cadence: monthly(),
-        refresh_date: date(2027, 2, 10),
-    });
-    assert_eq!(count_of(&events, "RefreshKickedOff"), 1);
+    given
+        .when_admin(Command::Reschedule {
+            cadence: monthly(),
+            refresh_date: date(2027, 2, 10),
+        })
+        .then_emits(|events| count_of!(events, Event::RefreshKickedOff { .. }) == 1);
     assert_eq!(given.state().refresh_date(), date(2027, 2, 10));
 }
 
@@ -70,7 +72,10 @@ fn r2_rescheduling_to_a_date_within_15_days_kicks_off_at_once() {
 fn r4_declining_ends_the_cycle_and_reschedules_by_the_cadence() {
     let mut given = Given::portfolio();
     given.tick_on(date(2027, 3, 1));
-    let events = given.by(AM, Command::DeclineRefresh);
+
+    given
+        .when(AM, Command::DeclineRefresh)
+        .then_emits(|events| count_of!(events, Event::TaskCompleted { .. }) == 1);
 
     let state = given.state();
     assert_eq!(state.refresh_date(), date(2027, 4, 15));
@@ -80,7 +85,6 @@ fn r4_declining_ends_the_cycle_and_reschedules_by_the_cadence() {
         given.open_task(TaskKind::ReachOutToClient).is_none(),
         "the kickoff task is done"
     );
-    assert_eq!(count_of(&events, "TaskCompleted"), 1);
 }
 
 // R4
@@ -90,19 +94,21 @@ fn r4_a_declined_cycle_gets_no_sas_task_on_its_date_and_no_tickets() {
     given.tick_on(date(2027, 3, 1));
     given.by(AM, Command::DeclineRefresh);
 
-    let events = given.tick_on(date(2027, 3, 15));
-    assert_eq!(count_of(&events, "DeliverablesRequested"), 0);
-    assert!(tasks_assigned(&events).is_empty());
-    let error = given.refused(
-        SAS,
-        Command::CreateTicket {
-            ticket_id: ticket_id(1),
-            title: title("Deliverable 1"),
-            folder: folder("Acme Spring"),
-            deliverables: count(2),
-        },
-    );
-    assert_eq!(error.code(), "am-decision-missing");
+    given.when_tick_on(date(2027, 3, 15)).then_emits(|events| {
+        count_of!(events, Event::DeliverablesRequested { .. }) == 0
+            && tasks_assigned(events).is_empty()
+    });
+    given
+        .when(
+            SAS,
+            Command::CreateTicket {
+                ticket_id: ticket_id(1),
+                title: title("Deliverable 1"),
+                folder: folder("Acme Spring"),
+                deliverables: count(2),
+            },
+        )
+        .then_refused_with(|error| matches!(error, DomainError::AmDecisionMissing { .. }));
 }
 
 // R4
@@ -110,8 +116,9 @@ fn r4_a_declined_cycle_gets_no_sas_task_on_its_date_and_no_tickets() {
 fn r4_the_cycle_cannot_be_declined_once_tickets_exist() {
     let mut given = Given::portfolio();
     given.with_tickets(2);
-    let error = given.refused(AM, Command::DeclineRefresh);
-    assert_eq!(error, DomainError::TicketsAlreadyCreated);
+    given
+        .when(AM, Command::DeclineRefresh)
+        .then_refused(DomainError::TicketsAlreadyCreated);
 }
 
 // R5
@@ -119,16 +126,16 @@ fn r4_the_cycle_cannot_be_declined_once_tickets_exist() {
 fn r5_requesting_a_refresh_is_a_notation_with_no_task_and_no_email() {
     let mut given = Given::portfolio();
     given.tick_on(date(2027, 3, 1));
-    let events = given.by(
-        AM,
-        Command::RequestRefresh {
-            note: Some(note(
-                "Client sent three new product shots; wants a softer tone.",
-            )),
-        },
-    );
-    assert!(tasks_assigned(&events).is_empty());
-    assert!(emails(&events).is_empty());
+    given
+        .when(
+            AM,
+            Command::RequestRefresh {
+                note: Some(note(
+                    "Client sent three new product shots; wants a softer tone.",
+                )),
+            },
+        )
+        .then_emits(|events| tasks_assigned(events).is_empty() && emails(events).is_empty());
     assert_eq!(
         given.state().status(),
         Some(RefreshStatus::RefreshRequestSubmitted)
@@ -150,8 +157,9 @@ fn r5_requesting_a_refresh_is_a_notation_with_no_task_and_no_email() {
 fn r5_a_request_without_any_note_from_the_am_is_refused() {
     let mut given = Given::portfolio();
     given.tick_on(date(2027, 3, 1));
-    let error = given.refused(AM, Command::RequestRefresh { note: None });
-    assert_eq!(error, DomainError::NoteRequired);
+    given
+        .when(AM, Command::RequestRefresh { note: None })
+        .then_refused(DomainError::NoteRequired);
 
     given.by(
         AM,
@@ -237,8 +245,10 @@ fn r6_without_an_am_decision_the_task_is_still_created_and_says_the_decision_is_
 fn r6_a_missed_date_is_caught_up_by_the_next_tick_once() {
     let mut given = Given::portfolio();
     given.kicked_off_and_requested();
-    let first = given.tick_on(date(2027, 3, 18));
-    let second = given.tick_on(date(2027, 3, 19));
-    assert_eq!(count_of(&first, "DeliverablesRequested"), 1);
-    assert_eq!(count_of(&second, "DeliverablesRequested"), 0);
+    given
+        .when_tick_on(date(2027, 3, 18))
+        .then_emits(|events| count_of!(events, Event::DeliverablesRequested { .. }) == 1);
+    given
+        .when_tick_on(date(2027, 3, 19))
+        .then_emits(|events| count_of!(events, Event::DeliverablesRequested { .. }) == 0);
 }

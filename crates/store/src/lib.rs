@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-mod command;
 mod database;
 mod error;
 mod event;
@@ -10,7 +9,6 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use command::{ExecuteError, execute};
 pub use database::{Backend, Database};
 pub use error::StoreError;
 pub use event::{

@@ -4,17 +4,15 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::convert::Infallible;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use freshet_store::testing::TestDatabase;
 use freshet_store::{
-    AppendOutcome, Database, EventStore, ExecuteError, ExpectedVersion, IdempotencyKey,
-    LogPosition, Metadata, RecordedEvent, StoreError, StreamId, execute,
+    AppendOutcome, Database, EventStore, ExpectedVersion, IdempotencyKey, LogPosition, Metadata,
+    RecordedEvent, StoreError, StreamId,
 };
 use serde_json::json;
-use support::{Interfering, event, insert_raw_event, meta, settle, stream};
+use support::{event, insert_raw_event, meta, settle, stream};
 use uuid::Uuid;
 
 freshet_store::on_both_backends!(
@@ -24,8 +22,6 @@ freshet_store::on_both_backends!(
     an_idempotent_retry_replays_the_first_outcome_and_writes_nothing,
     concurrent_identical_requests_append_once,
     reusing_a_key_for_another_request_is_rejected,
-    execute_retries_on_conflict,
-    execute_gives_up_under_contention_and_reports_rejections,
     odd_rows_come_back_intact,
     read_streams_returns_every_event_of_the_named_streams_only,
     a_stream_is_read_a_page_at_a_time,
@@ -460,6 +456,11 @@ async fn an_idempotent_retry_replays_the_first_outcome_and_writes_nothing(db: Te
         .expect("stored");
     assert_eq!(record.request_fingerprint, key.request_fingerprint);
     assert_eq!(&record.result, first.result());
+    // What a command runner does with a key it finds before deciding: replay its outcome.
+    assert_eq!(
+        record.replay_for(&key).expect("the same request"),
+        AppendOutcome::Replayed(first.result().clone())
+    );
 
     // An append of no events records the key only.
     let empty_key = IdempotencyKey {
@@ -560,82 +561,6 @@ async fn reusing_a_key_for_another_request_is_rejected(db: TestDatabase) {
         "{error:?}"
     );
     assert_eq!(read_everything(&db, &*store).await.len(), 1);
-}
-
-async fn execute_retries_on_conflict(db: TestDatabase) {
-    let store = Interfering::new(db.store().await, 1);
-    let s = stream("portfolio");
-    let decisions = AtomicU32::new(0);
-    let outcome = execute(&store, &s, None, &meta(), 5, |history| {
-        decisions.fetch_add(1, Ordering::SeqCst);
-        Ok::<_, Infallible>(vec![event("Counted", json!({"seen": history.len()}))])
-    })
-    .await
-    .expect("execute");
-    assert_eq!(
-        decisions.load(Ordering::SeqCst),
-        2,
-        "decided again after the conflict"
-    );
-    assert_eq!(outcome.result().first_version, 2);
-    let events = store.read_stream(&s, 1).await.expect("read");
-    assert_eq!(events[0].event_type, "Interference");
-    assert_eq!(events[1].payload, json!({"seen": 1}));
-
-    // With a key, a second execute replays without deciding.
-    let key = IdempotencyKey {
-        key: format!("k-{}", Uuid::new_v4()),
-        request_fingerprint: "f".into(),
-        valid_since: None,
-    };
-    let decide = |_: &[RecordedEvent]| Ok::<_, Infallible>(vec![event("Keyed", json!({}))]);
-    let first = execute(&store, &s, Some(&key), &meta(), 5, decide)
-        .await
-        .expect("keyed");
-    let replay = execute(
-        &store,
-        &s,
-        Some(&key),
-        &meta(),
-        5,
-        |_: &[RecordedEvent]| Err::<Vec<_>, _>("must not decide"),
-    )
-    .await
-    .expect("replay");
-    assert_eq!(replay, AppendOutcome::Replayed(first.into_result()));
-}
-
-async fn execute_gives_up_under_contention_and_reports_rejections(db: TestDatabase) {
-    let store = Interfering::new(db.store().await, u32::MAX);
-    let s = stream("portfolio");
-    let decide = |_: &[RecordedEvent]| Ok::<_, Infallible>(vec![event("Lost", json!({}))]);
-    let error = execute(&store, &s, None, &meta(), 3, decide)
-        .await
-        .expect_err("always interfered");
-    assert!(
-        matches!(error, ExecuteError::Contention { attempts: 3 }),
-        "{error:?}"
-    );
-    assert!(
-        store
-            .read_stream(&s, 1)
-            .await
-            .expect("read")
-            .iter()
-            .all(|e| e.event_type == "Interference")
-    );
-
-    let calm = db.store().await;
-    let rejected = execute(&*calm, &s, None, &meta(), 3, |_: &[RecordedEvent]| {
-        Err::<Vec<_>, _>("portfolio is archived")
-    })
-    .await
-    .expect_err("rejected");
-    assert!(matches!(
-        rejected,
-        ExecuteError::Rejected("portfolio is archived")
-    ));
-    assert_eq!(calm.stream_version(&s).await.expect("version"), 3);
 }
 
 async fn odd_rows_come_back_intact(db: TestDatabase) {
@@ -782,9 +707,10 @@ async fn an_append_notifies_subscribers(db: TestDatabase) {
     }
 }
 
-/// 8 writers (4 on their own streams, 4 contending on one stream through `execute`) while a
-/// follower pages through `read_all` from its last position: it must see every committed
-/// event exactly once, each stream in version order.
+/// 8 writers (4 on their own streams, 4 contending on one stream: each appends on the version
+/// it read and reads again on a conflict) while a follower pages through `read_all` from its
+/// last position: it must see every committed event exactly once, each stream in version
+/// order.
 async fn concurrent_appends_are_seen_once_in_order_by_a_follower(db: TestDatabase) {
     const ROUNDS: usize = 12;
     let store = db.store().await;
@@ -856,14 +782,29 @@ async fn concurrent_appends_are_seen_once_in_order_by_a_follower(db: TestDatabas
                     }
                 } else {
                     for round in 0..ROUNDS {
-                        let outcome = execute(&*store, &hot, None, &meta(), 1_000, |history| {
-                            Ok::<_, Infallible>(vec![event(
+                        let mut attempts = 0;
+                        let outcome = loop {
+                            attempts += 1;
+                            assert!(attempts <= 1_000, "the hot stream stayed contended");
+                            let version = store.stream_version(&hot).await.expect("hot version");
+                            let events = vec![event(
                                 "HotIncremented",
-                                json!({"task": task, "round": round, "after": history.len()}),
-                            )])
-                        })
-                        .await
-                        .expect("hot stream execute");
+                                json!({"task": task, "round": round, "after": version}),
+                            )];
+                            match store
+                                .append(
+                                    &hot,
+                                    ExpectedVersion::Exact(version),
+                                    events,
+                                    &meta(),
+                                    None,
+                                )
+                                .await
+                            {
+                                Err(error) if error.is_conflict() => continue,
+                                outcome => break outcome.expect("hot stream append"),
+                            }
+                        };
                         written.extend(outcome.into_result().positions);
                     }
                 }

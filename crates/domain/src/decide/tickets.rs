@@ -88,7 +88,7 @@ impl Part {
                 ticket_id,
                 qa_skipped,
             },
-            Part::Graphic => Event::GraphicApproved {
+            Part::Graphic => Event::GraphicsApproved {
                 ticket_id,
                 qa_skipped,
             },
@@ -416,7 +416,7 @@ fn move_to_pending_approval_when_approved(draft: &mut Draft<'_>, ticket_id: Tick
             && t.graphic == Approval::Approved
     });
     if ready {
-        draft.emit(Event::TicketPendingApproval { ticket_id });
+        draft.emit(Event::TicketMovedToPendingApproval { ticket_id });
     }
 }
 

@@ -1,5 +1,19 @@
 //! Given / when / then for the domain: a portfolio's history, a calendar, and a team.
-#![allow(dead_code)]
+//!
+//! ```ignore
+//! let mut given = Given::portfolio();          // or given(history), or a step below
+//! let tickets = given.in_client_review(2);     // given: steps of the process, by the team
+//! given
+//!     .when(AM, Command::SignOff)              // when: one command, by one person
+//!     .then_emits(|events| count_of!(events, Event::CreativesApproved { .. }) == 1);
+//! given
+//!     .when(SAS, Command::SignOff)
+//!     .then_refused_with(|error| matches!(error, DomainError::NotPermitted { .. }));
+//! ```
+//!
+//! Assertions are on `Event` and `DomainError` values, never on wire names or error codes:
+//! those are the wire format's business (`event_codec.rs`), not the rules'.
+#![allow(dead_code, unused_macros, unused_imports)]
 
 use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::*;
@@ -53,6 +67,82 @@ pub fn count(n: u32) -> DeliverableCount {
 
 pub fn ticket_id(n: u128) -> TicketId {
     TicketId::from_uuid(Uuid::from_u128(1000 + n))
+}
+
+/// Given: a portfolio as `history` left it, on its creation day (`on` moves the calendar).
+pub fn given(history: impl IntoIterator<Item = Event>) -> Given {
+    let history: Vec<Event> = history.into_iter().collect();
+    let Some(Event::PortfolioCreated {
+        portfolio_id, on, ..
+    }) = history.first().cloned()
+    else {
+        panic!("a history starts with PortfolioCreated");
+    };
+    Given {
+        history,
+        today: on.unwrap_or(date(2027, 2, 1)),
+        deadlines: Deadlines::default(),
+        portfolio_id,
+    }
+}
+
+/// The outcome of `Given::when`: checked by one of the `then_*` methods.
+#[must_use = "check the outcome with a then_* method"]
+pub struct Then {
+    description: String,
+    outcome: Result<Vec<Event>, DomainError>,
+}
+
+impl Then {
+    /// Then: accepted; the events, for further checks.
+    pub fn then_accepted(self) -> Vec<Event> {
+        let description = self.description;
+        self.outcome
+            .unwrap_or_else(|error| panic!("{description} refused: {error:?} ({error})"))
+    }
+
+    /// Then: accepted, and the events pass `check` (typically a `matches!` or `count_of!`).
+    pub fn then_emits(self, check: impl FnOnce(&[Event]) -> bool) -> Vec<Event> {
+        let description = self.description.clone();
+        let events = self.then_accepted();
+        assert!(check(&events), "{description} emitted {events:#?}");
+        events
+    }
+
+    /// Then: accepted, with exactly these events.
+    pub fn then_emits_exactly(self, expected: &[Event]) -> Vec<Event> {
+        let events = self.then_accepted();
+        assert_eq!(events, expected);
+        events
+    }
+
+    /// Then: accepted, and nothing happens.
+    pub fn then_emits_nothing(self) {
+        let events = self.then_accepted();
+        assert!(events.is_empty(), "expected no events, got {events:#?}");
+    }
+
+    /// Then: refused with exactly `expected`, and nothing recorded.
+    pub fn then_refused(self, expected: DomainError) -> DomainError {
+        let error = self.then_refused_with(|_| true);
+        assert_eq!(error, expected);
+        error
+    }
+
+    /// Then: refused with an error that passes `check` (a `matches!` on `DomainError`), and
+    /// nothing recorded.
+    pub fn then_refused_with(self, check: impl FnOnce(&DomainError) -> bool) -> DomainError {
+        let description = self.description;
+        let error = match self.outcome {
+            Ok(events) => panic!("{description} should be refused; it emitted {events:#?}"),
+            Err(error) => error,
+        };
+        assert!(
+            check(&error),
+            "{description} refused with {error:?} ({error})"
+        );
+        error
+    }
 }
 
 /// A portfolio's history and the calendar it lives on.
@@ -110,44 +200,63 @@ impl Given {
         }
     }
 
-    /// Decides `command` as `actor`; on success the events join the history.
-    pub fn when(&mut self, actor: Actor, command: Command) -> Result<Vec<Event>, DomainError> {
+    /// Decides `command` as `actor`; on success the events join the history. The raw step
+    /// under `when`, for tests that need the `Result` itself.
+    pub fn decide_as(&mut self, actor: Actor, command: Command) -> Result<Vec<Event>, DomainError> {
         let state = Portfolio::from_history(&self.history).unwrap();
         let events = decide(state.as_ref(), &command, &self.context(actor))?;
         self.history.extend(events.iter().cloned());
         Ok(events)
     }
 
-    pub fn by(&mut self, who: u128, command: Command) -> Vec<Event> {
-        let description = format!("{command:?}");
-        self.when(Actor::user(user(who)), command)
-            .unwrap_or_else(|e| panic!("{description} refused: {e}"))
+    /// When: `who` (one of `AM`, `SAS`, ...) issues `command`. Check the outcome with `then_*`.
+    pub fn when(&mut self, who: u128, command: Command) -> Then {
+        self.when_as(Actor::user(user(who)), command)
     }
 
-    pub fn refused(&mut self, who: u128, command: Command) -> DomainError {
+    /// When, for an actor that is not a team member: an Admin, the scheduler.
+    pub fn when_as(&mut self, actor: Actor, command: Command) -> Then {
+        let description = format!("{command:?} by {actor:?}");
         let before = self.history.len();
-        let error = self
-            .when(Actor::user(user(who)), command)
-            .expect_err("the command should be refused");
-        assert_eq!(
-            self.history.len(),
-            before,
-            "a refused command must emit nothing"
-        );
-        error
+        let outcome = self.decide_as(actor, command);
+        if outcome.is_err() {
+            assert_eq!(
+                self.history.len(),
+                before,
+                "a refused command must emit nothing"
+            );
+        }
+        Then {
+            description,
+            outcome,
+        }
+    }
+
+    pub fn when_admin(&mut self, command: Command) -> Then {
+        self.when_as(Actor::admin(user(ADMIN)), command)
+    }
+
+    /// When the scheduler runs the date triggers of `today`.
+    pub fn when_tick_on(&mut self, today: NaiveDate) -> Then {
+        self.on(today);
+        self.when_as(Actor::System, Command::Tick)
+    }
+
+    /// Given: `who` did `command`, which must be accepted.
+    pub fn by(&mut self, who: u128, command: Command) -> Vec<Event> {
+        self.when(who, command).then_accepted()
     }
 
     pub fn admin(&mut self, command: Command) -> Vec<Event> {
-        self.when(Actor::admin(user(ADMIN)), command).unwrap()
+        self.when_admin(command).then_accepted()
     }
 
     pub fn tick(&mut self) -> Vec<Event> {
-        self.when(Actor::System, Command::Tick).unwrap()
+        self.when_as(Actor::System, Command::Tick).then_accepted()
     }
 
     pub fn tick_on(&mut self, today: NaiveDate) -> Vec<Event> {
-        self.on(today);
-        self.tick()
+        self.when_tick_on(today).then_accepted()
     }
 
     // Steps of the process, for tests about later steps.
@@ -257,12 +366,17 @@ pub fn emails(events: &[Event]) -> Vec<Email> {
         .collect()
 }
 
-pub fn count_of(events: &[Event], wire_name: &str) -> usize {
-    events
-        .iter()
-        .filter(|event| event.event_type() == wire_name)
-        .count()
+/// How many of `events` match a pattern of `Event`:
+/// `count_of!(events, Event::AdSetReadyForReview { round: 2, .. })`.
+macro_rules! count_of {
+    ($events:expr, $pattern:pat $(if $guard:expr)? $(,)?) => {
+        $events
+            .iter()
+            .filter(|event| matches!(event, $pattern $(if $guard)?))
+            .count()
+    };
 }
+pub(crate) use count_of;
 
 /// The Notes of `ticket` in the history, oldest first: (id, author, when, text). R21: the
 /// history keeps every Note with its author and time.

@@ -1,16 +1,8 @@
 //! Helpers for the conformance suite.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use async_trait::async_trait;
 use chrono::DateTime;
-use freshet_store::{
-    AppendOutcome, Database, EventStore, ExpectedVersion, IdempotencyKey, IdempotencyRecord,
-    LogPosition, Metadata, NewEvent, RecordedEvent, StoreError, StreamId,
-};
+use freshet_store::{Database, EventStore, LogPosition, Metadata, NewEvent, StreamId};
 use serde_json::Value;
-use tokio::sync::broadcast;
 use uuid::Uuid;
 
 /// A fresh stream id, unique per call.
@@ -77,94 +69,6 @@ pub async fn insert_raw_event(
         .map(|_| ()),
     };
     result.expect("insert a raw event");
-}
-
-/// A store where another writer sneaks an event into the stream just before each of the
-/// first `times` appends, so they conflict.
-#[derive(Debug)]
-pub struct Interfering {
-    inner: Arc<dyn EventStore>,
-    remaining: AtomicU32,
-}
-
-impl Interfering {
-    pub fn new(inner: Arc<dyn EventStore>, times: u32) -> Self {
-        Self {
-            inner,
-            remaining: AtomicU32::new(times),
-        }
-    }
-}
-
-#[async_trait]
-impl EventStore for Interfering {
-    async fn append(
-        &self,
-        stream: &StreamId,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-        meta: &Metadata,
-        idempotency: Option<&IdempotencyKey>,
-    ) -> Result<AppendOutcome, StoreError> {
-        let interfere = self
-            .remaining
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if interfere {
-            let sneaky = vec![event("Interference", Value::Null)];
-            self.inner
-                .append(stream, ExpectedVersion::Any, sneaky, meta, None)
-                .await?;
-        }
-        self.inner
-            .append(stream, expected, events, meta, idempotency)
-            .await
-    }
-
-    async fn idempotent_outcome(
-        &self,
-        key: &IdempotencyKey,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.inner.idempotent_outcome(key).await
-    }
-
-    async fn delete_expired_idempotency_keys(
-        &self,
-        used_before: chrono::DateTime<chrono::Utc>,
-        limit: u32,
-    ) -> Result<u64, StoreError> {
-        self.inner
-            .delete_expired_idempotency_keys(used_before, limit)
-            .await
-    }
-
-    async fn read_stream(
-        &self,
-        stream: &StreamId,
-        from_version: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.read_stream(stream, from_version).await
-    }
-
-    async fn stream_version(&self, stream: &StreamId) -> Result<i64, StoreError> {
-        self.inner.stream_version(stream).await
-    }
-
-    async fn read_all(
-        &self,
-        after: LogPosition,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.read_all(after, limit).await
-    }
-
-    async fn head(&self) -> Result<LogPosition, StoreError> {
-        self.inner.head().await
-    }
-
-    fn subscribe(&self) -> broadcast::Receiver<LogPosition> {
-        self.inner.subscribe()
-    }
 }
 
 /// Waits until every committed event is visible to `read_all`. On PostgreSQL, in-flight
