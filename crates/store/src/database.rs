@@ -24,6 +24,9 @@ static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");
 /// API, the projection runners, the mail workers and the listener.
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
 const SQLITE_MAX_CONNECTIONS: u32 = 5;
+/// How long a query waits for a pooled connection (or a new one) before it gives up: a
+/// database that cannot be reached is answered 503 after this, not after sqlx's 30 s.
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// A pooled PostgreSQL connection idle for longer is checked before it is used again.
 const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(30);
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -85,6 +88,7 @@ impl Database {
     pub async fn connect_postgres(options: PgConnectOptions) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(POSTGRES_MAX_CONNECTIONS)
+            .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
             // sqlx pings every connection it hands out by default: a second round trip for
             // each query. Only a connection that sat idle a while may have been cut.
             .test_before_acquire(false)

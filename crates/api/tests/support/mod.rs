@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 mod events;
+pub mod proxy;
 
 use secrecy::ExposeSecret as _;
 use std::sync::Arc;
