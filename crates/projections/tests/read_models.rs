@@ -57,7 +57,7 @@ async fn rebuild_all(world: &World, together: bool) {
 }
 
 async fn read_models_built_live_equal_the_same_models_rebuilt(db: TestDatabase) {
-    for (seed, together) in [(1, false), (2, true)] {
+    for (seed, together) in [(support::seed(1), false), (support::seed(2), true)] {
         let mut world = World::new(TestDatabase::new(db.backend()).await.unwrap()).await;
         let runner = world.runner(37);
         let tasks: Vec<_> = world
@@ -87,7 +87,7 @@ async fn a_runner_killed_mid_batch_and_restarted_applies_every_event_exactly_onc
     db: TestDatabase,
 ) {
     let mut world = World::new(db).await;
-    world.random_history(7, 5, 2).await;
+    world.random_history(support::seed(7), 5, 2).await;
     let runner = world.runner(11);
     let live = world.live();
     // Kill the runners at different moments, each time restarting from the checkpoints.
@@ -147,7 +147,7 @@ async fn a_runner_killed_mid_batch_and_restarted_applies_every_event_exactly_onc
 
 async fn queries_keep_answering_while_a_rebuild_switches_generations(db: TestDatabase) {
     let mut world = World::new(db).await;
-    world.random_history(3, 8, 2).await;
+    world.random_history(support::seed(3), 8, 2).await;
     caught_up(&world).await;
     let database = world.database().clone();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -192,7 +192,7 @@ async fn queries_keep_answering_while_a_rebuild_switches_generations(db: TestDat
 
 async fn rebuilding_one_portfolio_restores_its_rows(db: TestDatabase) {
     let mut world = World::new(db).await;
-    world.random_history(5, 3, 2).await;
+    world.random_history(support::seed(5), 3, 2).await;
     let runner = world.runner(100);
     caught_up(&world).await;
     let before = snapshot(world.database(), &world.portfolios).await;

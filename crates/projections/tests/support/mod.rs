@@ -13,6 +13,8 @@ use freshet_projections::{board, inbox, metrics, portfolios};
 use freshet_service::{CommandRequest, CommandService, ManualClock, ProcessConfig};
 use freshet_store::testing::TestDatabase;
 use freshet_store::{Database, LogPosition};
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
 use uuid::Uuid;
 
 pub fn user(n: u128) -> UserId {
@@ -28,26 +30,15 @@ pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
-/// A tiny deterministic generator (SplitMix64): seeded histories without a dependency.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
+/// The seed of a test's random histories: `FRESHET_TEST_SEED` if set (to replay a failure
+/// or explore), else `default`; printed, so a failing run names the seed that reproduces it.
+pub fn seed(default: u64) -> u64 {
+    let seed = std::env::var("FRESHET_TEST_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or(default);
+    eprintln!("random history seed {seed} (FRESHET_TEST_SEED={seed} replays it)");
+    seed
 }
 
 pub struct World {
@@ -201,23 +192,23 @@ impl World {
     }
 
     /// One random cycle of `p` around its refresh date.
-    pub async fn random_cycle(&mut self, p: PortfolioId, rng: &mut Rng) {
+    pub async fn random_cycle(&mut self, p: PortfolioId, rng: &mut StdRng) {
         self.tick(p).await;
-        if rng.chance(30) {
+        if rng.random_bool(0.30) {
             self.by(
                 p,
                 AM,
                 Command::LogPortfolioNote {
-                    text: NoteText::parse(&format!("note {}", rng.next())).unwrap(),
+                    text: NoteText::parse(&format!("note {}", rng.random::<u32>())).unwrap(),
                 },
             )
             .await;
         }
-        if rng.chance(15) {
+        if rng.random_bool(0.15) {
             self.by(p, AM, Command::DeclineRefresh).await;
             return;
         }
-        if rng.chance(80) {
+        if rng.random_bool(0.80) {
             self.by(
                 p,
                 AM,
@@ -229,12 +220,12 @@ impl World {
         }
         self.clock.advance_days(15);
         self.tick(p).await;
-        if rng.chance(10) {
+        if rng.random_bool(0.10) {
             return; // stalls here
         }
-        let n = 1 + u32::try_from(rng.below(3)).unwrap();
+        let n = rng.random_range(1..=3);
         let tickets = self.ticketed_and_approved(p, n).await;
-        if rng.chance(50) {
+        if rng.random_bool(0.50) {
             self.by(
                 p,
                 DESIGNER,
@@ -244,7 +235,7 @@ impl World {
             )
             .await;
         }
-        if rng.chance(40) {
+        if rng.random_bool(0.40) {
             let t = tickets[0];
             self.by(
                 p,
@@ -263,7 +254,7 @@ impl World {
                 .await;
         }
         self.clock.advance_days(1);
-        if rng.chance(50) {
+        if rng.random_bool(0.50) {
             self.by(
                 p,
                 AM,
@@ -273,20 +264,21 @@ impl World {
             )
             .await;
         }
-        if rng.chance(10) {
+        if rng.random_bool(0.10) {
             return; // waits for the client
         }
         self.by(p, AM, Command::SignOff).await;
         self.clock.advance_days(1);
-        if rng.chance(10) {
+        if rng.random_bool(0.10) {
             return;
         }
         self.by(p, SAS, Command::MarkCreativesImplemented).await;
     }
 
-    /// `count` portfolios through `cycles` random cycles each.
+    /// `count` portfolios through `cycles` random cycles each, drawn from `seed` (see
+    /// [`seed`]).
     pub async fn random_history(&mut self, seed: u64, count: usize, cycles: usize) {
-        let mut rng = Rng::new(seed);
+        let mut rng = StdRng::seed_from_u64(seed);
         let mut ids = Vec::new();
         for i in 0..count {
             let refresh = date(2027, 3, 10 + u32::try_from(i % 10).unwrap());
