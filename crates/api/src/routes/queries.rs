@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::preview::{UpcomingTrigger, preview_reschedule, upcoming};
-use freshet_domain::{Context, Portfolio, PortfolioId, Role, TaskId, UserId};
+use freshet_domain::{Portfolio, PortfolioId, Role, TaskId, UserId};
 use freshet_projections::inbox::{InboxFilter, InboxTask};
 use freshet_projections::metrics::GroupBy;
 use freshet_projections::{audit, board, inbox, metrics, portfolios};
@@ -608,13 +608,7 @@ pub async fn calendar(
         (Some(every), Some(unit), Some(date)) => {
             let cadence = CadenceBody { every, unit }.parse()?;
             let date = sane_date(date, "refresh date")?;
-            let now = state.service().clock().now();
-            let context = Context {
-                actor: caller.actor(),
-                now,
-                today: config.calendar.today(now),
-                deadlines: config.deadlines,
-            };
+            let context = state.service().context(caller.actor());
             (
                 true,
                 preview_reschedule(&portfolio, cadence, date, &context)?,
