@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath};
-use super::queries::TaskView;
+use super::inbox::TaskView;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -25,7 +25,7 @@ use freshet_accounts::{TokenInfo, User, tokens, users};
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
     /// 1 to 200 characters on one line.
-    #[schema(value_type = super::commands::SingleLineText)]
+    #[schema(value_type = super::values::SingleLineText)]
     pub name: String,
     #[schema(format = Email, max_length = 254)]
     pub email: String,
@@ -148,7 +148,7 @@ pub async fn me(caller: Caller) -> Json<UserView> {
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
     /// What the token is for: 1 to 200 characters on one line.
-    #[schema(value_type = super::commands::SingleLineText)]
+    #[schema(value_type = super::values::SingleLineText)]
     pub label: String,
 }
 

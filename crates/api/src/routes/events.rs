@@ -21,7 +21,7 @@ use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
-use super::queries::TaskView;
+use super::inbox::TaskView;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
