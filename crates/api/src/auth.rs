@@ -1,5 +1,5 @@
 //! Who is calling: a bearer token (`Authorization: Bearer fr_…`) looked up by its hash
-//! (through a short-lived cache, see [`crate::token_cache`]). An address whose tokens keep
+//! (through a short-lived cache, see [`freshet_accounts::Authenticator`]). An address whose tokens keep
 //! failing is held back (see [`crate::throttle`]).
 
 use axum::extract::FromRequestParts;
@@ -10,7 +10,7 @@ use freshet_domain::{Actor, UserId};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::throttle;
-use crate::users::{self, User};
+use freshet_accounts::User;
 
 /// The authenticated person of a request. Extracting it answers 401 without a valid token.
 #[derive(Debug, Clone)]
@@ -93,26 +93,10 @@ impl FromRequestParts<AppState> for Caller {
 
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
     let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
-    // Tokens have a fixed shape; anything else cannot match and is not looked up.
-    if !users::is_token_shaped(token) {
-        return Err(ApiError::Unauthenticated);
-    }
-    let hash = users::token_hash(token);
-    let user = match state.tokens().get(&hash) {
-        Some(user) => user,
-        None => {
-            let generation = state.tokens().generation();
-            let user = users::authenticate(state.db(), &hash)
-                .await?
-                .ok_or(ApiError::Unauthenticated)?;
-            state
-                .tokens()
-                .remember(hash.clone(), user.clone(), generation);
-            user
-        }
-    };
+    let found = state.accounts().authenticate(token).await?;
+    let found = found.ok_or(ApiError::Unauthenticated)?;
     Ok(Caller {
-        user,
-        token_hash: hash,
+        user: found.user,
+        token_hash: found.token_hash,
     })
 }

@@ -6,6 +6,7 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use freshet_accounts::AccountError;
 use freshet_domain::{DomainError, InvalidValue};
 use freshet_service::ServiceError;
 use serde::{Deserialize, Serialize};
@@ -327,6 +328,23 @@ impl From<ServiceError> for ApiError {
                 ApiError::PreconditionFailed { expected, current }
             }
             other => ApiError::failure(&other),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::InvalidName
+            | AccountError::InvalidLabel
+            | AccountError::InvalidEmail(_) => Self::malformed("invalid-value", error.to_string()),
+            AccountError::EmailTaken(_)
+            | AccountError::Deactivated(_)
+            | AccountError::DeactivatesItself => Self::Conflict(error.to_string()),
+            AccountError::UnknownUser(_) | AccountError::UnknownToken(_) => {
+                Self::NotFound(error.to_string())
+            }
+            AccountError::Database(error) => Self::failure(&error),
         }
     }
 }

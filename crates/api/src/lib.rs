@@ -3,14 +3,11 @@
 mod auth;
 mod error;
 mod limits;
-mod revocations;
 mod routes;
 mod server;
 mod state;
 mod streams;
 mod throttle;
-mod token_cache;
-pub mod users;
 
 pub use auth::Caller;
 pub use error::{ApiError, PROBLEM_BASE, Problem, domain_status};

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use freshet_accounts::Authenticator;
 use freshet_mail::Outbox;
 use freshet_projections::{Projection, ReadModelConfig, RebuildProgress, Runner};
 use freshet_service::CommandService;
@@ -14,7 +15,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::streams::StreamSlots;
 use crate::throttle::FailureThrottle;
-use crate::token_cache::TokenCache;
 
 /// More distinct tokens than this within a TTL and the cache starts over.
 const TOKEN_CACHE_CAPACITY: usize = 10_000;
@@ -38,7 +38,7 @@ pub struct ApiOptions {
     /// How often the inbox event stream sends a keep-alive comment.
     pub sse_keep_alive: Duration,
     /// How long an authenticated token is trusted without asking the database again.
-    /// Revocations apply at once regardless (see `token_cache`). Zero turns the cache off.
+    /// Revocations apply at once regardless (see `freshet_accounts::Authenticator`). Zero turns the cache off.
     pub token_cache_ttl: Duration,
     /// How often an open event stream checks that its token still works, besides checking
     /// at once when this process hears of a revocation.
@@ -100,8 +100,7 @@ struct Inner {
     runner: Arc<Runner>,
     outbox: Outbox,
     options: ApiOptions,
-    tokens: Arc<TokenCache>,
-    _revocations: Option<crate::revocations::ListenerTask>,
+    accounts: Authenticator,
     rebuilds: Mutex<HashMap<String, watch::Receiver<RebuildProgress>>>,
     streams: Arc<StreamSlots>,
     requests: Arc<Semaphore>,
@@ -117,25 +116,15 @@ impl AppState {
         options: ApiOptions,
     ) -> Self {
         let outbox = Outbox::new(db.clone());
-        let tokens = Arc::new(TokenCache::new(
-            options.token_cache_ttl,
-            TOKEN_CACHE_CAPACITY,
-        ));
-        // SQLite has no notifications: its cache stays off (see `token_cache`).
-        let revocations = match &db {
-            Database::Postgres(pool) => {
-                Some(crate::revocations::spawn(pool.clone(), Arc::clone(&tokens)))
-            }
-            Database::Sqlite(_) => None,
-        };
+        let accounts =
+            Authenticator::new(db.clone(), options.token_cache_ttl, TOKEN_CACHE_CAPACITY);
         Self {
             inner: Arc::new(Inner {
                 service,
                 db,
                 runner,
                 outbox,
-                tokens,
-                _revocations: revocations,
+                accounts,
                 streams: StreamSlots::new(options.max_streams_per_user, options.max_streams),
                 requests: Arc::new(Semaphore::new(options.max_concurrent_requests)),
                 auth_failures: FailureThrottle::new(
@@ -173,8 +162,9 @@ impl AppState {
         &self.inner.options
     }
 
-    pub(crate) fn tokens(&self) -> &TokenCache {
-        &self.inner.tokens
+    /// Who a bearer token belongs to (cached; revocations apply at once).
+    pub(crate) fn accounts(&self) -> &Authenticator {
+        &self.inner.accounts
     }
 
     pub(crate) fn streams(&self) -> &Arc<StreamSlots> {

@@ -7,7 +7,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use freshet_api::users;
+use freshet_accounts::tokens;
 use freshet_store::Database;
 use freshet_store::testing::TestDatabase;
 use futures::StreamExt;
@@ -289,7 +289,7 @@ async fn a_revocation_made_by_another_process_applies_at_once(db: TestDatabase) 
     }
     // What the command line does, on its own connection.
     let other = Database::connect(app.db.url()).await.unwrap();
-    users::revoke_token(&other, id, None).await.unwrap();
+    tokens::revoke(&other, id, None).await.unwrap();
     // "At once": allow the notification a moment to cross, far below the cache's TTL.
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {

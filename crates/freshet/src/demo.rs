@@ -168,7 +168,7 @@ pub async fn load(core: &Core, listen: std::net::SocketAddr) -> Result<()> {
     let mut tokens = Vec::new();
     let mut ids = Vec::new();
     for (key, name, email) in PEOPLE {
-        let (id, token) = crate::api::demo_user(core, name, email, key == "ava").await?;
+        let (id, token) = crate::users::demo_user(core, name, email, key == "ava").await?;
         ids.push(id);
         tokens.push((key, name, token));
     }

@@ -10,6 +10,7 @@ mod mail;
 mod ops;
 mod serve;
 mod telemetry;
+mod users;
 
 use clap::Parser;
 
@@ -27,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
         Commands::Rebuild { projection, all } => {
             ops::rebuild_projections(common, projection, all).await
         }
-        Commands::Users(command) => api::users(common, command).await,
+        Commands::Users(command) => users::users(common, command).await,
         Commands::Outbox(command) => ops::outbox(common, command).await,
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
+use freshet_accounts::UserDirectory;
 use freshet_automation::{ReadModelDue, Scheduler};
 use freshet_mail::{DeliveryWorker, Directory, EmailProcessor, Outbox, Renderer, from_config};
 use freshet_projections::{Live, all_projections};
@@ -28,7 +29,8 @@ pub async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
     let core = Core::open_now(common).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    let directory: Arc<dyn Directory> = crate::api::directory(&core);
+    // Email addresses come from the users table.
+    let directory: Arc<dyn Directory> = Arc::new(UserDirectory::new(core.db.clone()));
     if args.demo {
         crate::demo::load(&core, args.listen).await?;
     }

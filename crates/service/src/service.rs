@@ -134,6 +134,18 @@ impl CommandService {
         &self.config
     }
 
+    /// What a command by `actor` is decided with now: the instant, "today" in the agency's
+    /// calendar (R3) and the gate deadlines (B1). Commands and previews (what-ifs) alike.
+    pub fn context(&self, actor: Actor) -> Context {
+        let now = self.clock.now();
+        Context {
+            actor,
+            now,
+            today: self.config.calendar.today(now),
+            deadlines: self.config.deadlines,
+        }
+    }
+
     /// Decides and records `request`. A refusal writes nothing.
     #[tracing::instrument(
         skip_all,
@@ -142,13 +154,8 @@ impl CommandService {
     )]
     pub async fn execute(&self, request: CommandRequest) -> Result<CommandOutcome, ServiceError> {
         let stream = stream_of(request.portfolio);
-        let now = self.clock.now();
-        let context = Context {
-            actor: request.actor,
-            now,
-            today: self.config.calendar.today(now),
-            deadlines: self.config.deadlines,
-        };
+        let context = self.context(request.actor);
+        let now = context.now;
         let command_id = Uuid::now_v7();
         let meta = Metadata {
             actor: Some(actor_label(request.actor)),

@@ -15,17 +15,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath};
-use super::queries::TaskView;
+use super::inbox::TaskView;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
-use crate::users::{self, TokenInfo, User};
+use freshet_accounts::{TokenInfo, User, tokens, users};
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserBody {
     /// 1 to 200 characters on one line.
-    #[schema(value_type = super::commands::SingleLineText)]
+    #[schema(value_type = super::values::SingleLineText)]
     pub name: String,
     #[schema(format = Email, max_length = 254)]
     pub email: String,
@@ -148,7 +148,7 @@ pub async fn me(caller: Caller) -> Json<UserView> {
 #[serde(deny_unknown_fields)]
 pub struct NewTokenBody {
     /// What the token is for: 1 to 200 characters on one line.
-    #[schema(value_type = super::commands::SingleLineText)]
+    #[schema(value_type = super::values::SingleLineText)]
     pub label: String,
 }
 
@@ -171,7 +171,7 @@ pub async fn issue_token(
     ApiJson(body): ApiJson<NewTokenBody>,
 ) -> Result<(StatusCode, Json<NewToken>), ApiError> {
     caller.require_admin("issue tokens")?;
-    let issued = users::issue_token(
+    let issued = tokens::issue(
         state.db(),
         UserId::from_uuid(id),
         &body.label,
@@ -200,7 +200,7 @@ pub async fn list_tokens(
 ) -> Result<Json<Vec<TokenInfo>>, ApiError> {
     caller.require_admin("list tokens")?;
     Ok(Json(
-        users::tokens(state.db(), UserId::from_uuid(id)).await?,
+        tokens::of_user(state.db(), UserId::from_uuid(id)).await?,
     ))
 }
 
@@ -215,10 +215,7 @@ pub async fn revoke_token(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     caller.require_admin("revoke tokens")?;
-    let revoked = users::revoke_token(state.db(), id, Some(caller.id())).await;
-    // Also when it failed half-way: forgetting costs one lookup per token.
-    state.tokens().revoked();
-    revoked?;
+    state.accounts().revoke(id, Some(caller.id())).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -244,9 +241,10 @@ pub async fn deactivate_user(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Deactivated>, ApiError> {
     caller.require_admin("deactivate users")?;
-    let deactivated = users::deactivate(state.db(), UserId::from_uuid(id), Some(caller.id())).await;
-    state.tokens().revoked();
-    let deactivated = deactivated?;
+    let deactivated = state
+        .accounts()
+        .deactivate(UserId::from_uuid(id), Some(caller.id()))
+        .await?;
     let open = open_tasks(&state, deactivated.user.id).await?;
     if !open.is_empty() {
         tracing::warn!(

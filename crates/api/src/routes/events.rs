@@ -21,12 +21,11 @@ use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
-use super::queries::TaskView;
+use super::inbox::TaskView;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::streams::StreamSlot;
-use crate::users;
 
 /// Tasks per query, and at most per `tasks` event.
 const PAGE: u32 = 500;
@@ -74,7 +73,7 @@ impl Follower {
     /// Whether the stream's token still works, asked of the database (never the cache). A
     /// database that cannot answer now does not end the stream.
     async fn token_works(&self) -> bool {
-        match users::authenticate(self.state.db(), &self.token_hash).await {
+        match freshet_accounts::tokens::authenticate(self.state.db(), &self.token_hash).await {
             Ok(found) => {
                 if found.is_none() {
                     tracing::info!(user.id = %self.user, "token revoked: closing its event stream");
@@ -182,7 +181,7 @@ pub async fn inbox_events(
     token_check.reset();
     let follower = Follower {
         hints: state.store().subscribe(),
-        revocations: state.tokens().subscribe(),
+        revocations: state.accounts().revocations(),
         token_check,
         token_hash: caller.token_hash().to_owned(),
         state,

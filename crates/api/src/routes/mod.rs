@@ -2,13 +2,19 @@
 //! document and the routes come from one place), and the layers around them.
 
 mod admin;
-mod commands;
+mod command;
 mod events;
 mod extract;
+mod inbox;
+mod metrics;
 mod ops;
-mod queries;
+mod outbox;
+mod portfolios;
+mod read;
+mod tickets;
+mod values;
 
-pub use commands::{CommandResult, EventBody, Position};
+pub use command::{CommandResult, EventBody, Position};
 pub use ops::metrics_handle;
 
 use std::time::Duration;
@@ -38,8 +44,8 @@ use crate::state::AppState;
                        Errors are RFC 9457 problem documents."
     ),
     // Schemas the routes' parameters name by `$ref` (utoipa does not collect them itself).
-    components(schemas(crate::error::Problem, extract::Consistency, queries::GroupByParam,
-        commands::CadenceUnitBody)),
+    components(schemas(crate::error::Problem, extract::Consistency, metrics::GroupByParam,
+        values::CadenceUnitBody)),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -66,48 +72,48 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(
-            commands::create_portfolio,
-            queries::list_portfolios
+            portfolios::create_portfolio,
+            portfolios::list_portfolios
         ))
-        .routes(routes!(commands::change_team))
-        .routes(routes!(commands::reschedule))
-        .routes(routes!(commands::tick))
-        .routes(routes!(commands::log_portfolio_note))
-        .routes(routes!(commands::decline))
-        .routes(routes!(commands::request_refresh))
-        .routes(routes!(commands::create_ticket))
-        .routes(routes!(commands::clone_ticket))
-        .routes(routes!(commands::edit_ticket))
-        .routes(routes!(commands::deliverables_submitted))
-        .routes(routes!(commands::submit_copy))
-        .routes(routes!(commands::submit_graphics))
-        .routes(routes!(commands::approve_copy))
-        .routes(routes!(commands::approve_graphics))
-        .routes(routes!(commands::update_ad_lab_link))
-        .routes(routes!(commands::log_ticket_note))
-        .routes(routes!(commands::request_revisions))
-        .routes(routes!(commands::complete_deliverable))
-        .routes(routes!(commands::sign_off))
-        .routes(routes!(commands::implemented))
-        .routes(routes!(commands::complete_task))
-        .routes(routes!(commands::pause))
-        .routes(routes!(commands::resume))
-        .routes(routes!(commands::end_portfolio))
-        .routes(routes!(commands::cancel_cycle))
-        .routes(routes!(commands::correct_deliverable_count))
-        .routes(routes!(commands::withdraw_ticket))
-        .routes(routes!(commands::send_back_copy))
-        .routes(routes!(commands::send_back_graphics))
-        .routes(routes!(queries::my_inbox))
+        .routes(routes!(portfolios::change_team))
+        .routes(routes!(portfolios::reschedule))
+        .routes(routes!(portfolios::tick))
+        .routes(routes!(portfolios::log_portfolio_note))
+        .routes(routes!(portfolios::decline))
+        .routes(routes!(portfolios::request_refresh))
+        .routes(routes!(tickets::create_ticket))
+        .routes(routes!(tickets::clone_ticket))
+        .routes(routes!(tickets::edit_ticket))
+        .routes(routes!(portfolios::deliverables_submitted))
+        .routes(routes!(tickets::submit_copy))
+        .routes(routes!(tickets::submit_graphics))
+        .routes(routes!(tickets::approve_copy))
+        .routes(routes!(tickets::approve_graphics))
+        .routes(routes!(portfolios::update_ad_lab_link))
+        .routes(routes!(tickets::log_ticket_note))
+        .routes(routes!(tickets::request_revisions))
+        .routes(routes!(tickets::complete_deliverable))
+        .routes(routes!(portfolios::sign_off))
+        .routes(routes!(portfolios::implemented))
+        .routes(routes!(inbox::complete_task))
+        .routes(routes!(portfolios::pause))
+        .routes(routes!(portfolios::resume))
+        .routes(routes!(portfolios::end_portfolio))
+        .routes(routes!(portfolios::cancel_cycle))
+        .routes(routes!(portfolios::correct_deliverable_count))
+        .routes(routes!(tickets::withdraw_ticket))
+        .routes(routes!(tickets::send_back_copy))
+        .routes(routes!(tickets::send_back_graphics))
+        .routes(routes!(inbox::my_inbox))
         .routes(routes!(events::inbox_events))
-        .routes(routes!(queries::inbox_query))
-        .routes(routes!(queries::alerts))
-        .routes(routes!(queries::get_portfolio))
-        .routes(routes!(queries::portfolio_as_of))
-        .routes(routes!(queries::history))
-        .routes(routes!(queries::calendar))
-        .routes(routes!(queries::cycle_metrics))
-        .routes(routes!(queries::outbox))
+        .routes(routes!(inbox::inbox_query))
+        .routes(routes!(inbox::alerts))
+        .routes(routes!(portfolios::get_portfolio))
+        .routes(routes!(portfolios::portfolio_as_of))
+        .routes(routes!(portfolios::history))
+        .routes(routes!(portfolios::calendar))
+        .routes(routes!(metrics::cycle_metrics))
+        .routes(routes!(outbox::outbox))
         .routes(routes!(admin::me))
         .routes(routes!(admin::add_user, admin::list_users))
         .routes(routes!(admin::issue_token, admin::list_tokens))
@@ -258,7 +264,7 @@ async fn observe(request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let elapsed: Duration = started.elapsed();
-    metrics::histogram!(
+    ::metrics::histogram!(
         "freshet_http_request_duration_seconds",
         "method" => method,
         "route" => route,

@@ -9,7 +9,8 @@ use secrecy::ExposeSecret as _;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use freshet_api::{ApiOptions, AppState, ServerOptions, users};
+use freshet_accounts::users;
+use freshet_api::{ApiOptions, AppState, ServerOptions};
 use freshet_projections::{Live, ReadModelConfig, Runner, RunnerConfig, all_projections};
 use freshet_service::{CommandService, ManualClock, ProcessConfig};
 use freshet_store::testing::TestDatabase;

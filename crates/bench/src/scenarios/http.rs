@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use freshet_api::{ApiOptions, AppState, router, users};
+use freshet_accounts::users;
+use freshet_api::{ApiOptions, AppState, router};
 use freshet_domain::UserId;
 use freshet_projections::inbox::{self, InboxFilter};
 use freshet_projections::{Live, ReadModelConfig, Runner, RunnerConfig, all_projections};

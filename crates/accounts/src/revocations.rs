@@ -1,5 +1,5 @@
 //! Hears every process's token revocations (PostgreSQL `LISTEN` on
-//! [`REVOCATIONS_CHANNEL`](crate::users::REVOCATIONS_CHANNEL)), so the token cache of this
+//! [`REVOCATIONS_CHANNEL`]), so the token cache of this
 //! process forgets a revoked token as soon as the revocation commits. While the connection
 //! is down the cache is off ([`TokenCache::set_live`]): every request asks the database.
 
@@ -10,12 +10,12 @@ use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::task::JoinHandle;
 
-use crate::token_cache::TokenCache;
-use crate::users::REVOCATIONS_CHANNEL;
+use crate::cache::TokenCache;
+use crate::tokens::REVOCATIONS_CHANNEL;
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// The background listener; stopped when the API's state is dropped.
+/// The background listener; stopped when its [`crate::Authenticator`] is dropped.
 #[derive(Debug)]
 pub(crate) struct ListenerTask(JoinHandle<()>);
 

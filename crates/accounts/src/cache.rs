@@ -7,8 +7,8 @@
 //! an older generation is not remembered, so an entry never outlives a revocation it raced
 //! with. On SQLite (one machine; the command line revokes from a process of its own) there
 //! are no notifications, so nothing is cached. Only valid tokens are cached, keyed by their
-//! hash, so the plaintext is not kept. Entries also expire after
-//! [`ApiOptions::token_cache_ttl`](crate::ApiOptions).
+//! hash, so the plaintext is not kept. Entries also expire after the TTL given to
+//! [`Authenticator::new`](crate::Authenticator::new).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};

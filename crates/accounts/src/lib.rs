@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+mod authenticator;
+mod cache;
+mod directory;
+mod error;
+mod revocations;
+mod sql;
+pub mod tokens;
+pub mod users;
+mod validation;
+
+pub use authenticator::{Authenticated, Authenticator};
+pub use directory::UserDirectory;
+pub use error::AccountError;
+pub use tokens::{IssuedToken, REVOCATIONS_CHANNEL, TokenInfo};
+pub use users::{Deactivation, User};

@@ -1,0 +1,158 @@
+//! The operator's `freshet users ...` commands and the demo's people, on top of
+//! `freshet-accounts`.
+
+use anyhow::{Context as _, Result};
+use freshet_accounts::{tokens, users};
+use freshet_domain::UserId;
+use freshet_projections::inbox::{self, InboxFilter};
+use secrecy::ExposeSecret as _;
+
+use crate::cli::{Common, UsersCommand};
+use crate::core::Core;
+
+/// The operator's user commands. Their actor is recorded as the command line (no user).
+pub async fn users(common: &Common, command: UsersCommand) -> Result<()> {
+    let core = Core::open_now(common).await?;
+    let db = &core.db;
+    match command {
+        UsersCommand::Add { name, email, admin } => {
+            let (user, token) = users::add(db, &name, &email, admin, None).await?;
+            println!(
+                "user {} ({}) added{}",
+                user.id,
+                user.email,
+                if admin { " as an Admin" } else { "" }
+            );
+            println!("token (shown once): {}", token.secret.expose_secret());
+            println!("token id: {}", token.info.id);
+        }
+        UsersCommand::List => {
+            println!(
+                "{:<36}  {:<30}  {:<5}  {:<20}  {:<36}  deactivated",
+                "id", "email", "admin", "created", "created by"
+            );
+            for user in users::list(db).await? {
+                println!(
+                    "{:<36}  {:<30}  {:<5}  {:<20}  {:<36}  {}",
+                    user.id,
+                    user.email,
+                    if user.admin { "yes" } else { "" },
+                    minute(Some(user.created_at)),
+                    actor(user.created_by),
+                    match user.deactivated_at {
+                        Some(at) =>
+                            format!("{} by {}", minute(Some(at)), actor(user.deactivated_by)),
+                        None => String::new(),
+                    }
+                );
+            }
+        }
+        UsersCommand::Tokens { user } => {
+            let user = find_user(db, &user).await?;
+            println!(
+                "{:<36}  {:<20}  {:<20}  {:<36}  {:<20}  revoked",
+                "id", "label", "created", "created by", "last used"
+            );
+            for token in tokens::of_user(db, user).await? {
+                println!(
+                    "{:<36}  {:<20}  {:<20}  {:<36}  {:<20}  {}",
+                    token.id,
+                    token.label,
+                    minute(Some(token.created_at)),
+                    actor(token.created_by),
+                    minute(token.last_used_at),
+                    match token.revoked_at {
+                        Some(at) => format!("{} by {}", minute(Some(at)), actor(token.revoked_by)),
+                        None => String::new(),
+                    }
+                );
+            }
+        }
+        UsersCommand::Revoke { token } => {
+            tokens::revoke(db, token, None).await?;
+            println!("token {token} revoked");
+        }
+        UsersCommand::Deactivate { user } => {
+            let user = find_user(db, &user).await?;
+            let done = users::deactivate(db, user, None).await?;
+            println!(
+                "user {} ({}) deactivated; {} token(s) revoked",
+                done.user.id, done.user.email, done.revoked_tokens
+            );
+            let filter = InboxFilter {
+                assignee: Some(user),
+                open: Some(true),
+                limit: 1000,
+                ..InboxFilter::default()
+            };
+            let open = inbox::list(db, &filter).await?;
+            if !open.is_empty() {
+                println!(
+                    "{} open task(s) to move (change the portfolio's team):",
+                    open.len()
+                );
+                for task in open {
+                    println!(
+                        "  portfolio {}  {}  {}",
+                        task.portfolio_id, task.kind, task.title
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A user named by id or email address.
+async fn find_user(db: &freshet_store::Database, named: &str) -> Result<UserId> {
+    if let Ok(id) = named.parse::<uuid::Uuid>() {
+        return Ok(UserId::from_uuid(id));
+    }
+    users::list(db)
+        .await?
+        .into_iter()
+        .find(|user| user.email.eq_ignore_ascii_case(named))
+        .map(|user| user.id)
+        .with_context(|| format!("no user with the id or email address \"{named}\""))
+}
+
+fn minute(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map(|at| at.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn actor(by: Option<UserId>) -> String {
+    by.map_or_else(|| "command line".to_owned(), |id| id.to_string())
+}
+
+/// The labels of the tokens the demo gives its people (the first start's, and later ones').
+const DEMO_TOKEN_LABELS: [&str; 2] = ["initial", "demo"];
+
+/// The demo's people: created on the first start, given a fresh token on every start; the
+/// tokens earlier starts printed are revoked (others, issued by an Admin, are kept).
+pub async fn demo_user(
+    core: &Core,
+    name: &str,
+    email: &str,
+    admin: bool,
+) -> Result<(UserId, String)> {
+    let existing = users::list(&core.db)
+        .await?
+        .into_iter()
+        .find(|user| user.email == email);
+    match existing {
+        Some(user) => {
+            for token in tokens::of_user(&core.db, user.id).await? {
+                if token.revoked_at.is_none() && DEMO_TOKEN_LABELS.contains(&token.label.as_str()) {
+                    tokens::revoke(&core.db, token.id, None).await?;
+                }
+            }
+            let token = tokens::issue(&core.db, user.id, "demo", None).await?;
+            Ok((user.id, token.secret.expose_secret().to_owned()))
+        }
+        None => {
+            let (user, token) = users::add(&core.db, name, email, admin, None).await?;
+            Ok((user.id, token.secret.expose_secret().to_owned()))
+        }
+    }
+}
