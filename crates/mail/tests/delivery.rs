@@ -224,28 +224,9 @@ async fn replaying_the_log_never_yields_a_second_message(db: TestDatabase) {
             record,
         })
         .collect();
-    let added = match &f.db.database {
-        freshet_store::Database::Postgres(pool) => {
-            let mut tx = pool.begin().await.unwrap();
-            let added = f
-                .processor
-                .write(freshet_mail::OutboxConn::Postgres(&mut tx), &events)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            added
-        }
-        freshet_store::Database::Sqlite(pool) => {
-            let mut tx = pool.begin().await.unwrap();
-            let added = f
-                .processor
-                .write(freshet_mail::OutboxConn::Sqlite(&mut tx), &events)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            added
-        }
-    };
+    let mut tx = freshet_store::Tx::begin(&f.db.database).await.unwrap();
+    let added = f.processor.write(&mut tx, &events).await.unwrap();
+    tx.commit().await.unwrap();
     assert_eq!(added, 0);
     assert_eq!(f.outbox.list(&ListFilter::default()).await.unwrap(), before);
 }

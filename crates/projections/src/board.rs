@@ -15,8 +15,8 @@ use crate::error::ProcessorError;
 use crate::portfolios::code;
 use crate::projection::Projection;
 use crate::state::States;
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
+use freshet_store::Tx;
+use freshet_store::{on_pool, on_tx};
 
 pub const NAME: &str = "ad_set_board";
 /// The board status of a ticket withdrawn from its Ad Set or voided with its cycle.

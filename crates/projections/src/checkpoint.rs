@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use freshet_store::{Database, LogPosition};
 use serde::Serialize;
 
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
+use freshet_store::Tx;
+use freshet_store::{on_pool, on_tx};
 
 /// One processor's saved position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -194,7 +194,7 @@ pub(crate) async fn record_failure(
                ON CONFLICT (name) DO UPDATE SET failures = checkpoints.failures + 1, \
                failing_since = COALESCE(checkpoints.failing_since, excluded.failing_since), \
                last_error = excluded.last_error RETURNING failures";
-    let _turn = crate::tx::writer_turn(db).await;
+    let _turn = freshet_store::writer_turn(db).await;
     let failures: i64 = on_pool!(db, pool => {
         sqlx::query_scalar(sql).bind(name).bind(error).bind(at).fetch_one(pool).await?
     });
@@ -205,7 +205,7 @@ pub(crate) async fn record_failure(
 pub(crate) async fn clear_failure(db: &Database, name: &str) -> Result<(), sqlx::Error> {
     let sql = "UPDATE checkpoints SET failures = 0, failing_since = NULL, last_error = NULL \
                WHERE name = $1 AND failures > 0";
-    let _turn = crate::tx::writer_turn(db).await;
+    let _turn = freshet_store::writer_turn(db).await;
     on_pool!(db, pool => {
         sqlx::query(sql).bind(name).execute(pool).await?;
     });

@@ -18,8 +18,8 @@ use tokio::sync::Mutex;
 use crate::error::ProcessorError;
 use crate::projection::Projection;
 use crate::state::{States, Tracked};
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
+use freshet_store::Tx;
+use freshet_store::{on_pool, on_tx};
 
 pub const NAME: &str = "inbox";
 const NO_DUE: NaiveDate = NaiveDate::MAX;

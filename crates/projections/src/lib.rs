@@ -13,7 +13,6 @@ mod projection;
 pub mod rebuild;
 mod runner;
 mod state;
-mod tx;
 
 use std::sync::Arc;
 
@@ -26,7 +25,6 @@ pub use processor::Processor;
 pub use projection::{Live, Projection};
 pub use rebuild::{RebuildProgress, RebuildReport, rebuild, rebuild_portfolio, rebuild_together};
 pub use runner::{Positions, Runner, RunnerConfig};
-pub use tx::Tx;
 
 /// The names of every projection, e.g. for `wait_for` on all of them.
 pub const PROJECTION_NAMES: [&str; 4] = [inbox::NAME, portfolios::NAME, board::NAME, metrics::NAME];

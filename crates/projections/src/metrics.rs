@@ -28,8 +28,8 @@ use crate::error::ProcessorError;
 use crate::portfolios::code;
 use crate::projection::Projection;
 use crate::state::{States, Tracked};
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
+use freshet_store::Tx;
+use freshet_store::{on_pool, on_tx};
 
 pub const NAME: &str = "cycle_metrics";
 const CHUNK: usize = 1_000;

@@ -15,8 +15,8 @@ use tokio::sync::Mutex;
 use crate::error::ProcessorError;
 use crate::projection::Projection;
 use crate::state::States;
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
+use freshet_store::Tx;
+use freshet_store::{on_pool, on_tx};
 
 pub const NAME: &str = "portfolios";
 const CHUNK: usize = 1_000;

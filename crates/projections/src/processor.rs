@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use freshet_service::DecodedEvent;
 
 use crate::error::ProcessorError;
-use crate::tx::Tx;
+use freshet_store::Tx;
 
 /// Follows every event in global order and writes its effects in the runner's transaction.
 ///

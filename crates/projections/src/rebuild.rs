@@ -17,7 +17,7 @@ use crate::generation::{self, Generations};
 use crate::processor::Processor;
 use crate::projection::{Building, Projection, delete_rows};
 use crate::runner::{Runner, Step, decode_all};
-use crate::tx::Tx;
+use freshet_store::Tx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -154,7 +154,7 @@ impl<'a> Progress<'a> {
 async fn start(runner: &Runner, projection: &dyn Projection) -> Result<Building, ProjectionError> {
     let name = projection.name();
     let db = runner.database();
-    let turn = crate::tx::writer_turn(db).await;
+    let turn = freshet_store::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     let generations = generation::lock(&mut tx, name).await?;
     let building = generations.active.max(generations.building.unwrap_or(0)) + 1;
@@ -285,7 +285,7 @@ async fn finish(
     let name = projection.name();
     let db = runner.database();
     progress.report(done, Phase::SwitchingOver);
-    let turn = crate::tx::writer_turn(db).await;
+    let turn = freshet_store::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     let live = checkpoint::lock(&mut tx, name).await?;
     let generations = generation::lock(&mut tx, name).await?;
@@ -329,7 +329,7 @@ async fn finish(
     runner.positions().publish(name, switched_at);
 
     progress.report(done, Phase::DroppingOldCopy);
-    let turn = crate::tx::writer_turn(db).await;
+    let turn = freshet_store::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     delete_rows(&mut tx, projection, generations.active, None).await?;
     tx.commit().await?;
@@ -399,7 +399,7 @@ pub async fn rebuild_portfolio(
     portfolio: PortfolioId,
 ) -> Result<u64, ProjectionError> {
     let name = projection.name();
-    let turn = crate::tx::writer_turn(runner.database()).await;
+    let turn = freshet_store::writer_turn(runner.database()).await;
     let mut tx = Tx::begin(runner.database()).await?;
     let live = checkpoint::lock(&mut tx, name).await?;
     let active = generation::lock(&mut tx, name).await?.active;

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 use crate::checkpoint;
 use crate::error::{ProjectionError, Timeout};
 use crate::processor::Processor;
-use crate::tx::Tx;
+use freshet_store::Tx;
 
 /// How the runner pages and waits.
 #[derive(Debug, Clone, Copy)]
@@ -193,7 +193,7 @@ impl Runner {
             return Ok(Step::Applied(after));
         };
         let name = processor.name();
-        let _turn = crate::tx::writer_turn(&self.db).await;
+        let _turn = freshet_store::writer_turn(&self.db).await;
         let mut tx = Tx::begin(&self.db).await?;
         let Some(current) = checkpoint::try_lock(&mut tx, name).await? else {
             tx.rollback().await?;

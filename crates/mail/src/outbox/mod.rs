@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use freshet_domain::{Email, EmailId, PortfolioId, UserId};
-use freshet_store::Database;
-use sqlx::{PgConnection, SqliteConnection};
+use freshet_store::{Database, Tx};
 use uuid::Uuid;
 
 use crate::error::MailError;
@@ -154,22 +153,12 @@ pub(crate) enum Outcome {
     Failed { error: String },
 }
 
-/// A connection inside the caller's transaction, on either backend.
-#[derive(Debug)]
-pub enum OutboxConn<'c> {
-    Postgres(&'c mut PgConnection),
-    Sqlite(&'c mut SqliteConnection),
-}
-
 /// Inserts `messages` in the caller's transaction; an id already present is left alone,
 /// so replaying events never yields a second message. Returns how many rows were new.
-pub async fn insert_messages(
-    conn: OutboxConn<'_>,
-    messages: &[NewMessage],
-) -> Result<u64, MailError> {
-    match conn {
-        OutboxConn::Postgres(conn) => postgres::insert(conn, messages).await,
-        OutboxConn::Sqlite(conn) => sqlite::insert(conn, messages).await,
+pub async fn insert_messages(tx: &mut Tx, messages: &[NewMessage]) -> Result<u64, MailError> {
+    match tx {
+        Tx::Postgres(tx) => postgres::insert(tx, messages).await,
+        Tx::Sqlite(tx) => sqlite::insert(tx, messages).await,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use freshet_domain::{EmailId, PortfolioId, UserId};
+use freshet_store::codec::{parse_sqlite_time, sqlite_time as time};
 use sqlx::sqlite::SqliteRow;
 use sqlx::types::Json;
 use sqlx::{Row, SqliteConnection, SqlitePool};
@@ -14,15 +15,8 @@ use crate::error::MailError;
 const ENTRY_COLUMNS: &str = "id, portfolio_id, kind, recipient, recipient_role, \
     recipient_address, subject, status, attempts, last_error, created_at, next_attempt_at, sent_at";
 
-/// `2027-03-10T12:00:00.000000Z`: one width for every instant, so text order is time order.
-pub(crate) fn time(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
 fn parse_time(id: &str, what: &str, text: &str) -> Result<DateTime<Utc>, MailError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|at| at.with_timezone(&Utc))
-        .map_err(|error| invalid(id, what, error))
+    parse_sqlite_time(text).map_err(|error| invalid(id, what, error))
 }
 
 fn parse_uuid(id: &str, what: &str, text: &str) -> Result<Uuid, MailError> {
