@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use freshet_follower::Runner;
 use freshet_mail::Outbox;
-use freshet_projections::{Projection, ReadModelConfig, RebuildProgress, Runner};
+use freshet_projections::{Projection, ReadModelConfig, RebuildProgress};
 use freshet_service::CommandService;
 use freshet_store::{Database, EventStore};
 use tokio::sync::{Semaphore, watch};

@@ -1,5 +1,5 @@
 //! From the event log to the outbox: every `EmailRequested` event becomes one rendered row
-//! whose id is the email's deterministic id, written in the transaction of the projections
+//! whose id is the email's deterministic id, written in the transaction of the follower's
 //! runner together with the processor's checkpoint.
 //!
 //! Run it like any processor: `runner.spawn(Arc::new(EmailProcessor::new(renderer)))`. It is
@@ -7,8 +7,7 @@
 
 use async_trait::async_trait;
 use freshet_domain::{Event, PortfolioId};
-use freshet_projections::{Processor, ProcessorError};
-use freshet_service::DecodedEvent;
+use freshet_follower::{DecodedEvent, Processor, ProcessorError};
 use freshet_store::{RecordedEvent, Tx};
 
 use crate::error::MailError;

@@ -5,16 +5,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use freshet_domain::PortfolioId;
-use freshet_service::DecodedEvent;
+use freshet_follower::DecodedEvent;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
 
-use crate::error::ProcessorError;
 use crate::portfolios::code;
 use crate::projection::Projection;
 use crate::state::States;
+use freshet_follower::ProcessorError;
 use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
 

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use freshet_domain::PortfolioId;
-use freshet_service::DecodedEvent;
+use freshet_follower::DecodedEvent;
 
-use crate::error::ProcessorError;
 use crate::generation;
-use crate::processor::Processor;
+use freshet_follower::Processor;
+use freshet_follower::ProcessorError;
 use freshet_store::Tx;
 
 /// A read model built from the log. Every table it writes has a `generation` column first in

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use freshet_api::{ApiOptions, AppState, ServerOptions, users};
-use freshet_projections::{Live, ReadModelConfig, Runner, RunnerConfig, all_projections};
+use freshet_follower::{Runner, RunnerConfig};
+use freshet_projections::{Live, ReadModelConfig, all_projections};
 use freshet_service::{CommandService, ManualClock, ProcessConfig};
 use freshet_store::testing::TestDatabase;
 use reqwest::{Client, Method, StatusCode};
