@@ -138,6 +138,47 @@ impl Database {
         Ok(())
     }
 
+    /// The versions of this backend's migrations that the database has not applied (yet),
+    /// oldest first: empty when the schema is up to date. Compares the embedded `Migrator`
+    /// with the `_sqlx_migrations` table (every version if that table does not exist) and
+    /// writes nothing, so a readiness probe may call it.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        const APPLIED: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+        let (migrator, applied): (&Migrator, Vec<i64>) = match self {
+            Self::Postgres(pool) => {
+                let exists: bool =
+                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                        .fetch_one(pool)
+                        .await?;
+                let applied = if exists {
+                    sqlx::query_scalar(APPLIED).fetch_all(pool).await?
+                } else {
+                    Vec::new()
+                };
+                (&POSTGRES_MIGRATIONS, applied)
+            }
+            Self::Sqlite(pool) => {
+                let exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master                      WHERE type = 'table' AND name = '_sqlx_migrations')",
+                )
+                .fetch_one(pool)
+                .await?;
+                let applied = if exists {
+                    sqlx::query_scalar(APPLIED).fetch_all(pool).await?
+                } else {
+                    Vec::new()
+                };
+                (&SQLITE_MIGRATIONS, applied)
+            }
+        };
+        Ok(migrator
+            .iter()
+            .filter(|migration| migration.migration_type.is_up_migration())
+            .map(|migration| migration.version)
+            .filter(|version| !applied.contains(version))
+            .collect())
+    }
+
     /// The event store on this database (which must be migrated).
     pub async fn event_store(&self) -> Result<Arc<dyn EventStore>, StoreError> {
         Ok(match self {
