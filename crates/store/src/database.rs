@@ -143,33 +143,28 @@ impl Database {
     /// with the `_sqlx_migrations` table (every version if that table does not exist) and
     /// writes nothing, so a readiness probe may call it.
     pub async fn pending_migrations(&self) -> Result<Vec<i64>, StoreError> {
-        const APPLIED: &str = "SELECT version FROM _sqlx_migrations WHERE success";
-        let (migrator, applied): (&Migrator, Vec<i64>) = match self {
-            Self::Postgres(pool) => {
-                let exists: bool =
-                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-                        .fetch_one(pool)
-                        .await?;
-                let applied = if exists {
-                    sqlx::query_scalar(APPLIED).fetch_all(pool).await?
-                } else {
-                    Vec::new()
-                };
-                (&POSTGRES_MIGRATIONS, applied)
-            }
-            Self::Sqlite(pool) => {
-                let exists: bool = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM sqlite_master                      WHERE type = 'table' AND name = '_sqlx_migrations')",
-                )
-                .fetch_one(pool)
-                .await?;
-                let applied = if exists {
-                    sqlx::query_scalar(APPLIED).fetch_all(pool).await?
-                } else {
-                    Vec::new()
-                };
-                (&SQLITE_MIGRATIONS, applied)
-            }
+        let (migrator, table_exists) = match self {
+            Self::Postgres(_) => (
+                &POSTGRES_MIGRATIONS,
+                "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+            ),
+            Self::Sqlite(_) => (
+                &SQLITE_MIGRATIONS,
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                 WHERE type = 'table' AND name = '_sqlx_migrations')",
+            ),
+        };
+        let exists: bool = crate::on_pool!(self, pool => {
+            sqlx::query_scalar(table_exists).fetch_one(pool).await?
+        });
+        let applied: Vec<i64> = if exists {
+            crate::on_pool!(self, pool => {
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(pool)
+                    .await?
+            })
+        } else {
+            Vec::new()
         };
         Ok(migrator
             .iter()
