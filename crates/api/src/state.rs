@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use freshet_accounts::Authenticator;
+use freshet_follower::Runner;
 use freshet_mail::Outbox;
-use freshet_projections::{Projection, ReadModelConfig, RebuildProgress, Runner};
+use freshet_projections::{Projection, ReadModelConfig, RebuildProgress};
 use freshet_service::CommandService;
 use freshet_store::{Database, EventStore};
 use tokio::sync::{Semaphore, watch};

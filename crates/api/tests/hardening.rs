@@ -20,7 +20,33 @@ freshet_store::on_both_backends!(
     a_portfolio_the_caller_may_not_see_answers_like_one_that_does_not_exist,
     a_bearer_value_not_shaped_like_a_token_is_refused_without_a_database_query,
     my_inbox_stream_misses_nothing_beyond_a_thousand_tasks,
+    a_database_missing_the_newest_migration_is_not_ready,
 );
+
+// /readyz asks the store's migrator: a database an older binary migrated is not ready.
+async fn a_database_missing_the_newest_migration_is_not_ready(db: TestDatabase) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    app.create_portfolio(date(2026, 3, 10)).await;
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+    freshet_store::on_pool!(&app.db.database, pool => {
+        sqlx::query(
+            "DELETE FROM _sqlx_migrations \
+             WHERE version = (SELECT MAX(version) FROM _sqlx_migrations)",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+    let ready = app.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(
+        ready.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        ready.body
+    );
+    assert_eq!(ready.problem_code(), "not-ready");
+}
 
 /// Three failures from one address hold it back for a minute.
 fn throttled(trust_forwarded_for: bool) -> ApiOptions {

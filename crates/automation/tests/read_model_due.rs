@@ -8,9 +8,8 @@ use std::time::Duration;
 use chrono::{Days, NaiveDate};
 use freshet_automation::{DuePortfolios, ReadModelDue, Scheduler};
 use freshet_domain::*;
-use freshet_projections::{
-    Live, PROJECTION_NAMES, ReadModelConfig, Runner, RunnerConfig, all_projections,
-};
+use freshet_follower::{Runner, RunnerConfig};
+use freshet_projections::{Live, PROJECTION_NAMES, ReadModelConfig, all_projections};
 use freshet_service::{CommandRequest, CommandService, ManualClock, ProcessConfig};
 use freshet_store::testing::TestDatabase;
 use uuid::Uuid;

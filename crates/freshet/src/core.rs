@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use freshet_domain::{AgencyCalendar, Deadlines};
-use freshet_projections::{ReadModelConfig, Runner, RunnerConfig};
+use freshet_follower::{Runner, RunnerConfig};
+use freshet_projections::ReadModelConfig;
 use freshet_service::{Clock, CommandService, ProcessConfig, SystemClock};
 use freshet_store::{Database, EventStore};
 use secrecy::ExposeSecret as _;

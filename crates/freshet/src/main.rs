@@ -8,6 +8,7 @@ mod demo;
 mod deploy_check;
 mod mail;
 mod ops;
+mod progress;
 mod serve;
 mod telemetry;
 mod users;

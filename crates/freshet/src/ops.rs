@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use freshet_automation::{ReadModelDue, Scheduler};
 use freshet_domain::EmailId;
 use freshet_mail::{ListFilter, MessageStatus, Outbox};
-use freshet_projections::{Live, all_projections, find_projection, rebuild};
+use freshet_projections::{Live, all_projections, find_projection};
 use freshet_service::{Clock, ManualClock, SystemClock};
 
 use crate::cli::{Common, OutboxCommand};
@@ -68,7 +68,7 @@ pub async fn rebuild_projections(
             bail!("name a projection (inbox, portfolios, board, metrics) or pass --all")
         }
     };
-    let reports = rebuild::rebuild_with_progress_bars(&core.runner, &chosen).await?;
+    let reports = crate::progress::rebuild_with_progress_bars(&core.runner, &chosen).await?;
     for report in reports {
         println!(
             "{}: generation {} replaced {} after {} events",

@@ -1,7 +1,7 @@
 //! What can go wrong in the outbox, and what one delivery attempt can answer.
 
 use freshet_domain::{EmailId, UserId};
-use freshet_service::ServiceError;
+use freshet_follower::UndecodableEvent;
 use freshet_store::StoreError;
 
 use crate::outbox::MessageStatus;
@@ -18,7 +18,7 @@ pub enum MailError {
     #[error("reading the event log failed")]
     Store(#[from] StoreError),
     #[error("a stored event could not be decoded")]
-    Decode(#[from] ServiceError),
+    Decode(#[from] UndecodableEvent),
     #[error("outbox database error")]
     Database(#[from] sqlx::Error),
     #[error("outbox row {id} is unreadable: {reason}")]

@@ -16,8 +16,7 @@ pub use directory::{Directory, InMemoryDirectory};
 pub use error::{DeliveryError, MailError};
 pub use lettre::message::Mailbox;
 pub use outbox::{
-    ClaimedMessage, ListFilter, MessageStatus, NewMessage, Outbox, OutboxConn, OutboxEntry,
-    insert_messages,
+    ClaimedMessage, ListFilter, MessageStatus, NewMessage, Outbox, OutboxEntry, insert_messages,
 };
 pub use processor::EmailProcessor;
 pub use render::{Rendered, Renderer};

@@ -1,5 +1,5 @@
 //! From the event log to the outbox: every `EmailRequested` event becomes one rendered row
-//! whose id is the email's deterministic id, written in the transaction of the projections
+//! whose id is the email's deterministic id, written in the transaction of the follower's
 //! runner together with the processor's checkpoint.
 //!
 //! Run it like any processor: `runner.spawn(Arc::new(EmailProcessor::new(renderer)))`. It is
@@ -7,12 +7,11 @@
 
 use async_trait::async_trait;
 use freshet_domain::{Event, PortfolioId};
-use freshet_projections::{Processor, ProcessorError, Tx};
-use freshet_service::DecodedEvent;
-use freshet_store::RecordedEvent;
+use freshet_follower::{DecodedEvent, Processor, ProcessorError};
+use freshet_store::{RecordedEvent, Tx};
 
 use crate::error::MailError;
-use crate::outbox::{self, NewMessage, OutboxConn};
+use crate::outbox::{self, NewMessage};
 use crate::render::Renderer;
 
 /// Turns `EmailRequested` events into outbox rows.
@@ -53,16 +52,12 @@ impl EmailProcessor {
     /// Writes the messages `events` ask for in the caller's transaction; returns how many
     /// were new (a replayed event finds its row already there and adds nothing).
     #[tracing::instrument(name = "mail.write", skip_all, fields(events = events.len()), err)]
-    pub async fn write(
-        &self,
-        conn: OutboxConn<'_>,
-        events: &[DecodedEvent],
-    ) -> Result<u64, MailError> {
+    pub async fn write(&self, tx: &mut Tx, events: &[DecodedEvent]) -> Result<u64, MailError> {
         let messages = self.messages(events)?;
         if messages.is_empty() {
             return Ok(0);
         }
-        outbox::insert_messages(conn, &messages).await
+        outbox::insert_messages(tx, &messages).await
     }
 }
 
@@ -73,11 +68,7 @@ impl Processor for EmailProcessor {
     }
 
     async fn handle(&self, tx: &mut Tx, events: &[DecodedEvent]) -> Result<(), ProcessorError> {
-        let conn = match tx {
-            Tx::Postgres(tx) => OutboxConn::Postgres(tx),
-            Tx::Sqlite(tx) => OutboxConn::Sqlite(tx),
-        };
-        self.write(conn, events).await.map_err(|error| {
+        self.write(tx, events).await.map_err(|error| {
             ProcessorError::other(
                 "the mail outbox could not record the requested emails",
                 error,

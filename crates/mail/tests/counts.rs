@@ -4,8 +4,8 @@
 
 use chrono::{NaiveDate, Utc};
 use freshet_domain::{Email, EmailDetails, EmailId, EmailKind, PortfolioId, Role, UserId};
-use freshet_mail::{MessageStatus, NewMessage, Outbox, OutboxConn, Rendered, insert_messages};
-use freshet_store::Database;
+use freshet_mail::{MessageStatus, NewMessage, Outbox, Rendered, insert_messages};
+use freshet_store::Tx;
 use freshet_store::testing::TestDatabase;
 use uuid::Uuid;
 
@@ -47,16 +47,9 @@ fn message(n: u32) -> NewMessage {
 
 async fn the_outbox_counts_every_message_by_status_without_a_cap(db: TestDatabase) {
     let messages: Vec<NewMessage> = (1..=650).map(message).collect();
-    let inserted = match &db.database {
-        Database::Postgres(pool) => {
-            let mut conn = pool.acquire().await.unwrap();
-            insert_messages(OutboxConn::Postgres(&mut conn), &messages).await
-        }
-        Database::Sqlite(pool) => {
-            let mut conn = pool.acquire().await.unwrap();
-            insert_messages(OutboxConn::Sqlite(&mut conn), &messages).await
-        }
-    };
+    let mut tx = Tx::begin(&db.database).await.unwrap();
+    let inserted = insert_messages(&mut tx, &messages).await;
+    tx.commit().await.unwrap();
     assert_eq!(inserted.unwrap(), 650);
     let counts = Outbox::new(db.database.clone()).counts().await.unwrap();
     assert_eq!(counts, [(MessageStatus::Pending, 650)]);

@@ -1,5 +1,5 @@
 //! The outbox end to end on both backends: a portfolio driven through the command service,
-//! its EmailRequested events recorded by the projections runner, and every message delivered
+//! its EmailRequested events recorded by the follower's runner, and every message delivered
 //! to a real SMTP server on loopback.
 #![allow(clippy::unwrap_used)]
 
@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use freshet_domain::{Command, EmailId, NoteText, Role};
+use freshet_follower::DecodedEvent;
 use freshet_mail::{
     DeliveryError, FolderTransport, InMemoryDirectory, ListFilter, MailError, MessageStatus,
     Transport, message_id,
 };
-use freshet_service::DecodedEvent;
 use freshet_store::testing::TestDatabase;
 use support::sink::{DeadPort, SmtpSink};
 use support::*;
@@ -217,35 +217,10 @@ async fn replaying_the_log_never_yields_a_second_message(db: TestDatabase) {
         .read_all(freshet_store::LogPosition::START, 10_000)
         .await
         .unwrap();
-    let events: Vec<DecodedEvent> = records
-        .into_iter()
-        .map(|record| DecodedEvent {
-            event: freshet_service::decode(&record).unwrap(),
-            record,
-        })
-        .collect();
-    let added = match &f.db.database {
-        freshet_store::Database::Postgres(pool) => {
-            let mut tx = pool.begin().await.unwrap();
-            let added = f
-                .processor
-                .write(freshet_mail::OutboxConn::Postgres(&mut tx), &events)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            added
-        }
-        freshet_store::Database::Sqlite(pool) => {
-            let mut tx = pool.begin().await.unwrap();
-            let added = f
-                .processor
-                .write(freshet_mail::OutboxConn::Sqlite(&mut tx), &events)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            added
-        }
-    };
+    let events: Vec<DecodedEvent> = freshet_follower::decode_all(records).unwrap();
+    let mut tx = freshet_store::Tx::begin(&f.db.database).await.unwrap();
+    let added = f.processor.write(&mut tx, &events).await.unwrap();
+    tx.commit().await.unwrap();
     assert_eq!(added, 0);
     assert_eq!(f.outbox.list(&ListFilter::default()).await.unwrap(), before);
 }

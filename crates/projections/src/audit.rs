@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use freshet_domain::{Portfolio, PortfolioId};
-use freshet_service::{ServiceError, decode};
+use freshet_follower::decode;
 use freshet_store::{EventStore, LogPosition, StreamId};
 use serde::Serialize;
 use uuid::Uuid;
@@ -71,10 +71,8 @@ pub async fn portfolio_as_of(
         .take_while(|r| r.recorded_at <= instant)
         .map(decode)
         .collect::<Result<Vec<_>, _>>()?;
-    Portfolio::from_history(&events).map_err(|source| {
-        ProjectionError::Service(ServiceError::History {
-            stream: id.to_string(),
-            source,
-        })
+    Portfolio::from_history(&events).map_err(|source| ProjectionError::History {
+        stream: id.to_string(),
+        source,
     })
 }

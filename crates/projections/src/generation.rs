@@ -4,8 +4,8 @@
 use chrono::Utc;
 use freshet_store::Database;
 
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
+use freshet_store::Tx;
+use freshet_store::{on_pool, on_tx};
 
 /// The active and building generations of one projection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]

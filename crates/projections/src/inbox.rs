@@ -9,17 +9,17 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::view::task_context;
 use freshet_domain::{Event, Portfolio, PortfolioId, Role, Task, TaskId, UserId};
-use freshet_service::DecodedEvent;
+use freshet_follower::DecodedEvent;
 use freshet_store::{Database, EventStore, LogPosition};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
 
-use crate::error::ProcessorError;
 use crate::projection::Projection;
 use crate::state::{States, Tracked};
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
+use freshet_follower::ProcessorError;
+use freshet_store::Tx;
+use freshet_store::{on_pool, on_tx};
 
 pub const NAME: &str = "inbox";
 const NO_DUE: NaiveDate = NaiveDate::MAX;

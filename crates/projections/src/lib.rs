@@ -2,31 +2,23 @@
 
 pub mod audit;
 pub mod board;
-pub mod checkpoint;
 mod error;
 pub mod generation;
 pub mod inbox;
 pub mod metrics;
 pub mod portfolios;
-mod processor;
 mod projection;
 pub mod rebuild;
-mod runner;
 mod state;
-mod tx;
 
 use std::sync::Arc;
 
 use freshet_domain::Deadlines;
 use freshet_store::EventStore;
 
-pub use checkpoint::{Checkpoint, Lag};
-pub use error::{ProcessorError, ProjectionError, Timeout};
-pub use processor::Processor;
+pub use error::ProjectionError;
 pub use projection::{Live, Projection};
 pub use rebuild::{RebuildProgress, RebuildReport, rebuild, rebuild_portfolio, rebuild_together};
-pub use runner::{Positions, Runner, RunnerConfig};
-pub use tx::Tx;
 
 /// The names of every projection, e.g. for `wait_for` on all of them.
 pub const PROJECTION_NAMES: [&str; 4] = [inbox::NAME, portfolios::NAME, board::NAME, metrics::NAME];

@@ -18,18 +18,18 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use freshet_domain::{AgencyCalendar, Event, Portfolio, RefreshStatus, TicketStatus};
-use freshet_service::DecodedEvent;
+use freshet_follower::DecodedEvent;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
 
-use crate::error::ProcessorError;
 use crate::portfolios::code;
 use crate::projection::Projection;
 use crate::state::{States, Tracked};
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
+use freshet_follower::ProcessorError;
+use freshet_store::Tx;
+use freshet_store::{on_pool, on_tx};
 
 pub const NAME: &str = "cycle_metrics";
 const CHUNK: usize = 1_000;

@@ -6,17 +6,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::{Deadlines, Portfolio, PortfolioId, TicketStatus, UserId, next_trigger_date};
-use freshet_service::DecodedEvent;
+use freshet_follower::DecodedEvent;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
 
-use crate::error::ProcessorError;
 use crate::projection::Projection;
 use crate::state::States;
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
+use freshet_follower::ProcessorError;
+use freshet_store::Tx;
+use freshet_store::{on_pool, on_tx};
 
 pub const NAME: &str = "portfolios";
 const CHUNK: usize = 1_000;

@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use freshet_domain::PortfolioId;
-use freshet_service::DecodedEvent;
+use freshet_follower::DecodedEvent;
 
-use crate::error::ProcessorError;
 use crate::generation;
-use crate::processor::Processor;
-use crate::tx::Tx;
+use freshet_follower::Processor;
+use freshet_follower::ProcessorError;
+use freshet_store::Tx;
 
 /// A read model built from the log. Every table it writes has a `generation` column first in
 /// its key and a `portfolio_id` column; queries read the active generation only.
@@ -46,7 +46,7 @@ pub(crate) async fn delete_rows(
             None => format!("DELETE FROM {table} WHERE generation = $1"),
         };
         let id = portfolio.map(|p| p.to_string());
-        crate::on_tx!(tx, conn => {
+        freshet_store::on_tx!(tx, conn => {
             sqlx::query(&sql).bind(generation).bind(id).execute(&mut **conn).await?;
         });
     }

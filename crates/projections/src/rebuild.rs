@@ -6,18 +6,19 @@ use std::time::Instant;
 
 use chrono::Utc;
 use freshet_domain::PortfolioId;
-use freshet_service::DecodedEvent;
+use freshet_follower::DecodedEvent;
 use freshet_store::{LogPosition, StreamId};
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::checkpoint;
-use crate::error::{ProcessorError, ProjectionError};
+use crate::error::ProjectionError;
 use crate::generation::{self, Generations};
-use crate::processor::Processor;
 use crate::projection::{Building, Projection, delete_rows};
-use crate::runner::{Runner, Step, decode_all};
-use crate::tx::Tx;
+use freshet_follower::Processor;
+use freshet_follower::ProcessorError;
+use freshet_follower::checkpoint;
+use freshet_follower::{Runner, Step, decode_all};
+use freshet_store::Tx;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,7 +30,8 @@ pub enum Phase {
     Done,
 }
 
-/// How a rebuild is going, for the API (watch channel) and the CLI (progress bar).
+/// How a rebuild is going, sent on a watch channel: the API serves it, the binary draws it
+/// as a progress bar.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RebuildProgress {
     pub projection: String,
@@ -154,7 +156,7 @@ impl<'a> Progress<'a> {
 async fn start(runner: &Runner, projection: &dyn Projection) -> Result<Building, ProjectionError> {
     let name = projection.name();
     let db = runner.database();
-    let turn = crate::tx::writer_turn(db).await;
+    let turn = freshet_store::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     let generations = generation::lock(&mut tx, name).await?;
     let building = generations.active.max(generations.building.unwrap_or(0)) + 1;
@@ -285,7 +287,7 @@ async fn finish(
     let name = projection.name();
     let db = runner.database();
     progress.report(done, Phase::SwitchingOver);
-    let turn = crate::tx::writer_turn(db).await;
+    let turn = freshet_store::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     let live = checkpoint::lock(&mut tx, name).await?;
     let generations = generation::lock(&mut tx, name).await?;
@@ -329,7 +331,7 @@ async fn finish(
     runner.positions().publish(name, switched_at);
 
     progress.report(done, Phase::DroppingOldCopy);
-    let turn = crate::tx::writer_turn(db).await;
+    let turn = freshet_store::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
     delete_rows(&mut tx, projection, generations.active, None).await?;
     tx.commit().await?;
@@ -344,52 +346,6 @@ async fn finish(
     })
 }
 
-/// Rebuilds the projections together ([`rebuild_together`]) with an `indicatif` progress bar
-/// per projection on stderr: what `freshet rebuild <projection>|--all` runs.
-pub async fn rebuild_with_progress_bars(
-    runner: &Runner,
-    projections: &[Arc<dyn Projection>],
-) -> Result<Vec<RebuildReport>, ProjectionError> {
-    use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-    let style = ProgressStyle::with_template(
-        "{prefix:>14} [{bar:40}] {pos}/{len} events {per_sec} eta {eta} {msg}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    .progress_chars("=> ");
-    let bars = MultiProgress::new();
-    let mut senders = Vec::with_capacity(projections.len());
-    let mut follows = Vec::with_capacity(projections.len());
-    for projection in projections {
-        let bar = bars.add(ProgressBar::new(0).with_style(style.clone()));
-        bar.set_prefix(projection.name());
-        let (sender, mut receiver) = watch::channel(RebuildProgress::new(projection.name()));
-        follows.push(tokio::spawn(async move {
-            while receiver.changed().await.is_ok() {
-                let p = receiver.borrow_and_update().clone();
-                bar.set_length(p.events_total);
-                bar.set_position(p.events_done);
-                bar.set_message(format!("{:?}", p.phase));
-                if p.phase == Phase::Done {
-                    bar.finish_with_message(format!("generation {}", p.generation));
-                }
-            }
-            bar.abandon();
-        }));
-        senders.push(sender);
-    }
-    let pairs: Vec<_> = projections
-        .iter()
-        .map(|projection| projection.as_ref())
-        .zip(&senders)
-        .collect();
-    let result = rebuild_together(runner, &pairs).await;
-    drop(senders);
-    for follow in follows {
-        let _ = follow.await;
-    }
-    result
-}
-
 /// Rebuilds one portfolio's rows of the active generation: deletes them and replays its
 /// stream up to the live checkpoint, which stays locked meanwhile.
 #[tracing::instrument(skip_all, fields(projection = projection.name(), portfolio.id = %portfolio), err)]
@@ -399,7 +355,7 @@ pub async fn rebuild_portfolio(
     portfolio: PortfolioId,
 ) -> Result<u64, ProjectionError> {
     let name = projection.name();
-    let turn = crate::tx::writer_turn(runner.database()).await;
+    let turn = freshet_store::writer_turn(runner.database()).await;
     let mut tx = Tx::begin(runner.database()).await?;
     let live = checkpoint::lock(&mut tx, name).await?;
     let active = generation::lock(&mut tx, name).await?.active;

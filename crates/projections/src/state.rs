@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use freshet_domain::{Portfolio, PortfolioId};
-use freshet_service::{DecodedEvent, ServiceError, decode};
+use freshet_follower::{DecodedEvent, decode};
 use freshet_store::{EventStore, RecordedEvent};
 
-use crate::error::ProcessorError;
+use freshet_follower::ProcessorError;
 
 /// Extra per-portfolio state a projection folds next to the domain state.
 pub(crate) trait Tracked: Clone + Send {
@@ -119,7 +119,7 @@ impl<T: Tracked> States<T> {
         };
         tracked.before(entry.as_ref().map(|e| &e.state), event);
         let state = Portfolio::evolve(entry.map(|e| e.state), &event.event).map_err(|source| {
-            ServiceError::History {
+            ProcessorError::History {
                 stream: event.record.stream_id.to_string(),
                 source,
             }

@@ -8,10 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use freshet_domain::*;
+use freshet_follower::Processor;
 use freshet_projections::rebuild::{Phase, RebuildProgress};
-use freshet_projections::{
-    PROJECTION_NAMES, Processor, inbox, portfolios, rebuild, rebuild_together,
-};
+use freshet_projections::{PROJECTION_NAMES, inbox, portfolios, rebuild, rebuild_together};
 use freshet_store::testing::TestDatabase;
 use support::*;
 use tokio::sync::watch;
@@ -135,13 +134,10 @@ async fn a_runner_killed_mid_batch_and_restarted_applies_every_event_exactly_onc
         restarted,
         snapshot(world.database(), &world.portfolios).await
     );
-    let lags = freshet_projections::checkpoint::lag(
-        world.database(),
-        &PROJECTION_NAMES,
-        chrono::Utc::now(),
-    )
-    .await
-    .unwrap();
+    let lags =
+        freshet_follower::checkpoint::lag(world.database(), &PROJECTION_NAMES, chrono::Utc::now())
+            .await
+            .unwrap();
     assert!(lags.iter().all(|lag| lag.events_behind == 0), "{lags:?}");
 }
 

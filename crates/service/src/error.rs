@@ -1,6 +1,7 @@
 //! What can go wrong between a command and its stored events.
 
 use freshet_domain::{DecodeError, DomainError, HistoryError};
+use freshet_follower::UndecodableEvent;
 use freshet_store::StoreError;
 use uuid::Uuid;
 
@@ -29,6 +30,13 @@ pub enum ServiceError {
     },
     #[error(transparent)]
     Store(StoreError),
+}
+
+impl From<UndecodableEvent> for ServiceError {
+    fn from(error: UndecodableEvent) -> Self {
+        let UndecodableEvent { event_id, source } = error;
+        ServiceError::Decode { event_id, source }
+    }
 }
 
 impl From<StoreError> for ServiceError {

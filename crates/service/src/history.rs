@@ -1,25 +1,10 @@
-//! Stored events back into domain events, and a portfolio's state from its stream.
+//! A portfolio's state from its stream (decoding is `freshet-follower`'s).
 
-use freshet_domain::{Event, Portfolio, PortfolioId};
+use freshet_domain::{Portfolio, PortfolioId};
+use freshet_follower::decode;
 use freshet_store::{EventStore, RecordedEvent, StreamId};
 
 use crate::error::ServiceError;
-
-/// A stored event with its domain meaning.
-#[derive(Clone, Debug)]
-pub struct DecodedEvent {
-    pub record: RecordedEvent,
-    pub event: Event,
-}
-
-pub fn decode(record: &RecordedEvent) -> Result<Event, ServiceError> {
-    Event::decode(&record.event_type, record.schema_version, &record.payload).map_err(|source| {
-        ServiceError::Decode {
-            event_id: record.event_id,
-            source,
-        }
-    })
-}
 
 pub(crate) fn stream_of(portfolio: PortfolioId) -> StreamId {
     // A formatted UUID is never empty.

@@ -10,7 +10,7 @@ mod turns;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ServiceError;
-pub use history::{DecodedEvent, decode, load_portfolio};
+pub use history::load_portfolio;
 pub use service::{
     CommandOutcome, CommandRequest, CommandService, DEFAULT_IDEMPOTENCY_TTL, ProcessConfig,
     actor_label,

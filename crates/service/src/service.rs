@@ -17,7 +17,9 @@ use uuid::Uuid;
 use crate::cache::StateCache;
 use crate::clock::Clock;
 use crate::error::ServiceError;
-use crate::history::{decode, fold, stream_of};
+use freshet_follower::decode;
+
+use crate::history::{fold, stream_of};
 use crate::turns::Turns;
 
 /// How the agency runs the process: its time zone (R3) and its gate deadlines (B1).

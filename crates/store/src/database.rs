@@ -138,6 +138,42 @@ impl Database {
         Ok(())
     }
 
+    /// The versions of this backend's migrations that the database has not applied (yet),
+    /// oldest first: empty when the schema is up to date. Compares the embedded `Migrator`
+    /// with the `_sqlx_migrations` table (every version if that table does not exist) and
+    /// writes nothing, so a readiness probe may call it.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let (migrator, table_exists) = match self {
+            Self::Postgres(_) => (
+                &POSTGRES_MIGRATIONS,
+                "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+            ),
+            Self::Sqlite(_) => (
+                &SQLITE_MIGRATIONS,
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+                 WHERE type = 'table' AND name = '_sqlx_migrations')",
+            ),
+        };
+        let exists: bool = crate::on_pool!(self, pool => {
+            sqlx::query_scalar(table_exists).fetch_one(pool).await?
+        });
+        let applied: Vec<i64> = if exists {
+            crate::on_pool!(self, pool => {
+                sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(pool)
+                    .await?
+            })
+        } else {
+            Vec::new()
+        };
+        Ok(migrator
+            .iter()
+            .filter(|migration| migration.migration_type.is_up_migration())
+            .map(|migration| migration.version)
+            .filter(|version| !applied.contains(version))
+            .collect())
+    }
+
     /// The event store on this database (which must be migrated).
     pub async fn event_store(&self) -> Result<Arc<dyn EventStore>, StoreError> {
         Ok(match self {

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod codec;
 mod database;
 mod error;
 mod event;
@@ -8,6 +9,7 @@ mod postgres;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tx;
 
 pub use database::{Backend, Database};
 pub use error::StoreError;
@@ -18,3 +20,4 @@ pub use event::{
 pub use event_store::EventStore;
 pub use postgres::{NOTIFY_CHANNEL, PostgresStore};
 pub use sqlite::SqliteStore;
+pub use tx::{Tx, writer_turn};

@@ -12,8 +12,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::types::Json;
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, broadcast};
-use uuid::fmt::Hyphenated;
 
+use crate::codec::{DbUuid, sqlite_time};
 use crate::error::StoreError;
 use crate::event::{
     AppendOutcome, AppendResult, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition,
@@ -80,7 +80,7 @@ impl SqliteStore {
                  payload, recorded_at, actor, causation_id, correlation_id) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position",
             )
-            .bind(event.event_id.hyphenated())
+            .bind(DbUuid(event.event_id))
             .bind(stream.as_str())
             .bind(version)
             .bind(&event.event_type)
@@ -88,8 +88,8 @@ impl SqliteStore {
             .bind(Json(&event.payload))
             .bind(meta.recorded_at)
             .bind(meta.actor.as_deref())
-            .bind(meta.causation_id.hyphenated())
-            .bind(meta.correlation_id.hyphenated())
+            .bind(DbUuid(meta.causation_id))
+            .bind(DbUuid(meta.correlation_id))
             .fetch_one(&mut **tx)
             .await?;
             positions.push(LogPosition {
@@ -114,7 +114,7 @@ impl SqliteStore {
             .bind(&key.key)
             .bind(&key.request_fingerprint)
             .bind(Json(&result))
-            .bind(key_time(meta.recorded_at))
+            .bind(sqlite_time(meta.recorded_at))
             .execute(&mut **tx)
             .await?;
         }
@@ -171,7 +171,7 @@ impl EventStore for SqliteStore {
             "DELETE FROM idempotency_keys WHERE key IN \
              (SELECT key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)",
         )
-        .bind(key_time(used_before))
+        .bind(sqlite_time(used_before))
         .bind(i64::from(limit))
         .execute(&self.pool)
         .await?;
@@ -256,12 +256,6 @@ impl EventStore for SqliteStore {
 const EVENT_COLUMNS: &str = "event_id, stream_id, version, position, event_type, \
      schema_version, payload, recorded_at, actor, causation_id, correlation_id";
 
-/// An instant as `idempotency_keys.created_at` stores it (the format of its SQL default), so
-/// that the text comparisons of expiry order instants.
-fn key_time(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
-}
-
 /// The key's stored use, unless it has expired.
 async fn fetch_record(
     conn: &mut sqlx::SqliteConnection,
@@ -272,8 +266,8 @@ async fn fetch_record(
          WHERE key = ? AND (? IS NULL OR created_at >= ?)",
     )
     .bind(&key.key)
-    .bind(key.valid_since.map(key_time))
-    .bind(key.valid_since.map(key_time))
+    .bind(key.valid_since.map(sqlite_time))
+    .bind(key.valid_since.map(sqlite_time))
     .fetch_optional(conn)
     .await?;
     let key = key.key.as_str();
@@ -297,7 +291,7 @@ fn event_from_row(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
     let stream_id = StreamId::new(row.try_get::<String, _>("stream_id")?)
         .map_err(|source| StoreError::InvalidStoredStreamId { position, source })?;
     Ok(RecordedEvent {
-        event_id: row.try_get::<Hyphenated, _>("event_id")?.into_uuid(),
+        event_id: row.try_get::<DbUuid, _>("event_id")?.0,
         stream_id,
         version: row.try_get("version")?,
         position: LogPosition {
@@ -309,7 +303,7 @@ fn event_from_row(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
         payload: row.try_get::<Json<serde_json::Value>, _>("payload")?.0,
         recorded_at: row.try_get("recorded_at")?,
         actor: row.try_get("actor")?,
-        causation_id: row.try_get::<Hyphenated, _>("causation_id")?.into_uuid(),
-        correlation_id: row.try_get::<Hyphenated, _>("correlation_id")?.into_uuid(),
+        causation_id: row.try_get::<DbUuid, _>("causation_id")?.0,
+        correlation_id: row.try_get::<DbUuid, _>("correlation_id")?.0,
     })
 }

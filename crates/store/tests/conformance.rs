@@ -30,7 +30,33 @@ freshet_store::on_both_backends!(
     concurrent_appends_are_seen_once_in_order_by_a_follower,
     an_expired_idempotency_key_is_taken_as_new,
     expired_idempotency_keys_are_deleted_in_batches,
+    the_migrator_names_the_migrations_a_database_lacks,
 );
+
+async fn the_migrator_names_the_migrations_a_database_lacks(db: TestDatabase) {
+    let pending = db
+        .database
+        .pending_migrations()
+        .await
+        .expect("read the migrations");
+    assert_eq!(pending, Vec::<i64>::new());
+    // As if the newest migration had not been applied yet (an older binary migrated it).
+    let newest: i64 = freshet_store::on_pool!(&db.database, pool => {
+        sqlx::query_scalar(
+            "DELETE FROM _sqlx_migrations \
+             WHERE version = (SELECT MAX(version) FROM _sqlx_migrations) RETURNING version",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("forget the newest migration")
+    });
+    let pending = db
+        .database
+        .pending_migrations()
+        .await
+        .expect("read the migrations");
+    assert_eq!(pending, vec![newest]);
+}
 
 /// `meta()` moved on by `hours`.
 fn meta_after(hours: i64) -> Metadata {

@@ -6,8 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use freshet_domain::UserId;
+use freshet_follower::Lag;
 use freshet_projections::inbox::{self, InboxFilter};
-use freshet_projections::{Lag, RebuildProgress, find_projection};
+use freshet_projections::{RebuildProgress, find_projection};
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -275,7 +276,7 @@ pub struct ProjectionStatus {
     /// Set while its batch cannot apply (the worker keeps retrying it): failures in a row,
     /// since when, and the last error.
     #[schema(value_type = Option<Object>)]
-    pub failure: Option<freshet_projections::checkpoint::Failure>,
+    pub failure: Option<freshet_follower::checkpoint::Failure>,
 }
 
 /// Every projection's lag and its last rebuild's progress (Admin).
@@ -305,12 +306,10 @@ pub async fn projections(
 
 pub(crate) async fn projection_lags(state: &AppState) -> Result<Vec<Lag>, ApiError> {
     let now = state.service().clock().now();
-    Ok(freshet_projections::checkpoint::lag(
-        state.db(),
-        &freshet_projections::PROJECTION_NAMES,
-        now,
+    Ok(
+        freshet_follower::checkpoint::lag(state.db(), &freshet_projections::PROJECTION_NAMES, now)
+            .await?,
     )
-    .await?)
 }
 
 /// Start rebuilding a projection into a new generation; follow it on

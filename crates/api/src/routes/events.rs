@@ -14,7 +14,7 @@ use std::convert::Infallible;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use freshet_domain::UserId;
-use freshet_projections::checkpoint;
+use freshet_follower::checkpoint;
 use freshet_projections::inbox::{self, ChangeCursor, InboxFilter};
 use freshet_store::LogPosition;
 use futures::Stream;

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use freshet_store::Database;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -35,21 +34,17 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         .head()
         .await
         .map_err(|e| ApiError::NotReady(format!("the database does not answer: {e}")))?;
-    // The newest migration's column exists (0051): the schema is up to date.
-    let migrated = match state.db() {
-        Database::Postgres(pool) => sqlx::query("SELECT failures FROM checkpoints LIMIT 1")
-            .fetch_optional(pool)
-            .await
-            .is_ok(),
-        Database::Sqlite(pool) => sqlx::query("SELECT failures FROM checkpoints LIMIT 1")
-            .fetch_optional(pool)
-            .await
-            .is_ok(),
-    };
-    if !migrated {
-        return Err(ApiError::NotReady(
-            "the database is not migrated: run `freshet migrate`".to_owned(),
-        ));
+    // The store's migrator knows every migration this binary expects.
+    let pending =
+        state.db().pending_migrations().await.map_err(|e| {
+            ApiError::NotReady(format!("the applied migrations cannot be read: {e}"))
+        })?;
+    if let Some(newest) = pending.last() {
+        return Err(ApiError::NotReady(format!(
+            "the database is not migrated ({} migration(s) pending, up to {newest}): run \
+             `freshet migrate`",
+            pending.len()
+        )));
     }
     let options = state.options();
     let lags = super::admin::projection_lags(&state)

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Days, NaiveDate};
 use freshet_domain::*;
-use freshet_service::{decode, load_portfolio};
+use freshet_follower::decode;
+use freshet_service::load_portfolio;
 use freshet_store::StreamId;
 
 use super::Simulation;

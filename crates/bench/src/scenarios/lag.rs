@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use freshet_domain::{Actor, Command};
-use freshet_projections::{Live, PROJECTION_NAMES, ReadModelConfig, Runner, RunnerConfig};
+use freshet_follower::{Runner, RunnerConfig};
+use freshet_projections::{Live, PROJECTION_NAMES, ReadModelConfig};
 use freshet_projections::{all_projections, inbox};
 use freshet_service::{CommandRequest, CommandService, ProcessConfig, SystemClock};
 use freshet_store::{Database, LogPosition};

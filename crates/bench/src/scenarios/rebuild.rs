@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use anyhow::Result;
 use chrono::NaiveDate;
+use freshet_follower::decode;
+use freshet_follower::{Runner, RunnerConfig};
 use freshet_projections::{
-    ReadModelConfig, RebuildProgress, Runner, RunnerConfig, all_projections, rebuild,
-    rebuild_together,
+    ReadModelConfig, RebuildProgress, all_projections, rebuild, rebuild_together,
 };
-use freshet_service::decode;
 use freshet_store::{EventStore, LogPosition};
 use tokio::sync::watch;
 use tokio::time::Instant;

@@ -1,8 +1,8 @@
 //! The outbox table: rows written from `EmailRequested` events, claimed by delivery workers,
 //! listed for the API and the CLI, and retried by an operator.
 
-mod postgres;
-mod sqlite;
+mod claim;
+mod sql;
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use freshet_domain::{Email, EmailId, PortfolioId, UserId};
-use freshet_store::Database;
-use sqlx::{PgConnection, SqliteConnection};
+use freshet_store::{Database, Tx};
 use uuid::Uuid;
 
 use crate::error::MailError;
@@ -154,23 +153,10 @@ pub(crate) enum Outcome {
     Failed { error: String },
 }
 
-/// A connection inside the caller's transaction, on either backend.
-#[derive(Debug)]
-pub enum OutboxConn<'c> {
-    Postgres(&'c mut PgConnection),
-    Sqlite(&'c mut SqliteConnection),
-}
-
 /// Inserts `messages` in the caller's transaction; an id already present is left alone,
 /// so replaying events never yields a second message. Returns how many rows were new.
-pub async fn insert_messages(
-    conn: OutboxConn<'_>,
-    messages: &[NewMessage],
-) -> Result<u64, MailError> {
-    match conn {
-        OutboxConn::Postgres(conn) => postgres::insert(conn, messages).await,
-        OutboxConn::Sqlite(conn) => sqlite::insert(conn, messages).await,
-    }
+pub async fn insert_messages(tx: &mut Tx, messages: &[NewMessage]) -> Result<u64, MailError> {
+    sql::insert(tx, messages).await
 }
 
 /// The outbox on a database: listing, operator retries, and the workers' claims.
@@ -190,40 +176,23 @@ impl Outbox {
 
     /// Messages matching `filter`, newest first.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<OutboxEntry>, MailError> {
-        match &self.db {
-            Database::Postgres(pool) => postgres::list(pool, filter).await,
-            Database::Sqlite(pool) => sqlite::list(pool, filter).await,
-        }
+        sql::list(&self.db, filter).await
     }
 
     /// How many messages are in each status, counted by the database (no listing cap).
     pub async fn counts(&self) -> Result<Vec<(MessageStatus, i64)>, MailError> {
-        const SQL: &str = "SELECT status, COUNT(*) FROM mail_outbox GROUP BY status";
-        let rows: Vec<(String, i64)> = match &self.db {
-            Database::Postgres(pool) => sqlx::query_as(SQL).fetch_all(pool).await?,
-            Database::Sqlite(pool) => sqlx::query_as(SQL).fetch_all(pool).await?,
-        };
-        rows.into_iter()
-            .map(|(status, count)| Ok((status.parse()?, count)))
-            .collect()
+        sql::counts(&self.db).await
     }
 
     /// One message, if it exists.
     pub async fn get(&self, id: EmailId) -> Result<Option<OutboxEntry>, MailError> {
-        match &self.db {
-            Database::Postgres(pool) => postgres::get(pool, id).await,
-            Database::Sqlite(pool) => sqlite::get(pool, id).await,
-        }
+        sql::get(&self.db, id).await
     }
 
     /// Puts a failed message back in the queue with a fresh retry budget, due `now`.
     #[tracing::instrument(skip_all, fields(email.id = %id), err)]
     pub async fn retry_failed(&self, id: EmailId, now: DateTime<Utc>) -> Result<(), MailError> {
-        let changed = match &self.db {
-            Database::Postgres(pool) => postgres::retry_failed(pool, id, now).await?,
-            Database::Sqlite(pool) => sqlite::retry_failed(pool, id, now).await?,
-        };
-        if changed {
+        if sql::retry_failed(&self.db, id, now).await? {
             return Ok(());
         }
         match self.get(id).await? {
@@ -248,10 +217,7 @@ impl Outbox {
         let until = now
             .checked_add_signed(lease)
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        match &self.db {
-            Database::Postgres(pool) => postgres::claim(pool, now, until, limit).await,
-            Database::Sqlite(pool) => sqlite::claim(pool, now, until, limit).await,
-        }
+        claim::claim(&self.db, now, until, limit).await
     }
 
     /// Records the outcome of an attempt; `false` if the claim was lost meanwhile (the
@@ -262,10 +228,7 @@ impl Outbox {
         outcome: &Outcome,
         now: DateTime<Utc>,
     ) -> Result<bool, MailError> {
-        match &self.db {
-            Database::Postgres(pool) => postgres::record(pool, message, outcome, now).await,
-            Database::Sqlite(pool) => sqlite::record(pool, message, outcome, now).await,
-        }
+        sql::record(&self.db, message, outcome, now).await
     }
 }
 

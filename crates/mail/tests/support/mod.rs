@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use freshet_domain::*;
+use freshet_follower::{Runner, RunnerConfig};
 use freshet_mail::{
     DeliveryWorker, Directory, EmailProcessor, InMemoryDirectory, Mailbox, Outbox, Renderer,
     RetryPolicy, SmtpConfig, SmtpTransport, Transport,
 };
-use freshet_projections::{Runner, RunnerConfig};
 use freshet_service::{Clock, CommandOutcome, CommandRequest, CommandService, ManualClock};
 use freshet_store::testing::TestDatabase;
 use uuid::Uuid;
@@ -151,7 +151,7 @@ impl Fixture {
         self.send(Actor::System, Command::Tick).await;
     }
 
-    /// The projections runner feeds the outbox until it has processed every command sent
+    /// The runner (freshet-follower) feeds the outbox until it has processed every command sent
     /// so far. (On PostgreSQL the log holds events back while any transaction of the cluster
     /// that started before them is in flight, e.g. another test's.)
     pub async fn record_emails(&self) {
@@ -160,7 +160,7 @@ impl Fixture {
         loop {
             self.runner.catch_up(self.processor.as_ref()).await.unwrap();
             let reached =
-                freshet_projections::checkpoint::load(&self.db.database, EmailProcessor::NAME)
+                freshet_follower::checkpoint::load(&self.db.database, EmailProcessor::NAME)
                     .await
                     .unwrap();
             if reached >= target {

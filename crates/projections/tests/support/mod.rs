@@ -6,9 +6,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use freshet_domain::*;
-use freshet_projections::{
-    Live, Projection, ReadModelConfig, Runner, RunnerConfig, all_projections,
-};
+use freshet_follower::{Runner, RunnerConfig};
+use freshet_projections::{Live, Projection, ReadModelConfig, all_projections};
 use freshet_projections::{board, inbox, metrics, portfolios};
 use freshet_service::{CommandRequest, CommandService, ManualClock, ProcessConfig};
 use freshet_store::testing::TestDatabase;
@@ -336,7 +335,7 @@ pub async fn snapshot(db: &Database, ids: &[PortfolioId]) -> Snapshot {
 pub async fn caught_up(world: &World) {
     let runner = world.runner(1000);
     for p in world.live() {
-        while freshet_projections::checkpoint::load(world.database(), p.0.name())
+        while freshet_follower::checkpoint::load(world.database(), p.0.name())
             .await
             .unwrap()
             < world.last

@@ -7,10 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use freshet_projections::{Processor, ProcessorError, Runner, RunnerConfig, Tx, checkpoint};
-use freshet_service::DecodedEvent;
+use freshet_follower::{DecodedEvent, Processor, ProcessorError, Runner, RunnerConfig, checkpoint};
 use freshet_store::testing::TestDatabase;
-use freshet_store::{ExpectedVersion, Metadata, NewEvent, StreamId};
+use freshet_store::{ExpectedVersion, Metadata, NewEvent, StreamId, Tx};
 use uuid::Uuid;
 
 #[derive(Debug, Default)]

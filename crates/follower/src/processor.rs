@@ -1,10 +1,10 @@
 //! The contract between the runner and anything that follows the event log.
 
 use async_trait::async_trait;
-use freshet_service::DecodedEvent;
+use freshet_store::Tx;
 
+use crate::decode::DecodedEvent;
 use crate::error::ProcessorError;
-use crate::tx::Tx;
 
 /// Follows every event in global order and writes its effects in the runner's transaction.
 ///

@@ -1,11 +1,8 @@
 //! The `checkpoints` table: where each processor stands, written with its rows; and lag.
 
 use chrono::{DateTime, Utc};
-use freshet_store::{Database, LogPosition};
+use freshet_store::{Database, LogPosition, Tx, on_pool, on_tx};
 use serde::Serialize;
-
-use crate::tx::Tx;
-use crate::{on_pool, on_tx};
 
 /// One processor's saved position.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,7 +92,7 @@ pub async fn all(db: &Database) -> Result<Vec<Checkpoint>, sqlx::Error> {
 
 /// Reads `name`'s checkpoint inside `tx` and locks it until `tx` ends (PostgreSQL row lock;
 /// SQLite transactions already hold the write lock), creating it at START if missing.
-pub(crate) async fn lock(tx: &mut Tx, name: &str) -> Result<LogPosition, sqlx::Error> {
+pub async fn lock(tx: &mut Tx, name: &str) -> Result<LogPosition, sqlx::Error> {
     let now = Utc::now();
     let insert = "INSERT INTO checkpoints (name, log_commit, log_position, updated_at) \
                   VALUES ($1, 0, 0, $2) ON CONFLICT (name) DO NOTHING";
@@ -132,7 +129,7 @@ pub(crate) async fn lock(tx: &mut Tx, name: &str) -> Result<LogPosition, sqlx::E
 /// (another catch-up of the same processor). A transaction that waited here would hold its
 /// snapshot, and with it every reader of the log, for as long as the holder takes, and its
 /// pooled connection with it, which the holder may need: the caller retries instead.
-pub(crate) async fn try_lock(tx: &mut Tx, name: &str) -> Result<Option<LogPosition>, sqlx::Error> {
+pub async fn try_lock(tx: &mut Tx, name: &str) -> Result<Option<LogPosition>, sqlx::Error> {
     let Tx::Postgres(conn) = tx else {
         // SQLite: the transaction holds the database's write lock already.
         return lock(tx, name).await.map(Some);
@@ -159,7 +156,7 @@ pub(crate) async fn try_lock(tx: &mut Tx, name: &str) -> Result<Option<LogPositi
 
 /// Saves `name`'s position inside `tx` (call [`lock`] first in the same transaction); a
 /// batch that applies ends any failure streak.
-pub(crate) async fn save(
+pub async fn save(
     tx: &mut Tx,
     name: &str,
     position: LogPosition,
@@ -194,7 +191,7 @@ pub(crate) async fn record_failure(
                ON CONFLICT (name) DO UPDATE SET failures = checkpoints.failures + 1, \
                failing_since = COALESCE(checkpoints.failing_since, excluded.failing_since), \
                last_error = excluded.last_error RETURNING failures";
-    let _turn = crate::tx::writer_turn(db).await;
+    let _turn = freshet_store::writer_turn(db).await;
     let failures: i64 = on_pool!(db, pool => {
         sqlx::query_scalar(sql).bind(name).bind(error).bind(at).fetch_one(pool).await?
     });
@@ -205,7 +202,7 @@ pub(crate) async fn record_failure(
 pub(crate) async fn clear_failure(db: &Database, name: &str) -> Result<(), sqlx::Error> {
     let sql = "UPDATE checkpoints SET failures = 0, failing_since = NULL, last_error = NULL \
                WHERE name = $1 AND failures > 0";
-    let _turn = crate::tx::writer_turn(db).await;
+    let _turn = freshet_store::writer_turn(db).await;
     on_pool!(db, pool => {
         sqlx::query(sql).bind(name).execute(pool).await?;
     });
@@ -277,7 +274,7 @@ pub async fn lag(
     Ok(lags)
 }
 /// Removes `name`'s checkpoint inside `tx`.
-pub(crate) async fn delete(tx: &mut Tx, name: &str) -> Result<(), sqlx::Error> {
+pub async fn delete(tx: &mut Tx, name: &str) -> Result<(), sqlx::Error> {
     on_tx!(tx, conn => {
         sqlx::query("DELETE FROM checkpoints WHERE name = $1")
             .bind(name)

@@ -1,7 +1,9 @@
-//! One database transaction on either backend: what a processor writes its rows in.
+//! One database transaction on either backend, and the macros that run the same portable
+//! SQL on either: what followers write their rows and checkpoints in.
 
-use freshet_store::Database;
 use sqlx::{PgTransaction, SqliteTransaction};
+
+use crate::database::Database;
 
 /// An open transaction. The runner begins it, the processor writes into it, and the runner
 /// writes the checkpoint and commits (or drops it, which rolls back).
@@ -49,13 +51,13 @@ macro_rules! on_tx {
     };
 }
 
-/// Like [`on_tx!`], for a [`freshet_store::Database`] pool.
+/// Like [`on_tx!`], for a [`Database`](crate::Database) pool.
 #[macro_export]
 macro_rules! on_pool {
     ($db:expr, $pool:ident => $body:expr) => {
         match $db {
-            ::freshet_store::Database::Postgres($pool) => $body,
-            ::freshet_store::Database::Sqlite($pool) => $body,
+            $crate::Database::Postgres($pool) => $body,
+            $crate::Database::Sqlite($pool) => $body,
         }
     };
 }
@@ -66,7 +68,9 @@ macro_rules! on_pool {
 /// connections that all wait for the lock. PostgreSQL needs no turn.
 static SQLITE_WRITER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-pub(crate) async fn writer_turn(db: &Database) -> Option<tokio::sync::MutexGuard<'static, ()>> {
+/// This process's turn to write on SQLite (hold it until the transaction ends); `None` on
+/// PostgreSQL.
+pub async fn writer_turn(db: &Database) -> Option<tokio::sync::MutexGuard<'static, ()>> {
     match db {
         Database::Postgres(_) => None,
         Database::Sqlite(_) => Some(SQLITE_WRITER.lock().await),

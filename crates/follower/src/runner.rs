@@ -6,16 +6,15 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use freshet_service::{DecodedEvent, decode};
-use freshet_store::{Database, EventStore, LogPosition, RecordedEvent};
+use freshet_store::{Database, EventStore, LogPosition, Tx};
 use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::checkpoint;
-use crate::error::{ProjectionError, Timeout};
+use crate::decode::{DecodedEvent, decode_all};
+use crate::error::{FollowError, Timeout};
 use crate::processor::Processor;
-use crate::tx::Tx;
 
 /// How the runner pages and waits.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +67,9 @@ impl Positions {
         *self.sender(name).borrow()
     }
 
-    pub(crate) fn publish(&self, name: &str, position: LogPosition) {
+    /// Announces that `name` committed `position` (the runner does after each page; a
+    /// rebuild after it switched generations).
+    pub fn publish(&self, name: &str, position: LogPosition) {
         self.sender(name).send_if_modified(|current| {
             let moved = position > *current;
             if moved {
@@ -79,8 +80,9 @@ impl Positions {
     }
 }
 
-/// What one transaction did.
-pub(crate) enum Step {
+/// What one transaction of [`Runner::apply`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
     Applied(LogPosition),
     /// The checkpoint was not where we read from (another runner, a rebuild switching over);
     /// nothing was written. Continue from here.
@@ -131,7 +133,7 @@ impl Runner {
     /// Applies every event currently readable after `processor`'s checkpoint, page by page;
     /// returns how many events it applied.
     #[tracing::instrument(skip_all, fields(projection = processor.name()), err)]
-    pub async fn catch_up(&self, processor: &dyn Processor) -> Result<u64, ProjectionError> {
+    pub async fn catch_up(&self, processor: &dyn Processor) -> Result<u64, FollowError> {
         let mut after = checkpoint::load(&self.db, processor.name()).await?;
         let mut applied = 0;
         loop {
@@ -155,10 +157,7 @@ impl Runner {
     }
 
     /// Applies at most one page after `processor`'s checkpoint; returns how many events.
-    pub(crate) async fn catch_up_once(
-        &self,
-        processor: &dyn Processor,
-    ) -> Result<u64, ProjectionError> {
+    pub async fn catch_up_once(&self, processor: &dyn Processor) -> Result<u64, FollowError> {
         let mut after = checkpoint::load(&self.db, processor.name()).await?;
         loop {
             let records = self.store.read_all(after, self.config.batch_size).await?;
@@ -177,23 +176,24 @@ impl Runner {
         }
     }
 
-    /// One transaction: check the checkpoint is still `after`, handle, save, commit.
+    /// One transaction: check the checkpoint is still `after`, handle, save, commit. What
+    /// `catch_up` does per page; a rebuild calls it with pages it reads itself.
     #[tracing::instrument(
         skip_all,
         fields(projection = processor.name(), events = events.len(), after = %after),
         err
     )]
-    pub(crate) async fn apply(
+    pub async fn apply(
         &self,
         processor: &dyn Processor,
         after: LogPosition,
         events: &[DecodedEvent],
-    ) -> Result<Step, ProjectionError> {
+    ) -> Result<Step, FollowError> {
         let Some(last) = events.last() else {
             return Ok(Step::Applied(after));
         };
         let name = processor.name();
-        let _turn = crate::tx::writer_turn(&self.db).await;
+        let _turn = freshet_store::writer_turn(&self.db).await;
         let mut tx = Tx::begin(&self.db).await?;
         let Some(current) = checkpoint::try_lock(&mut tx, name).await? else {
             tx.rollback().await?;
@@ -206,7 +206,7 @@ impl Runner {
         processor
             .handle(&mut tx, events)
             .await
-            .map_err(|source| ProjectionError::Processor {
+            .map_err(|source| FollowError::Processor {
                 name: name.to_owned(),
                 after,
                 source,
@@ -366,20 +366,6 @@ impl Runner {
             }
         }
     }
-}
-
-/// Decodes a page; an event this Freshet cannot read stops the processor rather than being
-/// skipped.
-pub(crate) fn decode_all(
-    records: Vec<RecordedEvent>,
-) -> Result<Vec<DecodedEvent>, ProjectionError> {
-    records
-        .into_iter()
-        .map(|record| {
-            let event = decode(&record)?;
-            Ok(DecodedEvent { record, event })
-        })
-        .collect()
 }
 
 /// `error` and each of its causes, `: `-separated (what the checkpoint row shows).
