@@ -6,6 +6,7 @@ mod error;
 mod event;
 mod event_store;
 mod postgres;
+mod reads;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -8,18 +8,22 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::sqlite::SqliteRow;
 use sqlx::types::Json;
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, broadcast};
 
 use crate::codec::{DbUuid, sqlite_time};
+use crate::database::{Backend, Database};
 use crate::error::StoreError;
 use crate::event::{
     AppendOutcome, AppendResult, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition,
     Metadata, NewEvent, RecordedEvent, StreamId,
 };
 use crate::event_store::EventStore;
+use crate::reads::{self, EventRow};
+
+/// The select list of [`EventRow`] here.
+const COLUMNS: &str = reads::columns(Backend::Sqlite);
 
 const SUBSCRIBER_CAPACITY: usize = 1024;
 
@@ -27,6 +31,8 @@ const SUBSCRIBER_CAPACITY: usize = 1024;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The same pool, for the reads both backends share ([`reads`]).
+    db: Database,
     write_lock: Arc<Mutex<()>>,
     notifier: broadcast::Sender<LogPosition>,
 }
@@ -36,6 +42,7 @@ impl SqliteStore {
     pub fn new(pool: SqlitePool) -> Self {
         let (notifier, _) = broadcast::channel(SUBSCRIBER_CAPACITY);
         Self {
+            db: Database::Sqlite(pool.clone()),
             pool,
             write_lock: Arc::new(Mutex::new(())),
             notifier,
@@ -183,15 +190,7 @@ impl EventStore for SqliteStore {
         stream: &StreamId,
         from_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? \
-             ORDER BY version"
-        ))
-        .bind(stream.as_str())
-        .bind(from_version)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(event_from_row).collect()
+        reads::stream(&self.db, stream, from_version, None).await
     }
 
     async fn read_stream_page(
@@ -200,25 +199,11 @@ impl EventStore for SqliteStore {
         from_version: i64,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND version >= ? \
-             ORDER BY version LIMIT ?"
-        ))
-        .bind(stream.as_str())
-        .bind(from_version)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(event_from_row).collect()
+        reads::stream(&self.db, stream, from_version, Some(limit)).await
     }
 
     async fn stream_version(&self, stream: &StreamId) -> Result<i64, StoreError> {
-        let version =
-            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?")
-                .bind(stream.as_str())
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(version)
+        reads::stream_version(&self.db, stream).await
     }
 
     async fn read_all(
@@ -226,8 +211,8 @@ impl EventStore for SqliteStore {
         after: LogPosition,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE (position, position) > (?, ?) \
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM events WHERE (position, position) > (?, ?) \
              ORDER BY position LIMIT ?"
         ))
         .bind(after.commit)
@@ -235,7 +220,7 @@ impl EventStore for SqliteStore {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(event_from_row).collect()
+        rows.into_iter().map(EventRow::recorded).collect()
     }
 
     async fn head(&self) -> Result<LogPosition, StoreError> {
@@ -252,9 +237,6 @@ impl EventStore for SqliteStore {
         self.notifier.subscribe()
     }
 }
-
-const EVENT_COLUMNS: &str = "event_id, stream_id, version, position, event_type, \
-     schema_version, payload, recorded_at, actor, causation_id, correlation_id";
 
 /// The key's stored use, unless it has expired.
 async fn fetch_record(
@@ -284,26 +266,4 @@ async fn fetch_record(
         request_fingerprint,
         result,
     }))
-}
-
-fn event_from_row(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
-    let position: i64 = row.try_get("position")?;
-    let stream_id = StreamId::new(row.try_get::<String, _>("stream_id")?)
-        .map_err(|source| StoreError::InvalidStoredStreamId { position, source })?;
-    Ok(RecordedEvent {
-        event_id: row.try_get::<DbUuid, _>("event_id")?.0,
-        stream_id,
-        version: row.try_get("version")?,
-        position: LogPosition {
-            commit: position,
-            position,
-        },
-        event_type: row.try_get("event_type")?,
-        schema_version: row.try_get("schema_version")?,
-        payload: row.try_get::<Json<serde_json::Value>, _>("payload")?.0,
-        recorded_at: row.try_get("recorded_at")?,
-        actor: row.try_get("actor")?,
-        causation_id: row.try_get::<DbUuid, _>("causation_id")?.0,
-        correlation_id: row.try_get::<DbUuid, _>("correlation_id")?.0,
-    })
 }

@@ -20,12 +20,17 @@ use tokio::sync::broadcast;
 pub use self::listener::CHANNEL as NOTIFY_CHANNEL;
 use self::listener::ListenerTask;
 use self::publisher::Publisher;
+use crate::database::{Backend, Database};
 use crate::error::StoreError;
 use crate::event::{
     AppendOutcome, AppendResult, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition,
     Metadata, NewEvent, RecordedEvent, StreamId,
 };
 use crate::event_store::EventStore;
+use crate::reads::{self, EventRow};
+
+/// The select list of [`EventRow`] here.
+const COLUMNS: &str = reads::columns(Backend::Postgres);
 
 const SUBSCRIBER_CAPACITY: usize = 1024;
 
@@ -36,6 +41,8 @@ const VISIBLE: &str = "commit_xid < pg_snapshot_xmin(pg_current_snapshot())::tex
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The same pool, for the reads both backends share ([`reads`]).
+    db: Database,
     notifier: broadcast::Sender<LogPosition>,
     publisher: Arc<Publisher>,
     _listener: Arc<ListenerTask>,
@@ -50,6 +57,7 @@ impl PostgresStore {
         let listener = listener::start(&pool, notifier.clone()).await?;
         Ok(Self {
             publisher: Publisher::start(pool.clone()),
+            db: Database::Postgres(pool.clone()),
             pool,
             notifier,
             _listener: listener,
@@ -228,15 +236,7 @@ impl EventStore for PostgresStore {
         stream: &StreamId,
         from_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 \
-             ORDER BY version"
-        ))
-        .bind(stream.as_str())
-        .bind(from_version)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(event_from_row).collect()
+        reads::stream(&self.db, stream, from_version, None).await
     }
 
     async fn read_stream_page(
@@ -245,37 +245,23 @@ impl EventStore for PostgresStore {
         from_version: i64,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version >= $2 \
-             ORDER BY version LIMIT $3"
-        ))
-        .bind(stream.as_str())
-        .bind(from_version)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(event_from_row).collect()
+        reads::stream(&self.db, stream, from_version, Some(limit)).await
     }
 
     async fn read_streams(&self, streams: &[StreamId]) -> Result<Vec<RecordedEvent>, StoreError> {
         let names: Vec<&str> = streams.iter().map(StreamId::as_str).collect();
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1) \
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM events WHERE stream_id = ANY($1) \
              ORDER BY stream_id, version"
         ))
         .bind(&names)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(event_from_row).collect()
+        rows.into_iter().map(EventRow::recorded).collect()
     }
 
     async fn stream_version(&self, stream: &StreamId) -> Result<i64, StoreError> {
-        let version =
-            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = $1")
-                .bind(stream.as_str())
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(version)
+        reads::stream_version(&self.db, stream).await
     }
 
     async fn read_all(
@@ -283,8 +269,8 @@ impl EventStore for PostgresStore {
         after: LogPosition,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events \
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM events \
              WHERE (commit_xid, position) > ($1, $2) AND {VISIBLE} \
              ORDER BY commit_xid, position LIMIT $3"
         ))
@@ -293,7 +279,7 @@ impl EventStore for PostgresStore {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(event_from_row).collect()
+        rows.into_iter().map(EventRow::recorded).collect()
     }
 
     async fn head(&self) -> Result<LogPosition, StoreError> {
@@ -304,9 +290,6 @@ impl EventStore for PostgresStore {
         self.notifier.subscribe()
     }
 }
-
-const EVENT_COLUMNS: &str = "event_id, stream_id, version, commit_xid, position, event_type, \
-     schema_version, payload, recorded_at, actor, causation_id, correlation_id";
 
 pub(crate) async fn head(pool: &PgPool) -> Result<LogPosition, StoreError> {
     let head: Option<(i64, i64)> = sqlx::query_as(&format!(
@@ -321,26 +304,4 @@ pub(crate) async fn head(pool: &PgPool) -> Result<LogPosition, StoreError> {
             position,
         }),
     )
-}
-
-fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
-    let position: i64 = row.try_get("position")?;
-    let stream_id = StreamId::new(row.try_get::<String, _>("stream_id")?)
-        .map_err(|source| StoreError::InvalidStoredStreamId { position, source })?;
-    Ok(RecordedEvent {
-        event_id: row.try_get("event_id")?,
-        stream_id,
-        version: row.try_get("version")?,
-        position: LogPosition {
-            commit: row.try_get("commit_xid")?,
-            position,
-        },
-        event_type: row.try_get("event_type")?,
-        schema_version: row.try_get("schema_version")?,
-        payload: row.try_get("payload")?,
-        recorded_at: row.try_get("recorded_at")?,
-        actor: row.try_get("actor")?,
-        causation_id: row.try_get("causation_id")?,
-        correlation_id: row.try_get("correlation_id")?,
-    })
 }
