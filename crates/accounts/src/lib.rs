@@ -5,7 +5,6 @@ mod cache;
 mod directory;
 mod error;
 mod revocations;
-mod sql;
 pub mod tokens;
 pub mod users;
 mod validation;

@@ -7,20 +7,20 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use freshet_domain::UserId;
-use freshet_store::Database;
-use secrecy::SecretString;
+use freshet_store::codec::{DbTime, DbUuid};
+use freshet_store::{Database, Tx, on_pool, on_tx};
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::sql::{Codec, on_db};
-use crate::users::{self, USER_COLUMNS, User};
+use crate::users::{self, USER_COLUMNS, User, UserRow, actor, db_actor};
 use crate::{AccountError, validation};
 
 /// The channel a revocation notifies (PostgreSQL), in the transaction that revokes.
 pub const REVOCATIONS_CHANNEL: &str = "freshet_tokens";
 
-pub(crate) const NOTIFY_REVOCATION: &str = "SELECT pg_notify($1, '')";
+const NOTIFY_REVOCATION: &str = "SELECT pg_notify($1, '')";
 
 /// `last_used_at` is written at most this often per token.
 const LAST_USED_PRECISION: TimeDelta = TimeDelta::minutes(1);
@@ -92,32 +92,42 @@ pub(crate) fn new_issued(
 
 /// Inserts the token only while its user exists and is active, in the same statement, so a
 /// token cannot be issued to a user being deactivated at the same time.
-pub(crate) const INSERT_TOKEN: &str = "INSERT INTO api_tokens \
-                            (id, user_id, token_hash, label, created_at, created_by) \
-                            SELECT $1, $2, $3, $4, $5, $6 \
-                            WHERE EXISTS \
-                            (SELECT 1 FROM users WHERE id = $2 AND deactivated_at IS NULL)";
+const INSERT_TOKEN: &str = "INSERT INTO api_tokens \
+                 (id, user_id, token_hash, label, created_at, created_by) \
+                 SELECT $1, $2, $3, $4, $5, $6 \
+                 WHERE EXISTS \
+                 (SELECT 1 FROM users WHERE id = $2 AND deactivated_at IS NULL)";
 
-/// `insert_token!(C, executor, &IssuedToken)`: [`INSERT_TOKEN`] with codec `C` (see
-/// [`on_db!`](crate::sql::on_db)); the number of rows inserted, 0 or 1.
-macro_rules! insert_token {
-    ($codec:ty, $executor:expr, $token:expr) => {{
-        use secrecy::ExposeSecret as _;
-        let token: &$crate::tokens::IssuedToken = $token;
-        let info = &token.info;
-        sqlx::query($crate::tokens::INSERT_TOKEN)
-            .bind(<$codec>::id(info.id))
-            .bind(<$codec>::user(info.user_id))
-            .bind($crate::tokens::token_hash(token.secret.expose_secret()))
+/// Inserts `token` ([`INSERT_TOKEN`]) in `tx`: the number of rows inserted, 0 or 1.
+pub(crate) async fn insert_token(tx: &mut Tx, token: &IssuedToken) -> Result<u64, sqlx::Error> {
+    let info = &token.info;
+    let hash = token_hash(token.secret.expose_secret());
+    Ok(on_tx!(tx, conn => {
+        sqlx::query(INSERT_TOKEN)
+            .bind(DbUuid(info.id))
+            .bind(DbUuid(info.user_id.as_uuid()))
+            .bind(&hash)
             .bind(&info.label)
-            .bind(<$codec>::time(info.created_at))
-            .bind(<$codec>::by(info.created_by))
-            .execute($executor)
-            .await
-            .map(|done| done.rows_affected())
-    }};
+            .bind(DbTime(info.created_at))
+            .bind(db_actor(info.created_by))
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
+    }))
 }
-pub(crate) use insert_token;
+
+/// Tells every process that tokens were revoked in `tx`, when it commits: `NOTIFY`
+/// [`REVOCATIONS_CHANNEL`] on PostgreSQL. SQLite has no other process to tell (nothing is
+/// cached there).
+pub(crate) async fn notify_revocation(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    if let Tx::Postgres(conn) = tx {
+        sqlx::query(NOTIFY_REVOCATION)
+            .bind(REVOCATIONS_CHANNEL)
+            .execute(&mut **conn)
+            .await?;
+    }
+    Ok(())
+}
 
 /// Issues a new token for `user`, who must exist and be active. `by` is the Admin issuing it
 /// (`None`: the command line).
@@ -128,7 +138,9 @@ pub async fn issue(
     by: Option<UserId>,
 ) -> Result<IssuedToken, AccountError> {
     let token = new_issued(user, label, by)?;
-    let inserted = on_db!(db, pool, C => insert_token!(C, pool, &token)?);
+    let mut tx = Tx::begin(db).await?;
+    let inserted = insert_token(&mut tx, &token).await?;
+    tx.commit().await?;
     if inserted == 0 {
         return Err(match users::get(db, user).await? {
             None => AccountError::UnknownUser(user),
@@ -148,54 +160,50 @@ const REVOKE_TOKEN: &str = "UPDATE api_tokens \
 #[tracing::instrument(skip_all, fields(token.id = %token))]
 pub async fn revoke(db: &Database, token: Uuid, by: Option<UserId>) -> Result<(), AccountError> {
     let now = Utc::now();
-    let affected: u64 = on_db!(db, pool, C => {
-        let mut tx = pool.begin().await?;
-        let affected = sqlx::query(REVOKE_TOKEN)
-            .bind(C::time(now))
-            .bind(C::by(by))
-            .bind(C::id(token))
-            .execute(&mut *tx)
+    let mut tx = Tx::begin(db).await?;
+    let affected = on_tx!(&mut tx, conn => {
+        sqlx::query(REVOKE_TOKEN)
+            .bind(DbTime(now))
+            .bind(db_actor(by))
+            .bind(DbUuid(token))
+            .execute(&mut **conn)
             .await?
-            .rows_affected();
-        if C::NOTIFIES {
-            sqlx::query(NOTIFY_REVOCATION)
-                .bind(REVOCATIONS_CHANNEL)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        affected
+            .rows_affected()
     });
+    notify_revocation(&mut tx).await?;
+    tx.commit().await?;
     if affected == 0 {
         return Err(AccountError::UnknownToken(token));
     }
     Ok(())
 }
 
-type TokenRow<C> = (
-    <C as Codec>::Id,
-    <C as Codec>::Id,
-    String,
-    <C as Codec>::Time,
-    Option<<C as Codec>::Id>,
-    Option<<C as Codec>::Time>,
-    Option<<C as Codec>::Time>,
-    Option<<C as Codec>::Id>,
-);
+/// An `api_tokens` row as either backend returns it.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: DbUuid,
+    user_id: DbUuid,
+    label: String,
+    created_at: DbTime,
+    created_by: Option<DbUuid>,
+    last_used_at: Option<DbTime>,
+    revoked_at: Option<DbTime>,
+    revoked_by: Option<DbUuid>,
+}
 
-fn from_row<C: Codec>(
-    (id, user_id, label, created_at, created_by, last_used_at, revoked_at, revoked_by): TokenRow<C>,
-) -> Result<TokenInfo, sqlx::Error> {
-    Ok(TokenInfo {
-        id: C::uuid(id)?,
-        user_id: C::user_id(user_id)?,
-        label,
-        created_at: C::at(created_at)?,
-        created_by: C::by_id(created_by)?,
-        last_used_at: C::maybe_at(last_used_at)?,
-        revoked_at: C::maybe_at(revoked_at)?,
-        revoked_by: C::by_id(revoked_by)?,
-    })
+impl From<TokenRow> for TokenInfo {
+    fn from(row: TokenRow) -> Self {
+        Self {
+            id: row.id.0,
+            user_id: UserId::from_uuid(row.user_id.0),
+            label: row.label,
+            created_at: row.created_at.0,
+            created_by: row.created_by.map(actor),
+            last_used_at: row.last_used_at.map(|at| at.0),
+            revoked_at: row.revoked_at.map(|at| at.0),
+            revoked_by: row.revoked_by.map(actor),
+        }
+    }
 }
 
 /// Every token of `user` (revoked ones too), oldest first.
@@ -205,65 +213,58 @@ pub async fn of_user(db: &Database, user: UserId) -> Result<Vec<TokenInfo>, Acco
     }
     let sql = "SELECT id, user_id, label, created_at, created_by, last_used_at, revoked_at, \
                revoked_by FROM api_tokens WHERE user_id = $1 ORDER BY created_at, id";
-    Ok(on_db!(db, pool, C => sqlx::query_as::<_, TokenRow<C>>(sql)
-        .bind(C::user(user))
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(from_row::<C>)
-        .collect::<Result<_, _>>()?))
+    let rows: Vec<TokenRow> = on_pool!(db, pool => {
+        sqlx::query_as(sql)
+            .bind(DbUuid(user.as_uuid()))
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows.into_iter().map(TokenInfo::from).collect())
 }
 
-/// A user's row (`users::UserRow`) followed by the token's id and `last_used_at`.
-type AuthenticatedRow<C> = (
-    <C as Codec>::Id,
-    String,
-    String,
-    bool,
-    <C as Codec>::Time,
-    Option<<C as Codec>::Id>,
-    Option<<C as Codec>::Time>,
-    Option<<C as Codec>::Id>,
-    <C as Codec>::Id,
-    Option<<C as Codec>::Time>,
-);
+/// A user's row ([`UserRow`]) with the token's id and `last_used_at`.
+#[derive(sqlx::FromRow)]
+struct AuthenticatedRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    token_id: DbUuid,
+    token_last_used_at: Option<DbTime>,
+}
 
 /// The active user holding the unrevoked token whose [`token_hash`] is `hash`, if any, asked
 /// of the database (see [`crate::Authenticator`] for the cached way). The token's
 /// `last_used_at` is brought up to date when it is more than a minute old.
 pub async fn authenticate(db: &Database, hash: &str) -> Result<Option<User>, AccountError> {
     let sql = format!(
-        "SELECT {USER_COLUMNS}, t.id, t.last_used_at FROM api_tokens t \
+        "SELECT {USER_COLUMNS}, t.id AS token_id, t.last_used_at AS token_last_used_at \
+         FROM api_tokens t \
          JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.deactivated_at IS NULL"
     );
     let now = Utc::now();
     let stale = |used: Option<DateTime<Utc>>| used.is_none_or(|at| now - at >= LAST_USED_PRECISION);
     let touch = "UPDATE api_tokens SET last_used_at = $1 WHERE id = $2";
-    Ok(on_db!(db, pool, C => {
-        let row = sqlx::query_as::<_, AuthenticatedRow<C>>(&sql)
-            .bind(hash)
-            .fetch_optional(pool)
-            .await?;
-        match row {
-            None => None,
-            Some((id, name, email, admin, created_at, created_by, deactivated_at, deactivated_by, token, used)) => {
-                let user = users::from_row::<C>((id, name, email, admin, created_at, created_by, deactivated_at, deactivated_by))?;
-                if stale(C::maybe_at(used)?) {
-                    let token = C::uuid(token)?;
-                    let touched = sqlx::query(touch)
-                        .bind(C::time(now))
-                        .bind(C::id(token))
-                        .execute(pool)
-                        .await;
-                    if let Err(error) = touched {
-                        tracing::warn!(%error, token.id = %token, "could not record a token's use");
-                    }
-                }
-                Some(user)
-            }
+    let row: Option<AuthenticatedRow> = on_pool!(db, pool => {
+        sqlx::query_as(&sql).bind(hash).fetch_optional(pool).await?
+    });
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    if stale(row.token_last_used_at.map(|at| at.0)) {
+        let token = row.token_id;
+        let touched = on_pool!(db, pool => {
+            sqlx::query(touch)
+                .bind(DbTime(now))
+                .bind(token)
+                .execute(pool)
+                .await
+                .map(drop)
+        });
+        if let Err(error) = touched {
+            tracing::warn!(%error, token.id = %token, "could not record a token's use");
         }
-    }))
+    }
+    Ok(Some(row.user.into()))
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@
 
 use chrono::{DateTime, Utc};
 use freshet_domain::UserId;
-use freshet_store::Database;
+use freshet_store::codec::{DbTime, DbUuid};
+use freshet_store::{Database, Tx, on_pool, on_tx};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::sql::{Codec, is_unique_violation, on_db};
-use crate::tokens::{self, IssuedToken, NOTIFY_REVOCATION, REVOCATIONS_CHANNEL};
+use crate::tokens::{self, IssuedToken};
 use crate::{AccountError, validation};
 
 /// A person who uses Freshet.
@@ -39,31 +39,42 @@ pub struct Deactivation {
     pub revoked_tokens: u64,
 }
 
-/// A `users` row as a backend returns it ([`USER_COLUMNS`]).
-pub(crate) type UserRow<C> = (
-    <C as Codec>::Id,
-    String,
-    String,
-    bool,
-    <C as Codec>::Time,
-    Option<<C as Codec>::Id>,
-    Option<<C as Codec>::Time>,
-    Option<<C as Codec>::Id>,
-);
+/// A `users` row as either backend returns it ([`USER_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: DbUuid,
+    name: String,
+    email: String,
+    admin: bool,
+    created_at: DbTime,
+    created_by: Option<DbUuid>,
+    deactivated_at: Option<DbTime>,
+    deactivated_by: Option<DbUuid>,
+}
 
-pub(crate) fn from_row<C: Codec>(
-    (id, name, email, admin, created_at, created_by, deactivated_at, deactivated_by): UserRow<C>,
-) -> Result<User, sqlx::Error> {
-    Ok(User {
-        id: C::user_id(id)?,
-        name,
-        email,
-        admin,
-        created_at: C::at(created_at)?,
-        created_by: C::by_id(created_by)?,
-        deactivated_at: C::maybe_at(deactivated_at)?,
-        deactivated_by: C::by_id(deactivated_by)?,
-    })
+impl From<UserRow> for User {
+    fn from(row: UserRow) -> Self {
+        Self {
+            id: UserId::from_uuid(row.id.0),
+            name: row.name,
+            email: row.email,
+            admin: row.admin,
+            created_at: row.created_at.0,
+            created_by: row.created_by.map(actor),
+            deactivated_at: row.deactivated_at.map(|at| at.0),
+            deactivated_by: row.deactivated_by.map(actor),
+        }
+    }
+}
+
+/// An actor as stored: the user's id (`None`, the command line, is stored as `NULL`).
+pub(crate) fn db_actor(by: Option<UserId>) -> Option<DbUuid> {
+    by.map(|user| DbUuid(user.as_uuid()))
+}
+
+/// A stored actor's user.
+pub(crate) fn actor(id: DbUuid) -> UserId {
+    UserId::from_uuid(id.0)
 }
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.name, u.email, u.admin, u.created_at, \
@@ -99,21 +110,24 @@ pub async fn add(
         deactivated_by: None,
     };
     let token = tokens::new_issued(user.id, "initial", by)?;
-    let stored: Result<(), sqlx::Error> = on_db!(db, pool, C => async {
-        let mut tx = pool.begin().await?;
-        sqlx::query(INSERT_USER)
-            .bind(C::user(user.id))
-            .bind(&user.name)
-            .bind(&user.email)
-            .bind(user.admin)
-            .bind(C::time(user.created_at))
-            .bind(C::by(by))
-            .execute(&mut *tx)
-            .await?;
-        tokens::insert_token!(C, &mut *tx, &token)?;
+    let stored: Result<(), sqlx::Error> = async {
+        let mut tx = Tx::begin(db).await?;
+        on_tx!(&mut tx, conn => {
+            sqlx::query(INSERT_USER)
+                .bind(DbUuid(user.id.as_uuid()))
+                .bind(&user.name)
+                .bind(&user.email)
+                .bind(user.admin)
+                .bind(DbTime(user.created_at))
+                .bind(db_actor(by))
+                .execute(&mut **conn)
+                .await?
+                .rows_affected()
+        });
+        tokens::insert_token(&mut tx, &token).await?;
         tx.commit().await
     }
-    .await);
+    .await;
     match stored {
         Err(error) if is_unique_violation(&error) => Err(AccountError::EmailTaken(user.email)),
         Err(error) => Err(error.into()),
@@ -133,31 +147,27 @@ pub async fn deactivate(
         return Err(AccountError::DeactivatesItself);
     }
     let now = Utc::now();
-    let (found, revoked_tokens): (u64, u64) = on_db!(db, pool, C => {
-        let mut tx = pool.begin().await?;
-        let found = sqlx::query(DEACTIVATE_USER)
-            .bind(C::time(now))
-            .bind(C::by(by))
-            .bind(C::user(user))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let revoked = sqlx::query(REVOKE_USER_TOKENS)
-            .bind(C::time(now))
-            .bind(C::by(by))
-            .bind(C::user(user))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if C::NOTIFIES {
-            sqlx::query(NOTIFY_REVOCATION)
-                .bind(REVOCATIONS_CHANNEL)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        (found, revoked)
-    });
+    let (now, by, id) = (DbTime(now), db_actor(by), DbUuid(user.as_uuid()));
+    let mut tx = Tx::begin(db).await?;
+    // The user's row, then their tokens; both statements take `($1 now, $2 by, $3 user)`.
+    let mut affected = [0; 2];
+    for (sql, rows) in [DEACTIVATE_USER, REVOKE_USER_TOKENS]
+        .into_iter()
+        .zip(&mut affected)
+    {
+        *rows = on_tx!(&mut tx, conn => {
+            sqlx::query(sql)
+                .bind(now)
+                .bind(by)
+                .bind(id)
+                .execute(&mut **conn)
+                .await?
+                .rows_affected()
+        });
+    }
+    tokens::notify_revocation(&mut tx).await?;
+    tx.commit().await?;
+    let [found, revoked_tokens] = affected;
     if found == 0 {
         return Err(AccountError::UnknownUser(user));
     }
@@ -174,21 +184,22 @@ pub async fn deactivate(
 /// The user `id`, if any.
 pub async fn get(db: &Database, id: UserId) -> Result<Option<User>, AccountError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
-    Ok(on_db!(db, pool, C => sqlx::query_as::<_, UserRow<C>>(&sql)
-        .bind(C::user(id))
-        .fetch_optional(pool)
-        .await?
-        .map(from_row::<C>)
-        .transpose()?))
+    let row: Option<UserRow> = on_pool!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(DbUuid(id.as_uuid()))
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(row.map(User::from))
 }
 
 /// Every user, oldest first, deactivated ones included.
 pub async fn list(db: &Database) -> Result<Vec<User>, AccountError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.created_at, u.id");
-    Ok(on_db!(db, pool, C => sqlx::query_as::<_, UserRow<C>>(&sql)
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(from_row::<C>)
-        .collect::<Result<_, _>>()?))
+    let rows: Vec<UserRow> = on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+    Ok(rows.into_iter().map(User::from).collect())
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }

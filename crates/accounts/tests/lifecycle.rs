@@ -175,3 +175,58 @@ async fn a_revocation_by_another_connection_applies_at_once(db: TestDatabase) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// SQLite keeps ids as hyphenated text and instants as RFC 3339 UTC text with microseconds
+/// and `Z`: what every row already stored was written as, and what its text order relies on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_stores_ids_and_instants_as_fixed_text() {
+    use chrono::SecondsFormat;
+
+    let db = TestDatabase::sqlite().await;
+    let db = &db.database;
+    let (ann, token) = users::add(db, "Ann", "ann@example.com", true, None)
+        .await
+        .unwrap();
+    let (bo, _) = users::add(db, "Bo", "bo@example.com", false, Some(ann.id))
+        .await
+        .unwrap();
+    let hash = tokens::token_hash(token.secret.expose_secret());
+    tokens::authenticate(db, &hash).await.unwrap().unwrap();
+    users::deactivate(db, bo.id, Some(ann.id)).await.unwrap();
+    tokens::revoke(db, token.info.id, Some(ann.id))
+        .await
+        .unwrap();
+
+    let Database::Sqlite(pool) = db else {
+        panic!("a SQLite database")
+    };
+    let text = |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let bo = users::get(db, bo.id).await.unwrap().unwrap();
+    let row: (String, String, String, String, String) = sqlx::query_as(
+        "SELECT id, created_at, created_by, deactivated_at, deactivated_by FROM users \
+         WHERE email = 'bo@example.com'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(row.0, bo.id.to_string());
+    assert_eq!(row.1, text(bo.created_at));
+    assert_eq!(row.2, ann.id.to_string());
+    assert_eq!(row.3, text(bo.deactivated_at.unwrap()));
+    assert_eq!(row.4, ann.id.to_string());
+    assert!(row.1.len() == 27 && row.1.ends_with('Z'), "{}", row.1);
+
+    let info = tokens::of_user(db, ann.id).await.unwrap().remove(0);
+    let row: (String, String, String, String, String) = sqlx::query_as(
+        "SELECT id, user_id, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = $1",
+    )
+    .bind(info.id.to_string())
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(row.0, info.id.to_string());
+    assert_eq!(row.1, ann.id.to_string());
+    assert_eq!(row.2, text(info.created_at));
+    assert_eq!(row.3, text(info.last_used_at.unwrap()));
+    assert_eq!(row.4, text(info.revoked_at.unwrap()));
+}
