@@ -9,7 +9,7 @@ use freshet_domain::{Actor, UserId};
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::throttle;
+use crate::throttle::{self, Refused};
 use freshet_accounts::User;
 
 /// The authenticated person of a request. Extracting it answers 401 without a valid token.
@@ -68,22 +68,28 @@ impl FromRequestParts<AppState> for Caller {
         }
         // Only presented credentials count: a request without any guesses nothing, and
         // is answered 401 without a database query anyway.
-        let address = parts
+        let presented = parts
             .headers
-            .contains_key(AUTHORIZATION)
-            .then(|| throttle::client_address(parts, state.options().trust_forwarded_for))
-            .flatten();
-        if let Some(address) = &address {
-            state
-                .auth_failures()
-                .check(address)
-                .map_err(|held| ApiError::TooManyFailures {
-                    retry_after: held.retry_after,
-                })?;
-        }
+            .get(AUTHORIZATION)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        let address = presented
+            .as_ref()
+            .and_then(|_| throttle::client_address(parts, state.options().trust_forwarded_for));
+        let attempt = match (&address, &presented) {
+            (Some(address), Some(credential)) => {
+                match state.auth_failures().attempt(*address, credential) {
+                    Ok(attempt) => Some(attempt),
+                    Err(Refused::AlreadyFailed) => return Err(ApiError::Unauthenticated),
+                    Err(Refused::HeldBack { retry_after }) => {
+                        return Err(ApiError::TooManyFailures { retry_after });
+                    }
+                }
+            }
+            _ => None,
+        };
         let caller = authenticate(parts, state).await;
-        if let (Err(ApiError::Unauthenticated), Some(address)) = (&caller, &address) {
-            state.auth_failures().failed(address);
+        if let (Err(ApiError::Unauthenticated), Some(attempt)) = (&caller, attempt) {
+            attempt.failed();
         }
         let caller = caller?;
         parts.extensions.insert(caller.clone());
