@@ -21,6 +21,7 @@ freshet_store::on_both_backends!(
     a_bearer_value_not_shaped_like_a_token_is_refused_without_a_database_query,
     my_inbox_stream_misses_nothing_beyond_a_thousand_tasks,
     a_database_missing_the_newest_migration_is_not_ready,
+    my_inbox_stream_sends_a_new_snapshot_when_the_inbox_is_rebuilt_under_it,
 );
 
 // /readyz asks the store's migrator: a database an older binary migrated is not ready.
@@ -594,4 +595,39 @@ async fn my_inbox_stream_misses_nothing_beyond_a_thousand_tasks(db: TestDatabase
         .map(|task| task["portfolio_id"].as_str().unwrap())
         .collect();
     assert_eq!(arrived, [second.as_str()], "{tasks}");
+}
+
+// A rebuild writes rows stamped with the positions of the events they come from, long
+// before an open stream's cursor: the stream must start over rather than miss them.
+async fn my_inbox_stream_sends_a_new_snapshot_when_the_inbox_is_rebuilt_under_it(db: TestDatabase) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    let p = app.create_portfolio(date(2026, 3, 10)).await;
+    let kickoff = app.task_of(&app.am.token, "reach_out_to_client").await;
+    let mut events = app.inbox_events(&app.am.token).await;
+    let first = events.next("snapshot").await;
+    assert_eq!(first.as_array().unwrap().len(), 1, "{first}");
+    let started = app
+        .call(
+            Method::POST,
+            "/admin/projections/inbox/rebuild",
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert!(started.status.is_success(), "{}", started.body);
+    // Any commit wakes the stream; it finds the inbox rebuilt and starts over.
+    app.ok(
+        &app.am.token,
+        &format!("/portfolios/{p}/notes"),
+        Some(json!({"text": "Called the client"})),
+    )
+    .await;
+    let again = events.next("snapshot").await;
+    let ids: Vec<&str> = again
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|task| task["task_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [kickoff.as_str()], "{again}");
 }

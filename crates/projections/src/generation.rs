@@ -70,6 +70,28 @@ pub async fn current(db: &Database, name: &str) -> Result<Generations, sqlx::Err
     }))
 }
 
+/// What a reader can compare to learn that `name`'s rows were rewritten under it: the
+/// active generation and when the generations were last saved (a switch, a rebuild's
+/// start, or one portfolio's rows rebuilt in place).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Marker {
+    pub active: i64,
+    pub saved_at: Option<String>,
+}
+
+/// `name`'s [`Marker`] now.
+pub async fn marker(db: &Database, name: &str) -> Result<Marker, sqlx::Error> {
+    let sql = "SELECT active, CAST(updated_at AS TEXT) AS saved_at FROM projection_generations \
+               WHERE name = $1";
+    let row: Option<Marker> = on_pool!(db, pool => {
+        sqlx::query_as(sql).bind(name).fetch_optional(pool).await?
+    });
+    Ok(row.unwrap_or(Marker {
+        active: 1,
+        saved_at: None,
+    }))
+}
+
 /// Records the generations of `name` inside `tx` (after [`lock`]).
 pub(crate) async fn save(
     tx: &mut Tx,

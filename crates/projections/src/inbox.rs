@@ -274,6 +274,40 @@ pub async fn list(db: &Database, filter: &InboxFilter) -> Result<Vec<InboxTask>,
     Ok(rows)
 }
 
+/// `assignee`'s open tasks in the listing's order (due date, then id), at most `limit`,
+/// after the row whose order key is `after`: a snapshot read a page at a time that skips
+/// nothing even when that row's due date changes between two pages.
+pub async fn open_page(
+    db: &Database,
+    assignee: UserId,
+    after: Option<&InboxTask>,
+    limit: u32,
+) -> Result<Vec<InboxTask>, sqlx::Error> {
+    let rows = on_pool!(db, pool => {
+        let mut sql = QueryBuilder::new(
+            "SELECT task_id, portfolio_id, client, assignee, role, kind, title, ticket_id, \
+             ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, \
+             done_by FROM inbox_tasks WHERE generation = \
+             (SELECT active FROM projection_generations WHERE name = 'inbox') \
+             AND is_open = ",
+        );
+        sql.push_bind(true)
+            .push(" AND assignee = ")
+            .push_bind(assignee.to_string());
+        if let Some(after) = after {
+            sql.push(" AND (sort_due, task_id) > (")
+                .push_bind(after.due_on.unwrap_or(NO_DUE))
+                .push(", ")
+                .push_bind(after.task_id.clone())
+                .push(")");
+        }
+        sql.push(" ORDER BY sort_due, task_id LIMIT ")
+            .push_bind(i64::from(limit.max(1)));
+        sql.build_query_as::<InboxTask>().fetch_all(pool).await?
+    });
+    Ok(rows)
+}
+
 /// Where a reader of [`changes`] stands: after the rows changed before `at`, and of those
 /// changed exactly at `at`, after `task_id` (or all of them, without one).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

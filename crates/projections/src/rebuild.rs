@@ -358,7 +358,10 @@ pub async fn rebuild_portfolio(
     let turn = freshet_store::writer_turn(runner.database()).await;
     let mut tx = Tx::begin(runner.database()).await?;
     let live = checkpoint::lock(&mut tx, name).await?;
-    let active = generation::lock(&mut tx, name).await?.active;
+    let generations = generation::lock(&mut tx, name).await?;
+    let active = generations.active;
+    // Saved unchanged: the new `Marker` tells live readers (inbox streams) the rows moved.
+    generation::save(&mut tx, name, generations).await?;
     delete_rows(&mut tx, projection, active, Some(portfolio)).await?;
     let stream = StreamId::new(portfolio.stream_name())
         .unwrap_or_else(|_| unreachable!("stream names are never empty"));

@@ -2,7 +2,9 @@
 //! of all my open tasks; then, whenever a commit reaches the inbox projection, a `tasks` event
 //! with my tasks that appeared or changed (opened, done) since the last event, read from the
 //! inbox by the position at which each row last changed (at most 500 an event; more follow at
-//! once), so however long my inbox, nothing is missed or re-read. The stream ends when its token
+//! once), so however long my inbox, nothing is missed or re-read. When the inbox is rebuilt
+//! under the stream (a switch of generations, or one portfolio's rows rebuilt in place), the
+//! next event is a new `snapshot`: a client replaces its list with it. The stream ends when its token
 //! stops working (revoked, or its user deactivated): checked at once when this process hears
 //! of a revocation, and every [`ApiOptions::stream_token_check`](crate::ApiOptions) anyway.
 //! It also ends when the server shuts down. A person may hold
@@ -15,7 +17,8 @@ use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use freshet_domain::UserId;
 use freshet_follower::checkpoint;
-use freshet_projections::inbox::{self, ChangeCursor, InboxFilter};
+use freshet_projections::generation::{self, Marker};
+use freshet_projections::inbox::{self, ChangeCursor, InboxTask};
 use freshet_store::LogPosition;
 use futures::Stream;
 use tokio::sync::broadcast::error::RecvError;
@@ -37,7 +40,9 @@ struct Follower {
     hints: tokio::sync::broadcast::Receiver<LogPosition>,
     revocations: watch::Receiver<u64>,
     token_check: tokio::time::Interval,
-    started: bool,
+    /// The inbox's generations when the last snapshot was read; `None` before it. When
+    /// they change (a rebuild switched or rewrote rows), the next event is a new snapshot.
+    marker: Option<Marker>,
     /// Where the next `tasks` event starts (set by the snapshot).
     cursor: ChangeCursor,
     /// The last page of changes was full: read on before waiting for a hint.
@@ -47,27 +52,29 @@ struct Follower {
 }
 
 impl Follower {
-    /// Every open task of mine, a page at a time, and where the changes after it start.
-    async fn snapshot(&self) -> Result<(Vec<TaskView>, ChangeCursor), sqlx::Error> {
+    /// Every open task of mine, a page at a time; remembers where the changes after it
+    /// start and which generations it was read from.
+    async fn snapshot(&mut self, marker: Marker) -> Result<Event, sqlx::Error> {
         // The checkpoint first: whatever the inbox writes after it, a `tasks` event carries
         // (a task written in between may come twice; never not at all).
         let at = checkpoint::load(self.state.db(), inbox::NAME).await?;
-        let mut filter = InboxFilter {
-            assignee: Some(self.user),
-            open: Some(true),
-            limit: PAGE,
-            ..InboxFilter::default()
-        };
-        let mut open = Vec::new();
+        let mut open: Vec<InboxTask> = Vec::new();
         loop {
-            let page = inbox::list(self.state.db(), &filter).await?;
+            let page = inbox::open_page(self.state.db(), self.user, open.last(), PAGE).await?;
             let full = page.len() == PAGE as usize;
-            filter.after = page.last().and_then(|task| task.task_id.parse().ok());
-            open.extend(page.into_iter().map(TaskView::from));
-            if !full || filter.after.is_none() {
-                return Ok((open, ChangeCursor::after(at)));
+            open.extend(page);
+            if !full {
+                break;
             }
         }
+        self.marker = Some(marker);
+        self.cursor = ChangeCursor::after(at);
+        self.more = false;
+        let open: Vec<TaskView> = open.into_iter().map(TaskView::from).collect();
+        Ok(Event::default()
+            .event("snapshot")
+            .json_data(&open)
+            .unwrap_or_default())
     }
 
     /// Whether the stream's token still works, asked of the database (never the cache). A
@@ -104,19 +111,26 @@ impl Follower {
         }
     }
 
+    /// A new snapshot when this is the first event or the inbox was rebuilt under the
+    /// stream; `None` when the last one still holds. An error ends the stream (the client
+    /// reconnects) rather than sending an empty or partial snapshot.
+    async fn resnapshot(&mut self) -> Result<Option<Event>, sqlx::Error> {
+        let marker = generation::marker(self.state.db(), inbox::NAME).await?;
+        if self.marker.as_ref() == Some(&marker) {
+            return Ok(None);
+        }
+        self.snapshot(marker).await.map(Some)
+    }
+
     async fn next(&mut self) -> Option<Event> {
-        if !self.started {
-            self.started = true;
-            let (open, cursor) = match self.snapshot().await {
+        if self.marker.is_none() {
+            return match self.resnapshot().await {
                 Ok(snapshot) => snapshot,
                 Err(error) => {
-                    // Ended rather than an empty snapshot: the client reconnects.
                     tracing::warn!(error = %error, "could not read the inbox for its snapshot");
-                    return None;
+                    None
                 }
             };
-            self.cursor = cursor;
-            return Event::default().event("snapshot").json_data(&open).ok();
         }
         let shutdown = self.state.shutdown().clone();
         loop {
@@ -155,6 +169,14 @@ impl Follower {
                     tracing::debug!(error = %timeout, "inbox behind a hint; sending what it has");
                 }
             }
+            match self.resnapshot().await {
+                Ok(Some(snapshot)) => return Some(snapshot),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "could not read the inbox for its snapshot");
+                    return None;
+                }
+            }
             let changed = self.changes().await;
             if !changed.is_empty() {
                 return Event::default().event("tasks").json_data(&changed).ok();
@@ -186,7 +208,7 @@ pub async fn inbox_events(
         token_hash: caller.token_hash().to_owned(),
         state,
         user: caller.id(),
-        started: false,
+        marker: None,
         cursor: ChangeCursor::default(),
         more: false,
         _slot: slot,
