@@ -90,8 +90,9 @@ pub(crate) fn new_issued(
     })
 }
 
-/// Inserts the token only while its user exists and is active, in the same statement, so a
-/// token cannot be issued to a user being deactivated at the same time.
+/// Inserts the token only while its user exists and is active. A deactivation committing at
+/// the same instant may still let the insert through (the statement sees the user as it was),
+/// but such a token never authenticates: `authenticate` joins on the user's `deactivated_at`.
 const INSERT_TOKEN: &str = "INSERT INTO api_tokens \
                  (id, user_id, token_hash, label, created_at, created_by) \
                  SELECT $1, $2, $3, $4, $5, $6 \
