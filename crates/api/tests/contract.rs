@@ -3,14 +3,12 @@
 //! Each case here was found by the Schemathesis run of `.ci/contract.sh`.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use freshet_domain::{AdLabLink, Cadence, CadenceUnit, ClientName, NoteText};
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{App, date};
 use regex::Regex;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{App, date};
 
 /// The served document, as JSON.
 async fn document(app: &App) -> Value {

@@ -2,16 +2,14 @@
 //! server's state, or cost a database query; and the API document is exact (issue 14).
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::Duration;
 
 use freshet_api::ApiOptions;
 use freshet_store::Database;
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{App, date, rename_table};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{App, date, rename_table};
 
 freshet_store::on_both_backends!(
     a_ticket_id_reused_by_another_portfolio_leaves_the_first_board_alone,

@@ -1,12 +1,10 @@
 //! B4 permissions, B5 bad input and idempotency, and the OpenAPI document against the routes.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{App, date};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{App, date};
 
 /// A portfolio with the request submitted and the first of two tickets created.
 async fn ticketed(app: &App) -> (String, String) {
@@ -24,7 +22,7 @@ async fn ticketed(app: &App) -> (String, String) {
             Some(json!({"title": "A", "folder": "Spring", "deliverables": 2})),
         )
         .await;
-    (p, support::created_ticket(&created))
+    (p, freshet_testkit::created_ticket(&created))
 }
 
 struct Endpoint {

@@ -3,14 +3,12 @@
 //! database cannot be reached.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::Duration;
 
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{Answer, App, date};
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
-use support::{Answer, App, date};
 
 freshet_store::on_both_backends!(
     a_person_opening_more_event_streams_than_allowed_gets_429,

@@ -6,8 +6,6 @@
 //! beside this one).
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -15,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use freshet_store::testing::TestDatabase;
 use freshet_store::{Database, StreamId};
+use freshet_testkit::proxy::Proxy;
+use freshet_testkit::{App, date};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use sqlx::postgres::PgConnectOptions;
-use support::proxy::Proxy;
-use support::{App, date};
 use tokio::sync::Mutex;
 
 /// Clients sending Notes at once, each on a portfolio of its own.
@@ -172,7 +170,7 @@ async fn a_database_outage_under_load_answers_503_and_loses_nothing_acknowledged
     assert_eq!(logged.len(), attempts.len(), "nothing but the Notes sent");
 }
 
-async fn note(app: &App, attempt: &Attempt) -> support::Answer {
+async fn note(app: &App, attempt: &Attempt) -> freshet_testkit::Answer {
     app.call_with(
         Method::POST,
         &format!("/portfolios/{}/notes", attempt.portfolio),

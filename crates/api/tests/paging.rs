@@ -2,14 +2,12 @@
 //! 1,000 open tasks filtered in memory) and `/portfolios` for a team member.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::collections::BTreeSet;
 
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{App, date};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use support::{App, date};
 
 /// Every row of a listing, page after page through its `next` cursor.
 async fn all_pages(app: &App, token: &str, path: &str, rows: &str) -> Vec<Vec<Value>> {

@@ -3,57 +3,15 @@
 //! end), each with what every person's inbox shows afterwards.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{App, created_ticket, date};
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use support::{App, created_ticket, date};
+use serde_json::json;
 
 fn sorted(list: &[&str]) -> Vec<String> {
     let mut kinds: Vec<String> = list.iter().map(|k| (*k).to_owned()).collect();
     kinds.sort();
     kinds
-}
-
-impl App {
-    /// A command that must be refused with `status` and problem `code`, changing nothing.
-    async fn refused(
-        &self,
-        token: &str,
-        path: &str,
-        body: Option<Value>,
-        status: StatusCode,
-        code: &str,
-    ) {
-        let portfolio = path.split('/').nth(2).unwrap().to_owned();
-        let before = self.version(&portfolio).await;
-        let answer = self.call(Method::POST, path, Some(token), body).await;
-        assert_eq!(
-            (answer.status, answer.problem_code()),
-            (status, code),
-            "POST {path}: {}",
-            answer.body
-        );
-        assert_eq!(
-            self.version(&portfolio).await,
-            before,
-            "a refused {path} changed nothing"
-        );
-    }
-
-    async fn summary(&self, portfolio: &str) -> Value {
-        let answer = self
-            .call(
-                Method::GET,
-                &format!("/portfolios/{portfolio}?consistency=strong"),
-                Some(&self.admin),
-                None,
-            )
-            .await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-        answer.body
-    }
 }
 
 // R5, R6, R9: the SAS cannot skip the AM's decision; only the decision closes the kickoff.

@@ -3,17 +3,15 @@
 //! anywhere applies at once, also to an open event stream.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use freshet_accounts::tokens;
 use freshet_store::Database;
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{App, date, rename_table};
 use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{App, date, rename_table};
 use uuid::Uuid;
 
 freshet_store::on_both_backends!(

@@ -8,6 +8,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+#[allow(missing_debug_implementations)] // handles and streams with no Debug of their own
 pub struct Proxy {
     pub address: SocketAddr,
     up: watch::Sender<bool>,

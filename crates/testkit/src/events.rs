@@ -6,9 +6,10 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::App;
+use crate::http::App;
 
 /// An open inbox event stream.
+#[allow(missing_debug_implementations)] // handles and streams with no Debug of their own
 pub struct InboxEvents {
     stream:
         std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<axum::body::Bytes>> + Send>>,

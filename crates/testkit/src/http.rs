@@ -1,9 +1,5 @@
-//! Test support: the real router on a random loopback port, a real database, projections
+//! The HTTP harness: the real server on a random loopback port, a real database, projections
 //! followed by a runner, a settable clock, and users with tokens for every role.
-#![allow(clippy::unwrap_used, dead_code)]
-
-mod events;
-pub mod proxy;
 
 use secrecy::ExposeSecret as _;
 use std::sync::Arc;
@@ -19,6 +15,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+#[allow(missing_debug_implementations)] // handles and streams with no Debug of their own
 pub struct App {
     pub base: String,
     /// Where `/metrics` is served: a listener apart from the API's.
@@ -77,6 +74,7 @@ pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
+#[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,
     pub headers: reqwest::header::HeaderMap,
@@ -352,5 +350,45 @@ impl App {
             )
             .await;
         body["portfolio_id"].as_str().unwrap().to_owned()
+    }
+}
+
+impl App {
+    /// A command that must be refused with `status` and problem `code`, changing nothing.
+    pub async fn refused(
+        &self,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+        status: StatusCode,
+        code: &str,
+    ) {
+        let portfolio = path.split('/').nth(2).unwrap().to_owned();
+        let before = self.version(&portfolio).await;
+        let answer = self.call(Method::POST, path, Some(token), body).await;
+        assert_eq!(
+            (answer.status, answer.problem_code()),
+            (status, code),
+            "POST {path}: {}",
+            answer.body
+        );
+        assert_eq!(
+            self.version(&portfolio).await,
+            before,
+            "a refused {path} changed nothing"
+        );
+    }
+
+    pub async fn summary(&self, portfolio: &str) -> Value {
+        let answer = self
+            .call(
+                Method::GET,
+                &format!("/portfolios/{portfolio}?consistency=strong"),
+                Some(&self.admin),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+        answer.body
     }
 }

@@ -1,15 +1,19 @@
+//! The simulation tier: 50 portfolios with mixed cadences live through a simulated year,
+//! day by day, with the real scheduler, command service and store, and seeded random client
+//! and team behaviour (`agents`); then the whole event log is checked against the rules
+//! (`checks`). See `world` for the simulated agency.
 #![allow(clippy::unwrap_used)]
-//! The acceptance test of the automation: 50 portfolios with mixed cadences live through a
-//! simulated year, day by day, with seeded random client and team behaviour. Then the whole
-//! event log is checked against the rules.
 
-mod simulation;
+mod agents;
+mod checks;
+mod world;
 
 use std::sync::Arc;
 
+use checks::Checks;
 use freshet_service::ManualClock;
 use freshet_store::testing::TestDatabase;
-use simulation::{Checks, Simulation};
+use world::Simulation;
 
 freshet_store::on_both_backends!(a_simulated_year_keeps_every_rule);
 

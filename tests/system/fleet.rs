@@ -9,10 +9,31 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The `freshet` binary of this build: `target/<profile>/freshet`, beside the `deps` folder
+/// this test runs from, or `FRESHET_BIN`. `cargo test --workspace` (the README's command)
+/// builds it, since the `freshet` package has integration tests of its own; alone, run
+/// `cargo build -p freshet` first.
+pub fn freshet_binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("FRESHET_BIN") {
+        return PathBuf::from(bin);
+    }
+    let exe = std::env::current_exe().expect("the test's own path");
+    let profile = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    let bin = profile.join(format!("freshet{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p freshet` (or `cargo test --workspace`)",
+        bin.display()
+    );
+    bin
+}
+
 /// One running process.
 #[derive(Debug)]
 pub struct Proc {
-    pub name: String,
     pub log: PathBuf,
     child: Option<Child>,
 }
@@ -93,10 +114,6 @@ impl Fleet {
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
     fn command(&mut self, name: &str, args: &[&str], env: &[(&str, String)]) -> (Command, PathBuf) {
         let log = self
             .dir
@@ -138,7 +155,6 @@ impl Fleet {
         self.procs.insert(
             name.to_owned(),
             Proc {
-                name: name.to_owned(),
                 log,
                 child: Some(child),
             },

@@ -1,13 +1,12 @@
-//! End to end over HTTP: two full Creative Refresh cycles driven by every party, with every
-//! party's inbox checked (read-your-writes, `consistency=strong`) at each step.
+//! The HTTP tier: two full Creative Refresh cycles driven over HTTP by every party, with
+//! every party's inbox checked (read-your-writes, `consistency=strong`) at each step, on
+//! both databases.
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{App, created_ticket, date};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::{App, created_ticket, date};
 
 fn kinds(list: &[&str]) -> Vec<String> {
     let mut kinds: Vec<String> = list.iter().map(|k| (*k).to_owned()).collect();

@@ -1,9 +1,5 @@
 //! A year in the life of an agency: the scheduler ticks every morning, then the people act
 //! on what their inboxes and the portfolio show, with seeded random behaviour.
-#![allow(dead_code)]
-
-mod agents;
-mod checks;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,8 +15,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
-pub use agents::Plan;
-pub use checks::Checks;
+pub use crate::agents::Plan;
 
 pub const ADMIN: UserId = UserId::from_uuid(Uuid::from_u128(0xad));
 
@@ -28,9 +23,9 @@ pub const ADMIN: UserId = UserId::from_uuid(Uuid::from_u128(0xad));
 /// portfolio read model's `next_trigger_on` index.
 #[derive(Debug, Clone)]
 pub struct KnownPortfolios {
-    service: CommandService,
-    ids: Arc<Mutex<Vec<PortfolioId>>>,
-    deadlines: Deadlines,
+    pub(crate) service: CommandService,
+    pub(crate) ids: Arc<Mutex<Vec<PortfolioId>>>,
+    pub(crate) deadlines: Deadlines,
 }
 
 #[async_trait]
@@ -63,15 +58,15 @@ pub struct Simulation {
     pub start: NaiveDate,
     pub days: u64,
     pub store: Arc<dyn EventStore>,
-    due: KnownPortfolios,
-    rng: Mutex<StdRng>,
-    plans: Mutex<HashMap<(PortfolioId, u32), Plan>>,
+    pub(crate) due: KnownPortfolios,
+    pub(crate) rng: Mutex<StdRng>,
+    pub(crate) plans: Mutex<HashMap<(PortfolioId, u32), Plan>>,
     /// Paused portfolios and the day the Admin resumes them.
-    paused: Mutex<HashMap<PortfolioId, NaiveDate>>,
+    pub(crate) paused: Mutex<HashMap<PortfolioId, NaiveDate>>,
     /// What the Admin already did once in a cycle: (portfolio, cycle, what).
-    done_once: Mutex<std::collections::HashSet<(PortfolioId, u32, &'static str)>>,
+    pub(crate) done_once: Mutex<std::collections::HashSet<(PortfolioId, u32, &'static str)>>,
     /// Commands the rules refused, as the simulation expected.
-    refusals: Mutex<u32>,
+    pub(crate) refusals: Mutex<u32>,
 }
 
 fn person(portfolio: usize, role: u128) -> UserId {
@@ -187,11 +182,11 @@ impl Simulation {
         }
     }
 
-    async fn state(&self, portfolio: PortfolioId) -> Portfolio {
+    pub(crate) async fn state(&self, portfolio: PortfolioId) -> Portfolio {
         self.service.portfolio(portfolio).await.unwrap().unwrap()
     }
 
-    async fn send(&self, portfolio: PortfolioId, who: UserId, command: Command) {
+    pub(crate) async fn send(&self, portfolio: PortfolioId, who: UserId, command: Command) {
         let description = format!("{command:?}");
         self.service
             .execute(CommandRequest::new(portfolio, command, Actor::user(who)))
@@ -199,7 +194,7 @@ impl Simulation {
             .unwrap_or_else(|error| panic!("the simulation's {description} was refused: {error}"));
     }
 
-    async fn send_as_admin(&self, portfolio: PortfolioId, command: Command) {
+    pub(crate) async fn send_as_admin(&self, portfolio: PortfolioId, command: Command) {
         let description = format!("{command:?}");
         self.service
             .execute(CommandRequest::new(portfolio, command, Actor::admin(ADMIN)))
@@ -208,7 +203,13 @@ impl Simulation {
     }
 
     /// A command the rules must refuse with `code`, recording nothing.
-    async fn refused(&self, portfolio: PortfolioId, who: UserId, command: Command, code: &str) {
+    pub(crate) async fn refused(
+        &self,
+        portfolio: PortfolioId,
+        who: UserId,
+        command: Command,
+        code: &str,
+    ) {
         let description = format!("{command:?}");
         match self
             .service
@@ -224,7 +225,12 @@ impl Simulation {
     }
 
     /// True the first time it is asked for `what` in this cycle of this portfolio.
-    fn first_time(&self, portfolio: PortfolioId, cycle: u32, what: &'static str) -> bool {
+    pub(crate) fn first_time(
+        &self,
+        portfolio: PortfolioId,
+        cycle: u32,
+        what: &'static str,
+    ) -> bool {
         self.done_once
             .lock()
             .unwrap()
@@ -235,11 +241,11 @@ impl Simulation {
         *self.refusals.lock().unwrap()
     }
 
-    fn roll(&self, probability: f64) -> bool {
+    pub(crate) fn roll(&self, probability: f64) -> bool {
         self.rng.lock().unwrap().random_bool(probability)
     }
 
-    fn pick(&self, below: u32) -> u32 {
+    pub(crate) fn pick(&self, below: u32) -> u32 {
         self.rng.lock().unwrap().random_range(0..below.max(1))
     }
 }

@@ -9,7 +9,7 @@ use freshet_follower::decode;
 use freshet_service::load_portfolio;
 use freshet_store::StreamId;
 
-use super::Simulation;
+use crate::world::Simulation;
 
 /// One portfolio's history, each event with the agency date it was recorded on.
 pub struct History {

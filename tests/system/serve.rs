@@ -1,22 +1,19 @@
 //! `freshet serve` as a real process: how it ends (SIGTERM with open event streams), how it
 //! treats slow clients, and what `--demo` refuses (issue 14).
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use crate::fleet::{Fleet, free_address, wait_healthy};
 use futures::StreamExt;
-use support::fleet::{Fleet, free_address, wait_healthy};
 
 /// A fleet on a fresh SQLite file in a directory of its own (kept while the fleet runs).
 fn fleet() -> (tempfile::TempDir, Fleet) {
     let data = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/freshet.db", data.path().display());
     let fleet = Fleet::new(
-        env!("CARGO_BIN_EXE_freshet"),
+        crate::fleet::freshet_binary(),
         &[("FRESHET_DATABASE_URL", url)],
     );
     (data, fleet)

@@ -6,9 +6,6 @@
 //! reached the SMTP sink once by Message-ID (a second copy only for messages the killed
 //! worker had claimed), no trigger fired twice, every acknowledged event is in the log, and
 //! the surviving worker took over in less than ten seconds.
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -22,17 +19,17 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use support::checks::{
+use crate::checks::{
     check_acknowledged_events_are_logged, check_every_email_delivered_once,
     check_read_models_equal_a_rebuild, check_triggers_fired_once,
 };
-use support::driver::{Cycle, Driver, People, User, events_of};
-use support::fleet::{Fleet, free_address, wait_healthy};
-use support::log::{
+use crate::driver::{Cycle, Driver, People, User, events_of};
+use crate::fleet::{Fleet, free_address, wait_healthy};
+use crate::log::{
     MAIL_LEASE, PROCESSORS, Position, caught_up, checkpoints, claims_before, drain_outbox, head,
     processor_holders,
 };
-use support::sink::SmtpSink;
+use crate::sink::SmtpSink;
 
 const PORTFOLIOS: usize = 200;
 const CLIENTS: usize = 8;
@@ -55,7 +52,7 @@ async fn two_apis_and_two_workers_share_one_database_and_survive_a_killed_worker
     let url = db.url().to_owned();
     // Declared after `db`, so dropped (every process killed) before the database is.
     let mut fleet = Fleet::new(
-        env!("CARGO_BIN_EXE_freshet"),
+        crate::fleet::freshet_binary(),
         &[
             ("FRESHET_DATABASE_URL", url.clone()),
             ("FRESHET_SMTP_HOST", "127.0.0.1".to_owned()),

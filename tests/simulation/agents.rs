@@ -4,7 +4,7 @@ use chrono::{Days, NaiveDate};
 use freshet_domain::*;
 use uuid::Uuid;
 
-use super::Simulation;
+use crate::world::Simulation;
 
 /// How one cycle of one portfolio will go, drawn when the cycle is first seen.
 #[derive(Clone, Copy, Debug)]

@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+#![allow(clippy::unwrap_used)]
+
+mod events;
+mod http;
+pub mod proxy;
+
+pub use events::InboxEvents;
+pub use http::*;
