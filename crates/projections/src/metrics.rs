@@ -4,8 +4,9 @@
 //!
 //! Definitions (all from event times, so a rebuild gives the same numbers):
 //! - A cycle starts at the first event that makes it underway (kickoff, decision or
-//!   handoff) and closes with `RefreshDeclined` or `CreativesImplemented`. An open cycle's
-//!   times run to its portfolio's latest event.
+//!   handoff) and closes with `CreativesImplemented` (implemented), `RefreshDeclined`
+//!   (declined), `CycleCancelled` (cancelled), or a pause or end of the portfolio while it is
+//!   underway (set aside). An open cycle's times run to its portfolio's latest event.
 //! - Client time: status `Creatives Pending Approval` with no ticket of the Ad Set
 //!   `In Progress` (waiting for the client's answer). Agency time: the rest.
 //! - On time: implemented on or before the refresh date plus
