@@ -22,6 +22,24 @@ pub enum AccountError {
     Deactivated(UserId),
     #[error("an Admin cannot deactivate themselves")]
     DeactivatesItself,
+    #[error("no user with the email address {0}")]
+    UnknownEmail(String),
+    /// The password does not meet the rules; the text says which.
+    #[error("{0}")]
+    WeakPassword(String),
+    /// The email address and password do not match an active person's (which of the
+    /// two is wrong, or whether the address exists, is never told).
+    #[error("that email address and password do not match")]
+    WrongCredentials,
+    /// A one-time link that does not work: used, expired, unknown, or its person deactivated.
+    #[error("this link has expired or has already been used")]
+    LinkInvalid,
+    #[error("user {0} has already chosen a password")]
+    AlreadySignedUp(UserId),
+    #[error("the password could not be hashed")]
+    Hashing,
+    #[error(transparent)]
+    Mail(#[from] freshet_mail::MailError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

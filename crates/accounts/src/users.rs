@@ -11,7 +11,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::tokens::{self, IssuedToken};
-use crate::{AccountError, validation};
+use crate::{AccountError, links, sessions, validation};
 
 /// A person who uses Freshet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -98,45 +98,91 @@ pub async fn add(
     admin: bool,
     by: Option<UserId>,
 ) -> Result<(User, IssuedToken), AccountError> {
+    let mut tx = Tx::begin(db).await?;
+    let user = insert(&mut tx, name, email, admin, by, Utc::now()).await?;
+    let token = tokens::new_issued(user.id, "initial", by)?;
+    tokens::insert_token(&mut tx, &token).await?;
+    tx.commit().await?;
+    Ok((user, token))
+}
+
+/// Inserts a new user (no password, no token) in `tx`.
+pub(crate) async fn insert(
+    tx: &mut Tx,
+    name: &str,
+    email: &str,
+    admin: bool,
+    by: Option<UserId>,
+    now: DateTime<Utc>,
+) -> Result<User, AccountError> {
     let (name, email) = validation::name_and_email(name, email)?;
     let user = User {
         id: UserId::from_uuid(Uuid::now_v7()),
         name,
         email,
         admin,
-        created_at: Utc::now(),
+        created_at: now,
         created_by: by,
         deactivated_at: None,
         deactivated_by: None,
     };
-    let token = tokens::new_issued(user.id, "initial", by)?;
-    let stored: Result<(), sqlx::Error> = async {
-        let mut tx = Tx::begin(db).await?;
-        on_tx!(&mut tx, conn => {
-            sqlx::query(INSERT_USER)
-                .bind(DbUuid(user.id.as_uuid()))
-                .bind(&user.name)
-                .bind(&user.email)
-                .bind(user.admin)
-                .bind(DbTime(user.created_at))
-                .bind(db_actor(by))
-                .execute(&mut **conn)
-                .await?
-                .rows_affected()
-        });
-        tokens::insert_token(&mut tx, &token).await?;
-        tx.commit().await
-    }
-    .await;
-    match stored {
+    let inserted = on_tx!(tx, conn => {
+        sqlx::query(INSERT_USER)
+            .bind(DbUuid(user.id.as_uuid()))
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(user.admin)
+            .bind(DbTime(user.created_at))
+            .bind(db_actor(by))
+            .execute(&mut **conn)
+            .await
+            .map(|done| done.rows_affected())
+    });
+    match inserted {
         Err(error) if is_unique_violation(&error) => Err(AccountError::EmailTaken(user.email)),
         Err(error) => Err(error.into()),
-        Ok(()) => Ok((user, token)),
+        Ok(_) => Ok(user),
     }
 }
 
+/// Stores `hash` as the password of `user` in `tx`, if they are active (`false`
+/// otherwise), and ends every unused link of theirs. Their sessions are the caller's call.
+pub(crate) async fn store_password(
+    tx: &mut Tx,
+    user: UserId,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let stored = on_tx!(tx, conn => {
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2 \
+             WHERE id = $3 AND deactivated_at IS NULL",
+        )
+        .bind(hash)
+        .bind(DbTime(now))
+        .bind(DbUuid(user.as_uuid()))
+        .execute(&mut **conn)
+        .await?
+        .rows_affected()
+    });
+    links::end_all(tx, user, now).await?;
+    Ok(stored == 1)
+}
+
+/// Whether `user` has chosen a password.
+pub async fn has_password(db: &Database, user: UserId) -> Result<bool, AccountError> {
+    let set: Option<bool> = on_pool!(db, pool => {
+        sqlx::query_scalar("SELECT password_hash IS NOT NULL FROM users WHERE id = $1")
+            .bind(DbUuid(user.as_uuid()))
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(set.unwrap_or(false))
+}
+
 /// Deactivates a user: every token of theirs is revoked in the same transaction (at once,
-/// in every process) and no new one can be issued. Deactivating twice is harmless.
+/// in every process) and no new one can be issued; every session and unused link of theirs
+/// ends with it. Deactivating twice is harmless.
 #[tracing::instrument(skip_all, fields(user.id = %user))]
 pub async fn deactivate(
     db: &Database,
@@ -165,6 +211,8 @@ pub async fn deactivate(
                 .rows_affected()
         });
     }
+    sessions::end_all(&mut tx, user, None).await?;
+    links::end_all(&mut tx, user, now.0).await?;
     tokens::notify_revocation(&mut tx).await?;
     tx.commit().await?;
     let [found, revoked_tokens] = affected;

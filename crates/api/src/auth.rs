@@ -1,6 +1,9 @@
 //! Who is calling: a bearer token (`Authorization: Bearer fr_…`) looked up by its hash
-//! (through a short-lived cache, see [`freshet_accounts::Authenticator`]). An address whose tokens keep
-//! failing is held back (see [`crate::throttle`]).
+//! (through a short-lived cache, see [`freshet_accounts::Authenticator`]), or else a
+//! browser's session cookie (see [`crate::session_cookie`]), looked up with its person on
+//! every request. Both give the same [`Caller`], so the same permissions (B4) apply to a
+//! person whichever way they come. An address whose credentials keep failing is held back
+//! (see [`crate::throttle`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -10,14 +13,21 @@ use freshet_domain::{Actor, UserId};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::throttle::{self, Refused};
-use freshet_accounts::User;
+use freshet_accounts::{User, sessions};
 
-/// The authenticated person of a request. Extracting it answers 401 without a valid token.
+/// The authenticated person of a request. Extracting it answers 401 without a valid token
+/// or session.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
-    /// The hash of the token the request came with.
-    token_hash: String,
+    credential: Credential,
+}
+
+/// What a request authenticated with, by its stored hash (never the secret itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Token { hash: String },
+    Session { hash: String },
 }
 
 impl Caller {
@@ -25,8 +35,8 @@ impl Caller {
         self.user.id
     }
 
-    pub(crate) fn token_hash(&self) -> &str {
-        &self.token_hash
+    pub fn credential(&self) -> &Credential {
+        &self.credential
     }
 
     pub fn is_admin(&self) -> bool {
@@ -71,7 +81,8 @@ impl FromRequestParts<AppState> for Caller {
         let presented = parts
             .headers
             .get(AUTHORIZATION)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .or_else(|| state.options().session_cookie.read(&parts.headers));
         let address = presented
             .as_ref()
             .and_then(|_| throttle::client_address(parts, state.options().trust_forwarded_for));
@@ -97,12 +108,32 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// A bearer token when the request has an `Authorization` header (even a malformed one:
+/// a client that sends one means it), else the session cookie.
 async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
-    let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
-    let found = state.accounts().authenticate(token).await?;
-    let found = found.ok_or(ApiError::Unauthenticated)?;
+    if parts.headers.contains_key(AUTHORIZATION) {
+        let token = bearer(parts).ok_or(ApiError::Unauthenticated)?;
+        let found = state.accounts().authenticate(token).await?;
+        let found = found.ok_or(ApiError::Unauthenticated)?;
+        return Ok(Caller {
+            user: found.user,
+            credential: Credential::Token {
+                hash: found.token_hash,
+            },
+        });
+    }
+    let secret = state
+        .options()
+        .session_cookie
+        .read(&parts.headers)
+        .ok_or(ApiError::Unauthenticated)?;
+    let found = sessions::authenticate(state.db(), &secret, state.options().sessions, state.now())
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
     Ok(Caller {
         user: found.user,
-        token_hash: found.token_hash,
+        credential: Credential::Session {
+            hash: found.session_hash,
+        },
     })
 }

@@ -42,8 +42,12 @@ pub enum ApiError {
     /// The request is malformed: bad JSON, unknown field, bad path or query parameter.
     #[error("{detail}")]
     Malformed { code: &'static str, detail: String },
-    #[error("a valid bearer token is required")]
+    #[error("a valid bearer token or session is required")]
     Unauthenticated,
+    /// A state-changing request a browser marked as coming from another site
+    /// (see `cross_origin`).
+    #[error("this request came from another site and was refused")]
+    CrossOrigin,
     /// Authenticated, but not allowed to read or do this.
     #[error("{0}")]
     Forbidden(String),
@@ -139,6 +143,11 @@ impl ApiError {
                 "Authentication required",
             ),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::CrossOrigin => (
+                StatusCode::FORBIDDEN,
+                "cross-origin-request",
+                "Cross-origin request refused",
+            ),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::PreconditionFailed { .. } => (
                 StatusCode::PRECONDITION_FAILED,
@@ -337,13 +346,19 @@ impl From<AccountError> for ApiError {
         match error {
             AccountError::InvalidName
             | AccountError::InvalidLabel
-            | AccountError::InvalidEmail(_) => Self::malformed("invalid-value", error.to_string()),
+            | AccountError::InvalidEmail(_)
+            | AccountError::WeakPassword(_) => Self::malformed("invalid-value", error.to_string()),
             AccountError::EmailTaken(_)
             | AccountError::Deactivated(_)
-            | AccountError::DeactivatesItself => Self::Conflict(error.to_string()),
-            AccountError::UnknownUser(_) | AccountError::UnknownToken(_) => {
-                Self::NotFound(error.to_string())
-            }
+            | AccountError::DeactivatesItself
+            | AccountError::AlreadySignedUp(_)
+            | AccountError::LinkInvalid => Self::Conflict(error.to_string()),
+            AccountError::UnknownUser(_)
+            | AccountError::UnknownToken(_)
+            | AccountError::UnknownEmail(_) => Self::NotFound(error.to_string()),
+            AccountError::WrongCredentials => Self::Unauthenticated,
+            AccountError::Hashing => Self::internal(error),
+            AccountError::Mail(error) => Self::failure(&error),
             AccountError::Database(error) => Self::failure(&error),
         }
     }

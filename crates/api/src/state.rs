@@ -15,7 +15,9 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::streams::StreamSlots;
-use crate::throttle::FailureThrottle;
+use crate::session_cookie::SessionCookie;
+use crate::throttle::{FailureThrottle, SignInThrottle};
+use freshet_accounts::SessionPolicy;
 
 /// More distinct tokens than this within a TTL and the cache starts over.
 const TOKEN_CACHE_CAPACITY: usize = 10_000;
@@ -62,6 +64,19 @@ pub struct ApiOptions {
     /// Take the client's address from the last entry of `X-Forwarded-For` (set it only
     /// behind a reverse proxy that appends it; else a client could name any address).
     pub trust_forwarded_for: bool,
+    /// How long browser sessions last.
+    pub sessions: SessionPolicy,
+    /// How the session cookie is written (`Secure` behind https).
+    pub session_cookie: SessionCookie,
+    /// The origin people reach Freshet at (`https://freshet.agency.example`): a
+    /// state-changing request from a browser must come from it or from the `Host` it was
+    /// sent to (see `cross_origin`).
+    pub public_origin: Option<String>,
+    /// Failed sign-ins, per address and per account, each within `sign_in_failure_window`
+    /// of the one before, after which sign-ins from that address or to that account are
+    /// refused for a window.
+    pub sign_in_failure_limit: u32,
+    pub sign_in_failure_window: Duration,
 }
 
 impl Default for ApiOptions {
@@ -83,6 +98,11 @@ impl Default for ApiOptions {
             auth_failure_limit: 20,
             auth_failure_window: Duration::from_secs(60),
             trust_forwarded_for: false,
+            sessions: SessionPolicy::default(),
+            session_cookie: SessionCookie::default(),
+            public_origin: None,
+            sign_in_failure_limit: 10,
+            sign_in_failure_window: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -106,6 +126,7 @@ struct Inner {
     streams: Arc<StreamSlots>,
     requests: Arc<Semaphore>,
     auth_failures: FailureThrottle<std::net::IpAddr>,
+    sign_in_failures: SignInThrottle,
     shutdown: CancellationToken,
 }
 
@@ -131,6 +152,10 @@ impl AppState {
                 auth_failures: FailureThrottle::new(
                     options.auth_failure_limit,
                     options.auth_failure_window,
+                ),
+                sign_in_failures: SignInThrottle::new(
+                    options.sign_in_failure_limit,
+                    options.sign_in_failure_window,
                 ),
                 options,
                 rebuilds: Mutex::new(HashMap::new()),
@@ -164,12 +189,22 @@ impl AppState {
     }
 
     /// Who a bearer token belongs to (cached; revocations apply at once).
-    pub(crate) fn accounts(&self) -> &Authenticator {
+    pub fn accounts(&self) -> &Authenticator {
         &self.inner.accounts
     }
 
     pub(crate) fn streams(&self) -> &Arc<StreamSlots> {
         &self.inner.streams
+    }
+
+    /// Failed sign-ins per address and per account.
+    pub fn sign_in_failures(&self) -> &SignInThrottle {
+        &self.inner.sign_in_failures
+    }
+
+    /// The current time of the command service's clock (sessions and links expire by it).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.inner.service.clock().now()
     }
 
     /// Failed authentications per address.

@@ -56,7 +56,8 @@ pub(crate) enum Refused {
 pub(crate) struct Attempt<'a, K: Hash + Eq + Clone + Send + Sync + 'static> {
     throttle: &'a FailureThrottle<K>,
     key: K,
-    credential: u64,
+    /// The credential's keyed hash; `None` when each attempt counts, whatever it presents.
+    credential: Option<u64>,
     failed: bool,
 }
 
@@ -88,6 +89,16 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> FailureThrottle<K> {
         if self.failed.contains_key(&(key.clone(), credential)) {
             return Err(Refused::AlreadyFailed);
         }
+        self.count(key, Some(credential))
+    }
+
+    /// Starts an attempt of `key` that counts whatever it presents (a password typed again
+    /// may be typed right this time), unless the key is held back.
+    pub(crate) fn attempt_each(&self, key: K) -> Result<Attempt<'_, K>, Refused> {
+        self.count(key, None)
+    }
+
+    fn count(&self, key: K, credential: Option<u64>) -> Result<Attempt<'_, K>, Refused> {
         let limit = self.limit;
         let counted = self.attempts.entry_by_ref(&key).and_compute_with(|entry| {
             let count = entry.map_or(0, |entry| entry.into_value());
@@ -126,9 +137,11 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Attempt<'_, K> {
     /// the same key is refused at once from now on.
     pub(crate) fn failed(mut self) {
         self.failed = true;
-        self.throttle
-            .failed
-            .insert((self.key.clone(), self.credential), ());
+        if let Some(credential) = self.credential {
+            self.throttle
+                .failed
+                .insert((self.key.clone(), credential), ());
+        }
     }
 }
 
@@ -137,6 +150,60 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Drop for Attempt<'_, K> {
         if !self.failed {
             self.throttle.take_back(&self.key);
         }
+    }
+}
+
+/// Failed sign-ins counted per address and per account (its email address, lowercased).
+/// An account held back cannot be signed in to from anywhere for a window: a guesser
+/// spreading over many addresses gains nothing, at the price that someone could keep a
+/// person's sign-in blocked; they can still reset their password, which signs them in.
+#[derive(Debug)]
+pub struct SignInThrottle {
+    by_address: FailureThrottle<IpAddr>,
+    by_account: FailureThrottle<String>,
+}
+
+/// A sign-in under way; [`SignInAttempt::failed`] keeps it counted.
+#[derive(Debug)]
+pub struct SignInAttempt<'a> {
+    address: Option<Attempt<'a, IpAddr>>,
+    account: Attempt<'a, String>,
+}
+
+impl SignInThrottle {
+    pub(crate) fn new(limit: u32, window: Duration) -> Self {
+        Self {
+            by_address: FailureThrottle::new(limit, window),
+            by_account: FailureThrottle::new(limit, window),
+        }
+    }
+
+    /// Starts a sign-in to `email` from `address`, unless either is held back: then how
+    /// long to wait.
+    pub fn attempt(&self, address: Option<IpAddr>, email: &str) -> Result<SignInAttempt<'_>, Duration> {
+        let held_back = |refused| match refused {
+            Refused::HeldBack { retry_after } => retry_after,
+            Refused::AlreadyFailed => self.by_account.window,
+        };
+        let address = address
+            .map(|address| self.by_address.attempt_each(counted_as(address)))
+            .transpose()
+            .map_err(held_back)?;
+        let account = self
+            .by_account
+            .attempt_each(email.trim().to_lowercase())
+            .map_err(held_back)?;
+        Ok(SignInAttempt { address, account })
+    }
+}
+
+impl SignInAttempt<'_> {
+    /// The email address and password did not match: both counts keep the attempt.
+    pub fn failed(self) {
+        if let Some(address) = self.address {
+            address.failed();
+        }
+        self.account.failed();
     }
 }
 
@@ -154,7 +221,7 @@ fn counted_as(address: IpAddr) -> IpAddr {
 /// The address a request came from: the peer of its connection, or behind a trusted proxy
 /// the last address of `X-Forwarded-For`. `None` for a request that did not come through a
 /// listener (a test calling the router directly).
-pub(crate) fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<IpAddr> {
+pub fn client_address(parts: &Parts, trust_forwarded_for: bool) -> Option<IpAddr> {
     if trust_forwarded_for
         && let Some(forwarded) = parts
             .headers

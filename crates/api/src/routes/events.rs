@@ -25,7 +25,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 use super::inbox::TaskView;
-use crate::auth::Caller;
+use crate::auth::{Caller, Credential};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::streams::StreamSlot;
@@ -36,7 +36,7 @@ const PAGE: u32 = 500;
 struct Follower {
     state: AppState,
     user: UserId,
-    token_hash: String,
+    credential: Credential,
     hints: tokio::sync::broadcast::Receiver<LogPosition>,
     revocations: watch::Receiver<u64>,
     token_check: tokio::time::Interval,
@@ -77,15 +77,25 @@ impl Follower {
             .unwrap_or_default())
     }
 
-    /// Whether the stream's token still works, asked of the database (never the cache). A
-    /// database that cannot answer now does not end the stream.
+    /// Whether the stream's token or session still works, asked of the database (never the
+    /// cache). A database that cannot answer now does not end the stream.
     async fn token_works(&self) -> bool {
-        match freshet_accounts::tokens::authenticate(self.state.db(), &self.token_hash).await {
-            Ok(found) => {
-                if found.is_none() {
-                    tracing::info!(user.id = %self.user, "token revoked: closing its event stream");
+        let db = self.state.db();
+        let works = match &self.credential {
+            Credential::Token { hash } => freshet_accounts::tokens::authenticate(db, hash)
+                .await
+                .map(|found| found.is_some()),
+            Credential::Session { hash } => {
+                let policy = self.state.options().sessions;
+                freshet_accounts::sessions::is_valid(db, hash, policy, self.state.now()).await
+            }
+        };
+        match works {
+            Ok(works) => {
+                if !works {
+                    tracing::info!(user.id = %self.user, "credential ended: closing its event stream");
                 }
-                found.is_some()
+                works
             }
             Err(error) => {
                 tracing::debug!(error = %error, "could not check an event stream's token");
@@ -205,7 +215,7 @@ pub async fn inbox_events(
         hints: state.store().subscribe(),
         revocations: state.accounts().revocations(),
         token_check,
-        token_hash: caller.token_hash().to_owned(),
+        credential: caller.credential().clone(),
         state,
         user: caller.id(),
         marker: None,

@@ -201,6 +201,7 @@ fn finish(document: &mut utoipa::openapi::OpenApi, options: &crate::ApiOptions) 
 pub fn router(state: AppState) -> Router {
     let body_limit = state.options().body_limit_bytes;
     let limits = middleware::from_fn_with_state(state.clone(), crate::limits::limit);
+    let state_for_origin = state.clone();
     let (routes, mut document) = api_routes().split_for_parts();
     finish(&mut document, state.options());
     let document_json = document.clone();
@@ -220,6 +221,10 @@ pub fn router(state: AppState) -> Router {
     ops::install_metrics();
     routes
         .merge(docs)
+        .layer(middleware::from_fn_with_state(
+            state_for_origin,
+            crate::cross_origin::protect,
+        ))
         .layer(limits)
         .layer(middleware::from_fn(observe))
         .layer(

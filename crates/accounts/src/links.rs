@@ -1,0 +1,203 @@
+//! One-time links (migration `0070`): an invitation to choose a first password, or a
+//! password reset. A link's secret (32 random bytes, `fl_…`) is emailed once and stored
+//! only as its SHA-256; it works for [`LINK_LIFETIME`], once. Opening the page it leads to
+//! only looks ([`holder`]); choosing the password uses it ([`redeem`]), which also ends
+//! every session of the person, every other link of theirs, and begins a new session.
+
+use std::fmt;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use freshet_domain::UserId;
+use freshet_store::codec::{DbTime, DbUuid};
+use freshet_store::{Database, Tx, on_pool, on_tx};
+use secrecy::SecretString;
+
+use crate::passwords::Password;
+use crate::sessions::{self, NewSession, SessionPolicy};
+use crate::tokens::token_hash;
+use crate::users::{self, USER_COLUMNS, User, UserRow, db_actor};
+use crate::AccountError;
+
+/// How long a link works.
+pub const LINK_LIFETIME: TimeDelta = TimeDelta::hours(72);
+
+/// What a link is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// A new person chooses their first password.
+    Invitation,
+    /// Someone who forgot their password chooses a new one.
+    PasswordReset,
+}
+
+impl LinkPurpose {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Invitation => "invitation",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+}
+
+impl fmt::Display for LinkPurpose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Invitation => "invitation",
+            Self::PasswordReset => "password reset",
+        })
+    }
+}
+
+/// A link just made: its secret (emailed, never stored) and when it stops working.
+#[derive(Debug)]
+pub struct NewLink {
+    pub secret: SecretString,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Whether `value` has the shape of a link's secret (`fl_` and 64 lowercase hex digits).
+fn is_link_shaped(value: &str) -> bool {
+    value.strip_prefix("fl_").is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// Makes a link for `user` in `tx`. `by`: the Admin who invites (`None`: the command line
+/// or, for a reset, the person themselves).
+pub(crate) async fn make(
+    tx: &mut Tx,
+    user: UserId,
+    purpose: LinkPurpose,
+    by: Option<UserId>,
+    now: DateTime<Utc>,
+) -> Result<NewLink, sqlx::Error> {
+    let bytes: [u8; 32] = rand::random();
+    let secret = format!("fl_{}", hex::encode(bytes));
+    let expires_at = now + LINK_LIFETIME;
+    on_tx!(tx, conn => {
+        sqlx::query(
+            "INSERT INTO account_links \
+             (secret_hash, user_id, purpose, created_at, created_by, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_hash(&secret))
+        .bind(DbUuid(user.as_uuid()))
+        .bind(purpose.code())
+        .bind(DbTime(now))
+        .bind(db_actor(by))
+        .bind(DbTime(expires_at))
+        .execute(&mut **conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(NewLink {
+        secret: secret.into(),
+        expires_at,
+    })
+}
+
+/// Links of `purpose` made for `user` since `since`, used or not.
+pub(crate) async fn count_since(
+    db: &Database,
+    user: UserId,
+    purpose: LinkPurpose,
+    since: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
+    Ok(on_pool!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM account_links \
+             WHERE user_id = $1 AND purpose = $2 AND created_at > $3",
+        )
+        .bind(DbUuid(user.as_uuid()))
+        .bind(purpose.code())
+        .bind(DbTime(since))
+        .fetch_one(pool)
+        .await?
+    }))
+}
+
+/// The active person a working link `secret` of `purpose` is for, if it works: unused,
+/// unexpired. Uses nothing (a mail scanner opening the link changes nothing).
+pub async fn holder(
+    db: &Database,
+    secret: &str,
+    purpose: LinkPurpose,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, AccountError> {
+    if !is_link_shaped(secret) {
+        return Ok(None);
+    }
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM account_links l JOIN users u ON u.id = l.user_id \
+         WHERE l.secret_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL \
+         AND l.expires_at > $3 AND u.deactivated_at IS NULL"
+    );
+    let row: Option<UserRow> = on_pool!(db, pool => {
+        sqlx::query_as(&sql)
+            .bind(token_hash(secret))
+            .bind(purpose.code())
+            .bind(DbTime(now))
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(row.map(User::from))
+}
+
+/// Uses the link `secret`: sets `password` as its person's password, ends their sessions
+/// and other links, and begins a session for this browser, all in one transaction. A link
+/// that does not work (used, expired, unknown, or its person deactivated) is
+/// [`AccountError::LinkInvalid`] and changes nothing.
+pub async fn redeem(
+    db: &Database,
+    secret: &str,
+    purpose: LinkPurpose,
+    password: &Password,
+    policy: SessionPolicy,
+    now: DateTime<Utc>,
+) -> Result<(User, NewSession), AccountError> {
+    if !is_link_shaped(secret) {
+        return Err(AccountError::LinkInvalid);
+    }
+    let hash = password.hash().await?;
+    let mut tx = Tx::begin(db).await?;
+    let used: Option<DbUuid> = on_tx!(&mut tx, conn => {
+        sqlx::query_scalar(
+            "UPDATE account_links SET used_at = $1 \
+             WHERE secret_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1 \
+             RETURNING user_id",
+        )
+        .bind(DbTime(now))
+        .bind(token_hash(secret))
+        .bind(purpose.code())
+        .fetch_optional(&mut **conn)
+        .await?
+    });
+    let user = used.map(users::actor).ok_or(AccountError::LinkInvalid)?;
+    let changed = users::store_password(&mut tx, user, &hash, now).await?;
+    if !changed {
+        return Err(AccountError::LinkInvalid);
+    }
+    sessions::end_all(&mut tx, user, None).await?;
+    let session = sessions::begin(&mut tx, user, policy, now).await?;
+    tx.commit().await?;
+    let user = users::get(db, user).await?.ok_or(AccountError::LinkInvalid)?;
+    tracing::info!(user.id = %user.id, purpose = %purpose, "password chosen through a link");
+    Ok((user, session))
+}
+
+/// Ends every unused link of `user` in `tx` (their password just changed, or they were
+/// deactivated).
+pub(crate) async fn end_all(
+    tx: &mut Tx,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(on_tx!(tx, conn => {
+        sqlx::query("UPDATE account_links SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+            .bind(DbTime(now))
+            .bind(DbUuid(user.as_uuid()))
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
+    }))
+}
