@@ -18,7 +18,7 @@ pub use throttle::{SignInAttempt, SignInThrottle, client_address};
 pub use error::{ApiError, PROBLEM_BASE, Problem, domain_status};
 pub use routes::{
     CommandResult, EventBody, Position, UNDOCUMENTED_ROUTES, metrics_handle, metrics_router,
-    openapi, router,
+    openapi, readable_portfolio, router, router_with,
 };
 pub use server::{ServerOptions, serve};
 pub use state::{ApiOptions, AppState};

@@ -207,6 +207,11 @@ impl AppState {
         self.inner.service.clock().now()
     }
 
+    /// Today in the agency's time zone (R3), by the command service's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.inner.service.config().calendar.today(self.now())
+    }
+
     /// Failed authentications per address.
     pub(crate) fn auth_failures(&self) -> &FailureThrottle<std::net::IpAddr> {
         &self.inner.auth_failures

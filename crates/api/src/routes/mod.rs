@@ -16,6 +16,7 @@ mod values;
 
 pub use command::{CommandResult, EventBody, Position};
 pub use ops::metrics_handle;
+pub use read::readable_portfolio;
 
 use std::time::Duration;
 
@@ -199,6 +200,12 @@ fn finish(document: &mut utoipa::openapi::OpenApi, options: &crate::ApiOptions) 
 
 /// The whole HTTP API, ready for `axum::serve`.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The whole HTTP API and `pages` (the web app's routes, which share the state, the
+/// limits, the cross-site check and the tracing), ready for `axum::serve`.
+pub fn router_with(state: AppState, pages: Router<AppState>) -> Router {
     let body_limit = state.options().body_limit_bytes;
     let limits = middleware::from_fn_with_state(state.clone(), crate::limits::limit);
     let state_for_origin = state.clone();
@@ -206,6 +213,7 @@ pub fn router(state: AppState) -> Router {
     finish(&mut document, state.options());
     let document_json = document.clone();
     let routes = routes
+        .merge(pages)
         .route(
             "/openapi.json",
             axum::routing::get(move || {

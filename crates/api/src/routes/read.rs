@@ -31,7 +31,7 @@ pub(crate) async fn settle(state: &AppState, consistency: Consistency) -> Result
 }
 
 /// The portfolio as it stands, if `caller` may read it (404 unknown, 403 not on the team).
-pub(crate) async fn readable_portfolio(
+pub async fn readable_portfolio(
     state: &AppState,
     caller: &Caller,
     id: PortfolioId,

@@ -1,0 +1,129 @@
+//! Settings: the daily digest on or off, and a new password (which signs the person out
+//! everywhere else).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use freshet_accounts::passwords::MIN_LENGTH;
+use freshet_accounts::{AccountError, Password, credentials, digest};
+use freshet_api::{ApiError, AppState, Credential};
+use serde::Deserialize;
+
+use crate::Viewer;
+use crate::page::{error_page, render};
+use crate::passwords::sentence;
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct SettingsPage {
+    person: Option<String>,
+    email: String,
+    daily_digest: bool,
+    min_length: usize,
+    notice: Option<&'static str>,
+    problem: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Saved {
+    saved: Option<String>,
+}
+
+async fn show(
+    state: &AppState,
+    viewer: &Viewer,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    problem: Option<String>,
+) -> Response {
+    let daily_digest = match digest::daily_digest(state.db(), viewer.0.id()).await {
+        Ok(on) => on,
+        Err(error) => return error_page(&ApiError::from(error), viewer.label()),
+    };
+    render(
+        status,
+        &SettingsPage {
+            person: viewer.label(),
+            email: viewer.0.user.email.clone(),
+            daily_digest,
+            min_length: MIN_LENGTH,
+            notice,
+            problem,
+        },
+    )
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Query(saved): axum::extract::Query<Saved>,
+) -> Response {
+    let notice = match saved.saved.as_deref() {
+        Some("password") => Some("Your password is changed. You are signed out everywhere else."),
+        Some("digest") => Some("Saved."),
+        _ => None,
+    };
+    show(&state, &viewer, StatusCode::OK, notice, None).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DigestForm {
+    /// Present (`on`) when the box is ticked; browsers send nothing for an unticked box.
+    daily_digest: Option<String>,
+}
+
+pub(crate) async fn set_digest(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<DigestForm>,
+) -> Response {
+    let on = form.daily_digest.is_some();
+    match digest::set_daily_digest(state.db(), viewer.0.id(), on).await {
+        Ok(()) => Redirect::to("/app/settings?saved=digest").into_response(),
+        Err(error) => error_page(&ApiError::from(error), viewer.label()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    current: String,
+    password: String,
+    confirmation: String,
+}
+
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let refused = |problem: String| show(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(problem));
+    if form.password != form.confirmation {
+        return refused("The two new passwords are not the same.".into()).await;
+    }
+    let password = match Password::parse(&form.password) {
+        Ok(password) => password,
+        Err(error) => return refused(sentence(&error)).await,
+    };
+    let keep = match viewer.0.credential() {
+        Credential::Session { hash } => Some(hash.as_str()),
+        Credential::Token { .. } => None,
+    };
+    let changed = credentials::change_password(
+        state.db(),
+        viewer.0.id(),
+        &form.current,
+        &password,
+        keep,
+        state.now(),
+    )
+    .await;
+    match changed {
+        Ok(()) => Redirect::to("/app/settings?saved=password").into_response(),
+        Err(AccountError::WrongCredentials) => {
+            refused("Your current password is not right.".into()).await
+        }
+        Err(error) => error_page(&ApiError::from(error), viewer.label()),
+    }
+}
