@@ -20,5 +20,5 @@ pub use routes::{
     CommandResult, EventBody, Position, UNDOCUMENTED_ROUTES, metrics_handle, metrics_router,
     openapi, readable_portfolio, router, router_with,
 };
-pub use server::{ServerOptions, serve};
+pub use server::{ServerOptions, serve, serve_with};
 pub use state::{ApiOptions, AppState};

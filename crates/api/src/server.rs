@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -47,7 +48,18 @@ pub async fn serve(
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) {
-    let router = crate::router(state.clone());
+    serve_with(listener, state, Router::new(), options, shutdown).await;
+}
+
+/// [`serve`], with `pages` (the web app's routes) beside the API ([`crate::router_with`]).
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    pages: Router<AppState>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) {
+    let router = crate::router_with(state.clone(), pages);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(options.header_read_timeout);

@@ -234,6 +234,30 @@ pub enum UsersCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Invite a person: they are emailed a link (valid 72 hours, once) to a page where they
+    /// choose their password. The running Freshet's mail worker sends it; links start with
+    /// --public-url.
+    Invite {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// May set up portfolios, teams and users, and act for any role.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Email a new invitation to someone who has not chosen a password yet (the earlier
+    /// links stop working).
+    InviteAgain {
+        /// The user's id or email address.
+        user: String,
+    },
+    /// Set a user's password, read from standard input (one line); every session of theirs
+    /// ends. For example: `printf '%s' "$PASSWORD" | freshet users set-password amy@agency.example`.
+    SetPassword {
+        /// The user's id or email address.
+        user: String,
+    },
     /// List every user: created (when, by whom), deactivated (when, by whom).
     List,
     /// List a user's tokens: label, created, last used, revoked (when, by whom).
@@ -246,7 +270,8 @@ pub enum UsersCommand {
         /// The token's id (see `freshet users tokens`).
         token: uuid::Uuid,
     },
-    /// Deactivate a user: every token revoked at once; lists the tasks they left open.
+    /// Deactivate a user: every token revoked and every session ended at once; lists the
+    /// tasks they left open.
     Deactivate {
         /// The user's id or email address.
         user: String,

@@ -1,7 +1,7 @@
-//! `freshet serve --demo`: a team, its tokens and three clients at different stages, so a
-//! newcomer sees real inboxes in a minute. Loaded once: a second start finds it there.
-//! It prints working tokens and writes made-up people and clients, so it runs only on a
-//! loopback address and SQLite unless forced.
+//! `freshet serve --demo`: a team, its passwords and tokens, and three clients at different
+//! stages, so a newcomer signs in and sees real inboxes in a minute. Loaded once: a second
+//! start finds it there. It prints working passwords and tokens and writes made-up people
+//! and clients, so it runs only on a loopback address and SQLite unless forced.
 
 use anyhow::Result;
 use chrono::Days;
@@ -142,13 +142,13 @@ impl Demo<'_> {
     }
 }
 
-/// Refuses a demo anyone on the network could use (its tokens are printed, and its Admin's
+/// Refuses a demo anyone on the network could use (its passwords and tokens are printed, and its Admin's
 /// is as good as any), or one that would write made-up people and clients into a
 /// PostgreSQL database (most likely a real one); `--force` skips this.
 pub fn refuse_unless_private(database_url: &str, listen: std::net::SocketAddr) -> Result<()> {
     if !listen.ip().is_loopback() {
         anyhow::bail!(
-            "--demo prints working tokens, so it listens on a loopback address only, not {listen}; \
+            "--demo prints working passwords and tokens, so it listens on a loopback address only, not {listen}; \
              add --force to listen there anyway"
         );
     }
@@ -165,12 +165,12 @@ pub fn refuse_unless_private(database_url: &str, listen: std::net::SocketAddr) -
 pub async fn load(core: &Core, listen: std::net::SocketAddr) -> Result<()> {
     let first_client = PortfolioId::from_uuid(demo_id("Northwind Outfitters"));
     let already = core.service.portfolio(first_client).await?.is_some();
-    let mut tokens = Vec::new();
+    let mut logins = Vec::new();
     let mut ids = Vec::new();
     for (key, name, email) in PEOPLE {
-        let (id, token) = crate::users::demo_user(core, name, email, key == "ava").await?;
-        ids.push(id);
-        tokens.push((key, name, token));
+        let login = crate::users::demo_user(core, key, name, email, key == "ava").await?;
+        ids.push(login.id);
+        logins.push((key, name, email, login));
     }
     if !already {
         let demo = Demo {
@@ -194,14 +194,15 @@ pub async fn load(core: &Core, listen: std::net::SocketAddr) -> Result<()> {
         demo.ticketed(cedar, 2, 2).await?;
     }
     crate::ops::catch_up(core).await?;
-    println!("\nFreshet demo: a team and three clients. Tokens are new on every start.");
-    for (key, name, _) in &tokens {
-        println!("  {key:<5} {name}");
+    println!("\nFreshet demo: a team and three clients. Passwords and tokens are new on every start.");
+    println!("\nSign in at http://{listen}/app/sign-in as any of them:\n");
+    for (_, name, email, login) in &logins {
+        println!("  {name:<28} {email:<22} {}", login.password);
     }
-    println!("\nPaste into a shell to follow the README's walkthrough:\n");
+    println!("\nOr use the API: paste into a shell to follow the README's walkthrough:\n");
     println!("export FRESHET=http://{listen}");
-    for (key, _, token) in &tokens {
-        println!("export {}={token}", key.to_uppercase());
+    for (key, _, _, login) in &logins {
+        println!("export {}={}", key.to_uppercase(), login.token);
     }
     for (variable, client) in [
         ("NORTHWIND", "Northwind Outfitters"),

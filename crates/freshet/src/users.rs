@@ -2,7 +2,9 @@
 //! `freshet-accounts`.
 
 use anyhow::{Context as _, Result};
-use freshet_accounts::{tokens, users};
+use chrono::Utc;
+use freshet_accounts::{Password, credentials, invitations, tokens, users};
+use freshet_mail::Renderer;
 use freshet_domain::UserId;
 use freshet_projections::inbox::{self, InboxFilter};
 use secrecy::ExposeSecret as _;
@@ -25,6 +27,43 @@ pub async fn users(common: &Common, command: UsersCommand) -> Result<()> {
             );
             println!("token (shown once): {}", token.secret.expose_secret());
             println!("token id: {}", token.info.id);
+        }
+        UsersCommand::Invite { name, email, admin } => {
+            let renderer = mail_renderer(common)?;
+            let now = Utc::now();
+            let invited = invitations::invite(db, &renderer, &name, &email, admin, None, now).await?;
+            println!(
+                "{} <{}> invited{}; the link in their email works until {} UTC",
+                invited.user.name,
+                invited.user.email,
+                if admin { " as an Admin" } else { "" },
+                minute(Some(invited.expires_at))
+            );
+        }
+        UsersCommand::InviteAgain { user } => {
+            let user = find_user(db, &user).await?;
+            let renderer = mail_renderer(common)?;
+            let invited = invitations::invite_again(db, &renderer, user, None, Utc::now()).await?;
+            println!(
+                "{} <{}> invited again; the new link works until {} UTC",
+                invited.user.name,
+                invited.user.email,
+                minute(Some(invited.expires_at))
+            );
+        }
+        UsersCommand::SetPassword { user } => {
+            let user = find_user(db, &user).await?;
+            let email = users::get(db, user)
+                .await?
+                .with_context(|| format!("no user {user}"))?
+                .email;
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            let password = Password::parse(line.trim_end_matches(['\r', '\n']))?;
+            credentials::set_password(db, &email, &password, Utc::now()).await?;
+            println!("password set for {email}; every session of theirs has ended");
         }
         UsersCommand::List => {
             println!(
@@ -103,6 +142,11 @@ pub async fn users(common: &Common, command: UsersCommand) -> Result<()> {
     Ok(())
 }
 
+/// The email renderer, whose links start with `--public-url`.
+fn mail_renderer(common: &Common) -> Result<Renderer> {
+    Renderer::new(common.public_url.clone()).context("cannot load the email templates")
+}
+
 /// A user named by id or email address.
 async fn find_user(db: &freshet_store::Database, named: &str) -> Result<UserId> {
     if let Ok(id) = named.parse::<uuid::Uuid>() {
@@ -128,19 +172,22 @@ fn actor(by: Option<UserId>) -> String {
 /// The labels of the tokens the demo gives its people (the first start's, and later ones').
 const DEMO_TOKEN_LABELS: [&str; 2] = ["initial", "demo"];
 
-/// The demo's people: created on the first start, given a fresh token on every start; the
-/// tokens earlier starts printed are revoked (others, issued by an Admin, are kept).
-pub async fn demo_user(
-    core: &Core,
-    name: &str,
-    email: &str,
-    admin: bool,
-) -> Result<(UserId, String)> {
+/// A demo person's way in: their id, a fresh API token, and a fresh password.
+pub struct DemoLogin {
+    pub id: UserId,
+    pub token: String,
+    pub password: String,
+}
+
+/// The demo's people: created on the first start, given a fresh token and password on
+/// every start; the tokens earlier starts printed are revoked (others, issued by an Admin,
+/// are kept), and so are their sessions (a new password ends them).
+pub async fn demo_user(core: &Core, key: &str, name: &str, email: &str, admin: bool) -> Result<DemoLogin> {
     let existing = users::list(&core.db)
         .await?
         .into_iter()
         .find(|user| user.email == email);
-    match existing {
+    let (id, token) = match existing {
         Some(user) => {
             for token in tokens::of_user(&core.db, user.id).await? {
                 if token.revoked_at.is_none() && DEMO_TOKEN_LABELS.contains(&token.label.as_str()) {
@@ -148,11 +195,16 @@ pub async fn demo_user(
                 }
             }
             let token = tokens::issue(&core.db, user.id, "demo", None).await?;
-            Ok((user.id, token.secret.expose_secret().to_owned()))
+            (user.id, token.secret.expose_secret().to_owned())
         }
         None => {
             let (user, token) = users::add(&core.db, name, email, admin, None).await?;
-            Ok((user.id, token.secret.expose_secret().to_owned()))
+            (user.id, token.secret.expose_secret().to_owned())
         }
-    }
+    };
+    // Short enough to type, random enough that a demo left running is not an open door.
+    let suffix: [u8; 4] = rand::random();
+    let password = format!("{key}-demo-{}", hex::encode(suffix));
+    credentials::set_password(&core.db, email, &Password::parse(&password)?, Utc::now()).await?;
+    Ok(DemoLogin { id, token, password })
 }

@@ -93,6 +93,16 @@ impl App {
     }
 
     pub async fn start_with(db: TestDatabase, today: NaiveDate, options: ApiOptions) -> App {
+        Self::start_with_pages(db, today, options, axum::Router::new()).await
+    }
+
+    /// [`App::start_with`], serving `pages` (the web app's routes) beside the API.
+    pub async fn start_with_pages(
+        db: TestDatabase,
+        today: NaiveDate,
+        options: ApiOptions,
+        pages: axum::Router<AppState>,
+    ) -> App {
         let store = db.store().await;
         let clock = Arc::new(ManualClock::at_date(today));
         let service = CommandService::new(store.clone(), clock.clone(), ProcessConfig::default());
@@ -115,9 +125,10 @@ impl App {
             axum::serve(metrics_listener, metrics).await.unwrap();
         }));
         // The production server: it tells the router each request's peer address.
-        let server = freshet_api::serve(
+        let server = freshet_api::serve_with(
             listener,
             state,
+            pages,
             ServerOptions::default(),
             std::future::pending(),
         );

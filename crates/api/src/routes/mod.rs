@@ -6,6 +6,7 @@ mod command;
 mod events;
 mod extract;
 mod inbox;
+mod invitations;
 mod metrics;
 mod ops;
 mod outbox;
@@ -119,6 +120,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::add_user, admin::list_users))
         .routes(routes!(admin::issue_token, admin::list_tokens))
         .routes(routes!(admin::deactivate_user))
+        .routes(routes!(invitations::invite))
+        .routes(routes!(invitations::invite_again))
         .routes(routes!(admin::revoke_token))
         .routes(routes!(admin::projections))
         .routes(routes!(admin::rebuild))

@@ -1,0 +1,167 @@
+//! A browser for the web app's tests: one cookie jar (the session cookie), no automatic
+//! redirects (a test looks at each one), and the headers a browser sends with a form.
+#![allow(clippy::unwrap_used, dead_code)]
+
+use freshet_api::ApiOptions;
+use freshet_store::testing::TestDatabase;
+use freshet_testkit::http::{App, date};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Client, StatusCode, redirect};
+
+pub const COOKIE_NAME: &str = "freshet_session";
+
+/// The app with its pages; sign-in throttled after `limit` failures.
+pub async fn app(db: TestDatabase, limit: u32) -> App {
+    let options = ApiOptions {
+        sign_in_failure_limit: limit,
+        ..ApiOptions::default()
+    };
+    App::start_with_pages(db, date(2027, 3, 1), options, freshet_web::pages()).await
+}
+
+/// What a page answered.
+#[derive(Debug)]
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub set_cookie: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The session secret the answer set, if any (empty when it cleared the cookie).
+    pub fn session(&self) -> Option<String> {
+        let header = self.set_cookie.as_deref()?;
+        let value = header.strip_prefix(&format!("{COOKIE_NAME}="))?;
+        Some(value.split(';').next().unwrap_or("").to_owned())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Browser {
+    http: Client,
+    base: String,
+    pub cookie: Option<String>,
+}
+
+impl Browser {
+    pub fn new(app: &App) -> Self {
+        Self {
+            http: Client::builder()
+                .redirect(redirect::Policy::none())
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap(),
+            base: app.base.clone(),
+            cookie: None,
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let request = match &self.cookie {
+            Some(secret) => request.header(COOKIE, format!("{COOKIE_NAME}={secret}")),
+            None => request,
+        };
+        let response = request.send().await.unwrap();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v: &reqwest::header::HeaderValue| v.to_str().unwrap().to_owned())
+        };
+        let page = Page {
+            status: response.status(),
+            location: header(LOCATION),
+            set_cookie: header(SET_COOKIE),
+            body: String::new(),
+        };
+        let body = response.text().await.unwrap();
+        let page = Page { body, ..page };
+        if let Some(session) = page.session() {
+            self.cookie = (!session.is_empty()).then_some(session);
+        }
+        page
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    /// A form posted from one of this app's pages.
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("origin", self.base.clone())
+            .header("sec-fetch-site", "same-origin")
+            .form(form);
+        self.send(request).await
+    }
+
+    /// The same form, posted by a page of another site (a forgery).
+    pub async fn post_from_elsewhere(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("origin", "https://evil.example")
+            .header("sec-fetch-site", "cross-site")
+            .form(form);
+        self.send(request).await
+    }
+
+    /// A JSON command of the API, sent from this app's pages with the session cookie.
+    pub async fn api(&mut self, method: reqwest::Method, path: &str, body: serde_json::Value, site: &str) -> (StatusCode, serde_json::Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("sec-fetch-site", site)
+            .json(&body);
+        if let Some(secret) = &self.cookie {
+            request = request.header(COOKIE, format!("{COOKIE_NAME}={secret}"));
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Signs in with the form; the answer.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        self.post("/app/sign-in", &[("email", email), ("password", password), ("next", "/app/")])
+            .await
+    }
+}
+
+/// The one-time link (`/app/invitation/fl_…` or `/app/password-reset/fl_…`) in the last
+/// email of `kind` written to the outbox for `email`.
+pub async fn emailed_link(app: &App, kind: &str, email: &str) -> String {
+    let sql = "SELECT m.body_text FROM mail_outbox m JOIN users u ON u.id = m.recipient \
+               WHERE m.kind = $1 AND u.email = $2 ORDER BY m.created_at DESC LIMIT 1";
+    let body: String = match &app.db.database {
+        freshet_store::Database::Postgres(pool) => sqlx::query_scalar(sql).bind(kind).bind(email).fetch_one(pool).await.unwrap(),
+        freshet_store::Database::Sqlite(pool) => sqlx::query_scalar(sql).bind(kind).bind(email).fetch_one(pool).await.unwrap(),
+    };
+    link_in(&body).unwrap_or_else(|| panic!("no link in {body}"))
+}
+
+/// The path of the first one-time link in `text`.
+pub fn link_in(text: &str) -> Option<String> {
+    let start = text.find("/app/invitation/fl_").or_else(|| text.find("/app/password-reset/fl_"))?;
+    let rest = &text[start..];
+    let end = rest.find("fl_")? + 3 + 64;
+    Some(rest[..end].to_owned())
+}
+
+/// How many emails of `kind` the outbox holds.
+pub async fn emails(app: &App, kind: &str) -> i64 {
+    let sql = "SELECT COUNT(*) FROM mail_outbox WHERE kind = $1";
+    match &app.db.database {
+        freshet_store::Database::Postgres(pool) => sqlx::query_scalar(sql).bind(kind).fetch_one(pool).await.unwrap(),
+        freshet_store::Database::Sqlite(pool) => sqlx::query_scalar(sql).bind(kind).fetch_one(pool).await.unwrap(),
+    }
+}
