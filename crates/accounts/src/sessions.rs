@@ -215,3 +215,20 @@ pub async fn delete_ended(
             .rows_affected()
     }))
 }
+
+/// Deletes ended sessions every ten minutes until `stop` (by the system clock).
+pub async fn clean_up(db: Database, policy: SessionPolicy, stop: impl std::future::Future<Output = ()>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = every.tick() => match delete_ended(&db, policy, Utc::now()).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::debug!(deleted, "ended sessions deleted"),
+                Err(error) => tracing::warn!(error = %error, "could not delete ended sessions"),
+            },
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use freshet_accounts::Authenticator;
 use freshet_follower::Runner;
-use freshet_mail::Outbox;
+use freshet_mail::{Outbox, PublicUrl, Renderer};
 use freshet_projections::{Projection, ReadModelConfig, RebuildProgress};
 use freshet_service::CommandService;
 use freshet_store::{Database, EventStore};
@@ -68,6 +68,9 @@ pub struct ApiOptions {
     pub sessions: SessionPolicy,
     /// How the session cookie is written (`Secure` behind https).
     pub session_cookie: SessionCookie,
+    /// The address people reach Freshet at: the base of the links in the emails this
+    /// process writes (invitations, password resets).
+    pub public_url: PublicUrl,
     /// The origin people reach Freshet at (`https://freshet.agency.example`): a
     /// state-changing request from a browser must come from it or from the `Host` it was
     /// sent to (see `cross_origin`).
@@ -101,6 +104,7 @@ impl Default for ApiOptions {
             sessions: SessionPolicy::default(),
             session_cookie: SessionCookie::default(),
             public_origin: None,
+            public_url: PublicUrl::default(),
             sign_in_failure_limit: 10,
             sign_in_failure_window: Duration::from_secs(15 * 60),
         }
@@ -127,6 +131,7 @@ struct Inner {
     requests: Arc<Semaphore>,
     auth_failures: FailureThrottle<std::net::IpAddr>,
     sign_in_failures: SignInThrottle,
+    renderer: Renderer,
     shutdown: CancellationToken,
 }
 
@@ -153,6 +158,8 @@ impl AppState {
                     options.auth_failure_limit,
                     options.auth_failure_window,
                 ),
+                renderer: Renderer::new(options.public_url.clone())
+                    .expect("the email templates are part of the binary and parse"),
                 sign_in_failures: SignInThrottle::new(
                     options.sign_in_failure_limit,
                     options.sign_in_failure_window,
@@ -205,6 +212,11 @@ impl AppState {
     /// The current time of the command service's clock (sessions and links expire by it).
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.inner.service.clock().now()
+    }
+
+    /// Renders the emails this process writes (invitations, password resets).
+    pub fn mail_renderer(&self) -> &Renderer {
+        &self.inner.renderer
     }
 
     /// Today in the agency's time zone (R3), by the command service's clock.

@@ -153,7 +153,44 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
+    pub sessions: SessionArgs,
+    #[command(flatten)]
     pub mail: MailArgs,
+}
+
+/// How long people stay signed in from a browser (see deploy/README.md, "Sign-in").
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    /// A session unused this long has ended (the person signs in again).
+    #[arg(long, env = "FRESHET_SESSION_IDLE", default_value = "24h", value_parser = parse_duration)]
+    pub session_idle: Duration,
+    /// A session this old has ended, however busy.
+    #[arg(long, env = "FRESHET_SESSION_LIFETIME", default_value = "14d", value_parser = parse_duration)]
+    pub session_lifetime: Duration,
+    /// Failed sign-ins to one account, or from one address, each within
+    /// --sign-in-failure-window of the one before, after which sign-in is refused there
+    /// until a window passes quietly.
+    #[arg(long, env = "FRESHET_SIGN_IN_FAILURE_LIMIT", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub sign_in_failure_limit: u32,
+    #[arg(long, env = "FRESHET_SIGN_IN_FAILURE_WINDOW", default_value = "15m", value_parser = parse_duration)]
+    pub sign_in_failure_window: Duration,
+}
+
+impl SessionArgs {
+    pub fn policy(&self) -> anyhow::Result<freshet_accounts::SessionPolicy> {
+        let delta = |duration: Duration, flag: &str| {
+            chrono::TimeDelta::from_std(duration)
+                .map_err(|_| anyhow::anyhow!("{flag} is too long"))
+        };
+        let policy = freshet_accounts::SessionPolicy {
+            idle: delta(self.session_idle, "--session-idle")?,
+            absolute: delta(self.session_lifetime, "--session-lifetime")?,
+        };
+        if policy.idle > policy.absolute {
+            anyhow::bail!("--session-idle cannot be longer than --session-lifetime");
+        }
+        Ok(policy)
+    }
 }
 
 /// Time and connection limits of the HTTP API (see deploy/README.md, "Limits").
@@ -301,17 +338,18 @@ fn parse_duration(input: &str) -> Result<Duration, String> {
     );
     let value: u64 = number
         .parse()
-        .map_err(|_| format!("\"{input}\" is not a duration like 30s, 5m or 1h"))?;
+        .map_err(|_| format!("\"{input}\" is not a duration like 30s, 5m, 1h or 14d"))?;
     let too_long = || format!("\"{input}\" is too long");
     let seconds = match unit {
         "" | "s" => value,
         "m" => value.checked_mul(60).ok_or_else(too_long)?,
         "h" => value.checked_mul(3600).ok_or_else(too_long)?,
+        "d" => value.checked_mul(86_400).ok_or_else(too_long)?,
         "ms" if value > 0 => return Ok(Duration::from_millis(value)),
         "ms" => 0,
         _ => {
             return Err(format!(
-                "unknown unit \"{unit}\" in \"{input}\": use ms, s, m or h"
+                "unknown unit \"{unit}\" in \"{input}\": use ms, s, m, h or d"
             ));
         }
     };

@@ -39,7 +39,7 @@ pub async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
         workers = start_workers(&core, &args, directory, &shutdown)?;
     }
     if matches!(args.role, Role::Api | Role::All) {
-        crate::api::serve(&core, &args, shutdown.clone()).await?;
+        crate::api::serve(&core, common, &args, shutdown.clone()).await?;
     } else {
         tracing::info!("worker running; Ctrl-C or SIGTERM stops it");
         shutdown.cancelled().await;
@@ -89,6 +89,13 @@ fn start_workers(
     let stop = shutdown.clone();
     handles.push(tokio::spawn(async move {
         scheduler.run(interval, stop.cancelled_owned()).await
+    }));
+    // Ended sessions leave the table every ten minutes; every worker may do it, harmlessly.
+    let db = core.db.clone();
+    let policy = args.sessions.policy()?;
+    let stop = shutdown.clone();
+    handles.push(tokio::spawn(async move {
+        freshet_accounts::sessions::clean_up(db, policy, stop.cancelled_owned()).await
     }));
     // Hourly (or sooner, for a shorter time to live); every worker may run it, harmlessly.
     let service = core.service.clone();

@@ -39,7 +39,7 @@ async fn show(
     problem: Option<String>,
 ) -> Response {
     let daily_digest = match digest::daily_digest(state.db(), viewer.0.id()).await {
-        Ok(on) => on,
+        Ok(on) => on.unwrap_or(false),
         Err(error) => return error_page(&ApiError::from(error), viewer.label()),
     };
     render(
