@@ -2,6 +2,7 @@
 
 mod authenticator;
 mod cache;
+pub mod digest;
 mod directory;
 mod error;
 mod revocations;
