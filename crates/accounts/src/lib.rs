@@ -3,6 +3,7 @@
 mod authenticator;
 mod cache;
 pub mod credentials;
+pub mod digest;
 pub mod invitations;
 mod directory;
 mod error;

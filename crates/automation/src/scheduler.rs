@@ -1,6 +1,7 @@
 //! The scheduler: tick every portfolio whose next trigger date has come.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -8,6 +9,8 @@ use chrono::NaiveDate;
 use freshet_domain::{Actor, Command, PortfolioId};
 use freshet_service::{CommandRequest, CommandService, ServiceError};
 use futures::StreamExt;
+
+use crate::digest::DailyDigest;
 
 /// Finds the portfolios with a trigger due on or before a date.
 #[async_trait]
@@ -38,6 +41,8 @@ pub struct Scheduler<D> {
     service: CommandService,
     due: D,
     concurrency: usize,
+    /// Written after each tick once its time of day has come (see `run`).
+    digest: Option<Arc<DailyDigest>>,
 }
 
 impl<D: DuePortfolios> Scheduler<D> {
@@ -46,7 +51,14 @@ impl<D: DuePortfolios> Scheduler<D> {
             service,
             due,
             concurrency: DEFAULT_TICK_CONCURRENCY,
+            digest: None,
         }
+    }
+
+    /// Also writes the daily digest, at the first tick of each day at or after its time.
+    pub fn with_digest(mut self, digest: DailyDigest) -> Self {
+        self.digest = Some(Arc::new(digest));
+        self
     }
 
     /// How many portfolios are ticked at once.
@@ -95,8 +107,9 @@ impl<D: DuePortfolios> Scheduler<D> {
         Ok(report)
     }
 
-    /// Ticks every `interval` until `shutdown` completes. A failed tick is logged and
-    /// retried at the next interval; it never stops the loop.
+    /// Ticks every `interval` until `shutdown` completes, each tick followed by the daily
+    /// digest (if any) once its time has come. A failed tick or digest is logged and retried
+    /// at the next interval; it never stops the loop.
     pub async fn run(&self, interval: Duration, shutdown: impl Future<Output = ()>) {
         let mut timer = tokio::time::interval(interval);
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -107,6 +120,11 @@ impl<D: DuePortfolios> Scheduler<D> {
                 _ = timer.tick() => {
                     if let Err(error) = self.tick().await {
                         tracing::warn!(%error, "scheduler tick failed");
+                    }
+                    if let Some(digest) = &self.digest
+                        && let Err(error) = digest.send_due().await
+                    {
+                        tracing::warn!(error = %error, "daily digest failed; retried next tick");
                     }
                 }
             }

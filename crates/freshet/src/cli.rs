@@ -4,8 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use freshet_mail::PublicUrl;
 use secrecy::SecretString;
 
 #[derive(Debug, Parser)]
@@ -80,6 +81,19 @@ pub struct Common {
         global = true
     )]
     pub idempotency_key_ttl: Duration,
+    /// The address people reach Freshet at: the base of every link in the emails it sends
+    /// (invitations, password resets, task emails, the daily digest). Behind a TLS proxy it
+    /// must be the https address people use, e.g. https://freshet.agency.example, not the
+    /// address Freshet listens on. A path prefix (https://tools.agency.example/freshet) is
+    /// allowed.
+    #[arg(
+        long,
+        env = "FRESHET_PUBLIC_URL",
+        default_value = PublicUrl::DEFAULT,
+        value_parser = parse_public_url,
+        global = true
+    )]
+    pub public_url: PublicUrl,
     /// Log format.
     #[arg(long, env = "FRESHET_LOG_FORMAT", value_enum, default_value_t = LogFormat::Human, global = true)]
     pub log_format: LogFormat,
@@ -150,6 +164,10 @@ pub struct ServeArgs {
     /// How often the scheduler looks for due triggers, e.g. 60s or 5m.
     #[arg(long, env = "FRESHET_TICK_INTERVAL", default_value = "60s", value_parser = parse_duration)]
     pub tick_interval: Duration,
+    /// When the daily digest of overdue and due-today tasks goes out, as HH:MM in the
+    /// agency's time zone (--time-zone); checked at every scheduler tick.
+    #[arg(long, env = "FRESHET_DIGEST_TIME", default_value = "08:00", value_parser = parse_time_of_day)]
+    pub digest_time: NaiveTime,
     #[command(flatten)]
     pub limits: LimitArgs,
     #[command(flatten)]
@@ -359,6 +377,17 @@ fn parse_duration(input: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
+fn parse_public_url(input: &str) -> Result<PublicUrl, String> {
+    input
+        .parse()
+        .map_err(|error: freshet_mail::MailError| error.to_string())
+}
+
+fn parse_time_of_day(input: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(input.trim(), "%H:%M")
+        .map_err(|_| format!("\"{input}\" is not a time of day like 08:00 or 17:30"))
+}
+
 /// A value that may hold a password: kept as a [`SecretString`], so that neither `Debug`
 /// output nor a log line can show it.
 fn secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
@@ -404,6 +433,32 @@ mod tests {
         assert!(parse_duration("9999999999999999999h").is_err(), "overflow");
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 fortnights").is_err());
+    }
+
+    #[test]
+    fn the_public_url_and_the_digest_time_have_defaults_and_refuse_nonsense() {
+        let cli = Cli::try_parse_from(["freshet", "serve"]).expect("the defaults parse");
+        assert_eq!(cli.common.public_url, PublicUrl::default());
+        let Commands::Serve(serve) = cli.command else {
+            panic!("serve")
+        };
+        assert_eq!(
+            serve.digest_time,
+            NaiveTime::from_hms_opt(8, 0, 0).expect("08:00")
+        );
+        let behind_proxy = Cli::try_parse_from([
+            "freshet",
+            "--public-url",
+            "https://freshet.agency.example/",
+            "migrate",
+        ])
+        .expect("an https URL parses");
+        assert!(behind_proxy.common.public_url.is_https());
+        assert!(
+            Cli::try_parse_from(["freshet", "--public-url", "freshet.example", "migrate"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["freshet", "serve", "--digest-time", "8am"]).is_err());
+        assert!(Cli::try_parse_from(["freshet", "serve", "--digest-time", "25:00"]).is_err());
     }
 
     #[test]

@@ -41,6 +41,5 @@ pub fn config(args: &MailArgs) -> Result<MailConfig> {
             lease: args.mail_lease,
             ..RetryPolicy::default()
         },
-        app_url: None,
     })
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use freshet_accounts::UserDirectory;
-use freshet_automation::{ReadModelDue, Scheduler};
+use freshet_automation::{DailyDigest, ReadModelDue, Scheduler};
 use freshet_mail::{DeliveryWorker, Directory, EmailProcessor, Outbox, Renderer, from_config};
 use freshet_projections::{Live, all_projections};
 use freshet_service::{Clock, SystemClock};
@@ -36,7 +36,7 @@ pub async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
     }
     let mut workers = Vec::new();
     if matches!(args.role, Role::Worker | Role::All) {
-        workers = start_workers(&core, &args, directory, &shutdown)?;
+        workers = start_workers(&core, common, &args, directory, &shutdown)?;
     }
     if matches!(args.role, Role::Api | Role::All) {
         crate::api::serve(&core, common, &args, shutdown.clone()).await?;
@@ -56,6 +56,7 @@ pub async fn serve(common: &Common, args: ServeArgs) -> Result<()> {
 
 fn start_workers(
     core: &Core,
+    common: &Common,
     args: &ServeArgs,
     directory: Arc<dyn Directory>,
     shutdown: &CancellationToken,
@@ -66,8 +67,11 @@ fn start_workers(
     }
     let mail = crate::mail::config(&args.mail)?;
     let renderer =
-        Renderer::new(mail.app_url.clone()).context("cannot load the email templates")?;
-    handles.push(core.runner.spawn(Arc::new(EmailProcessor::new(renderer))));
+        || Renderer::new(common.public_url.clone()).context("cannot load the email templates");
+    handles.push(
+        core.runner
+            .spawn(Arc::new(EmailProcessor::new(renderer()?))),
+    );
 
     let transport = from_config(&mail.delivery).context("cannot set up email delivery")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -84,7 +88,15 @@ fn start_workers(
         worker.run(stop.cancelled_owned()).await
     }));
 
-    let scheduler = Scheduler::new(core.service.clone(), ReadModelDue::new(core.db.clone()));
+    // The digest is written by the scheduler's loop, on the service's clock and calendar.
+    let digest = DailyDigest::new(
+        core.service.clone(),
+        core.db.clone(),
+        renderer()?,
+        args.digest_time,
+    );
+    let scheduler = Scheduler::new(core.service.clone(), ReadModelDue::new(core.db.clone()))
+        .with_digest(digest);
     let interval = args.tick_interval;
     let stop = shutdown.clone();
     handles.push(tokio::spawn(async move {
@@ -112,6 +124,8 @@ fn start_workers(
     tracing::info!(
         projections = freshet_projections::PROJECTION_NAMES.len(),
         tick_interval = ?interval,
+        digest_time = %args.digest_time,
+        public_url = %common.public_url,
         mail = ?mail.delivery,
         "workers started"
     );

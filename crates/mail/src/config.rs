@@ -17,8 +17,6 @@ pub struct MailConfig {
     pub from: Mailbox,
     pub delivery: Delivery,
     pub retry: RetryPolicy,
-    /// Base URL of the Freshet web app; when set, messages link to the portfolio.
-    pub app_url: Option<String>,
 }
 
 impl MailConfig {
@@ -34,7 +32,6 @@ impl MailConfig {
                 dir: PathBuf::from(DEFAULT_MAIL_DIR),
             },
             retry: RetryPolicy::default(),
-            app_url: None,
         }
     }
 }

@@ -27,6 +27,8 @@ pub enum MailError {
     NotFound { id: EmailId },
     #[error("outbox message {id} is {status}, not failed: only failed messages can be retried")]
     NotFailed { id: EmailId, status: MessageStatus },
+    #[error("{value:?} is not a usable public URL: {reason}")]
+    InvalidPublicUrl { value: String, reason: &'static str },
     #[error("unknown outbox status {value:?}")]
     UnknownStatus { value: String },
     #[error("an EmailRequested event in stream {stream}, which is not a portfolio's")]

@@ -3,8 +3,10 @@
 mod config;
 mod directory;
 mod error;
-mod outbox;
+pub mod links;
+pub mod outbox;
 mod processor;
+mod public_url;
 mod render;
 mod transport;
 mod worker;
@@ -16,10 +18,12 @@ pub use directory::{Directory, InMemoryDirectory};
 pub use error::{DeliveryError, MailError};
 pub use lettre::message::Mailbox;
 pub use outbox::{
-    ClaimedMessage, ListFilter, MessageStatus, NewMessage, Outbox, OutboxEntry, insert_messages,
+    AccountMessageKind, ClaimedMessage, ListFilter, MessageStatus, NewAccountMessage, NewMessage,
+    Outbox, OutboxEntry, insert_account_message, insert_messages,
 };
 pub use processor::EmailProcessor;
-pub use render::{Rendered, Renderer};
+pub use public_url::PublicUrl;
+pub use render::{DigestTask, Rendered, Renderer};
 pub use transport::{
     FolderTransport, SmtpTransport, Transport, build_message, from_config, message_id,
 };

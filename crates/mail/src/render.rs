@@ -11,6 +11,12 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use crate::error::MailError;
+use crate::links;
+use crate::public_url::PublicUrl;
+
+mod account;
+
+pub use account::DigestTask;
 
 /// `(name, source)` of every template file.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -132,7 +138,7 @@ pub struct Rendered {
 #[derive(Debug)]
 pub struct Renderer {
     env: Environment<'static>,
-    app_url: Option<String>,
+    public_url: PublicUrl,
 }
 
 /// What every template can use.
@@ -140,7 +146,9 @@ pub struct Renderer {
 struct TemplateContext<'a> {
     client: &'a str,
     portfolio_id: String,
-    portfolio_url: Option<String>,
+    /// Where the email's task is done (none of today's emails is about one ticket), and
+    /// where a stall alert's portfolio is.
+    portfolio_url: String,
     role: String,
     role_code: &'static str,
     task: Option<&'static str>,
@@ -164,9 +172,8 @@ struct TicketLine<'a> {
 }
 
 impl Renderer {
-    /// Loads every template; `app_url` (e.g. `https://freshet.agency.example`) adds a link
-    /// to the portfolio in each message.
-    pub fn new(app_url: Option<String>) -> Result<Self, MailError> {
+    /// Loads every template; links in messages start with `public_url`.
+    pub fn new(public_url: PublicUrl) -> Result<Self, MailError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_syntax(
@@ -175,13 +182,15 @@ impl Renderer {
                 .lstrip_blocks(true)
                 .build()?,
         );
-        for (name, source) in TEMPLATES {
+        for (name, source) in TEMPLATES.iter().chain(account::TEMPLATES) {
             env.add_template(name, source)?;
         }
-        Ok(Self {
-            env,
-            app_url: app_url.map(|url| url.trim_end_matches('/').to_owned()),
-        })
+        Ok(Self { env, public_url })
+    }
+
+    /// The base of every link this renderer writes.
+    pub fn public_url(&self) -> &PublicUrl {
+        &self.public_url
     }
 
     /// Renders the subject and both bodies of `email` about `portfolio`.
@@ -191,10 +200,7 @@ impl Renderer {
         let context = TemplateContext {
             client: &details.client,
             portfolio_id: portfolio.to_string(),
-            portfolio_url: self
-                .app_url
-                .as_ref()
-                .map(|base| format!("{base}/portfolios/{portfolio}")),
+            portfolio_url: links::portfolio(&self.public_url, portfolio),
             role: email.role.to_string(),
             role_code: email.role.code(),
             task: task_of(email.kind, email.role).map(TaskKind::title),
@@ -220,7 +226,12 @@ impl Renderer {
             tasks: &details.tasks,
             days_late: details.days_late.filter(|days| *days > 0),
         };
-        let context = minijinja::Value::from(Serde(&context));
+        self.render_named(name, &context)
+    }
+
+    /// The subject and both bodies of the templates `name.*` in `context`.
+    fn render_named(&self, name: &str, context: &impl Serialize) -> Result<Rendered, MailError> {
+        let context = minijinja::Value::from(Serde(context));
         let part = |suffix: &str| {
             self.env
                 .get_template(&format!("{name}.{suffix}"))

@@ -308,6 +308,27 @@ pub async fn open_page(
     Ok(rows)
 }
 
+/// Every open task due on or before `day` (overdue or due that day), of every assignee, by
+/// assignee, then due date, then id: what the daily digest lists. Undated tasks are never
+/// due.
+pub async fn open_due_by(db: &Database, day: NaiveDate) -> Result<Vec<InboxTask>, sqlx::Error> {
+    let rows = on_pool!(db, pool => {
+        let mut sql = QueryBuilder::new(
+            "SELECT task_id, portfolio_id, client, assignee, role, kind, title, ticket_id, \
+             ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, \
+             done_by FROM inbox_tasks WHERE generation = \
+             (SELECT active FROM projection_generations WHERE name = 'inbox') \
+             AND is_open = ",
+        );
+        sql.push_bind(true)
+            .push(" AND due_on IS NOT NULL AND due_on <= ")
+            .push_bind(day)
+            .push(" ORDER BY assignee, due_on, task_id");
+        sql.build_query_as::<InboxTask>().fetch_all(pool).await?
+    });
+    Ok(rows)
+}
+
 /// Where a reader of [`changes`] stands: after the rows changed before `at`, and of those
 /// changed exactly at `at`, after `task_id` (or all of them, without one).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -38,7 +38,9 @@ pub struct OutboxParams {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MessageView {
     pub id: Uuid,
-    pub portfolio_id: Uuid,
+    /// None for a message about the person's account (an invitation, a password reset, the
+    /// daily digest).
+    pub portfolio_id: Option<Uuid>,
     pub kind: String,
     pub recipient: Uuid,
     pub recipient_role: String,
@@ -56,7 +58,7 @@ impl From<freshet_mail::OutboxEntry> for MessageView {
     fn from(entry: freshet_mail::OutboxEntry) -> Self {
         MessageView {
             id: entry.id.as_uuid(),
-            portfolio_id: entry.portfolio.as_uuid(),
+            portfolio_id: entry.portfolio.map(|portfolio| portfolio.as_uuid()),
             kind: entry.kind,
             recipient: entry.recipient.as_uuid(),
             recipient_role: entry.recipient_role,

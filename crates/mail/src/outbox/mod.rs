@@ -1,8 +1,11 @@
 //! The outbox table: rows written from `EmailRequested` events, claimed by delivery workers,
 //! listed for the API and the CLI, and retried by an operator.
 
+mod account;
 mod claim;
 mod sql;
+
+pub use account::{AccountMessageKind, NewAccountMessage, insert_account_message};
 
 use std::fmt;
 use std::str::FromStr;
@@ -80,16 +83,20 @@ impl NewMessage {
     }
 }
 
-/// One row of the outbox listing.
+/// One row of the outbox listing. It never holds a message's body: an invitation's or a
+/// password reset's is a secret link.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutboxEntry {
     pub id: EmailId,
-    pub portfolio: PortfolioId,
+    /// The portfolio the email is about; `None` for account messages.
+    pub portfolio: Option<PortfolioId>,
     /// `kickoff`, `deliverables_due`, `ready_for_review`, `creatives_approved`,
-    /// `creatives_live` or `stall_alert`.
+    /// `creatives_live`, `stall_alert`, ... or an account message's
+    /// [`AccountMessageKind::code`] (`invitation`, `password_reset`, `daily_digest`).
     pub kind: String,
     pub recipient: UserId,
-    /// The role the recipient gets the email as (`am`, `sas`, ...).
+    /// The role the recipient gets the email as (`am`, `sas`, ...); empty for account
+    /// messages, which are to the person whatever their roles.
     pub recipient_role: String,
     /// The address it was sent to, once resolved.
     pub recipient_address: Option<String>,

@@ -9,7 +9,10 @@ use freshet_store::codec::{DbTime, DbUuid};
 use freshet_store::{Database, Tx, on_pool, on_tx};
 use sqlx::types::Json;
 
-use super::{ClaimedMessage, ListFilter, MessageStatus, NewMessage, OutboxEntry, Outcome, invalid};
+use super::{
+    ClaimedMessage, ListFilter, MessageStatus, NewAccountMessage, NewMessage, OutboxEntry, Outcome,
+    invalid,
+};
 use crate::error::MailError;
 
 const ENTRY_COLUMNS: &str = "id, portfolio_id, kind, recipient, recipient_role, \
@@ -44,6 +47,32 @@ pub(super) async fn insert(tx: &mut Tx, messages: &[NewMessage]) -> Result<u64, 
         });
     }
     Ok(inserted)
+}
+
+/// An account message has no portfolio, source event or domain email, and no role.
+const INSERT_ACCOUNT: &str = "INSERT INTO mail_outbox (id, kind, recipient, recipient_role, \
+    subject, body_text, body_html, created_at, next_attempt_at) \
+    VALUES ($1, $2, $3, '', $4, $5, $6, $7, $7) \
+    ON CONFLICT (id) DO NOTHING";
+
+pub(super) async fn insert_account(
+    tx: &mut Tx,
+    message: &NewAccountMessage,
+) -> Result<bool, MailError> {
+    let inserted = on_tx!(tx, conn => {
+        sqlx::query(INSERT_ACCOUNT)
+            .bind(DbUuid(message.id.as_uuid()))
+            .bind(message.kind.code())
+            .bind(DbUuid(message.recipient.as_uuid()))
+            .bind(&message.rendered.subject)
+            .bind(&message.rendered.text)
+            .bind(&message.rendered.html)
+            .bind(DbTime(message.created_at))
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(inserted == 1)
 }
 
 pub(super) async fn list(
@@ -118,8 +147,15 @@ pub(super) async fn record(
     outcome: &Outcome,
     now: DateTime<Utc>,
 ) -> Result<bool, MailError> {
+    // The body of a sent invitation or password reset is cleared: its secret link has no
+    // business staying in the table (`AccountMessageKind::carries_secret`).
     const SENT: &str = "UPDATE mail_outbox SET status = 'sent', sent_at = $3, \
-        recipient_address = $4, claim_token = NULL WHERE id = $1 AND claim_token = $2";
+        recipient_address = $4, claim_token = NULL, \
+        body_text = CASE WHEN kind IN ('invitation', 'password_reset') THEN '' \
+            ELSE body_text END, \
+        body_html = CASE WHEN kind IN ('invitation', 'password_reset') THEN '' \
+            ELSE body_html END \
+        WHERE id = $1 AND claim_token = $2";
     const RETRY: &str = "UPDATE mail_outbox SET status = 'pending', next_attempt_at = $3, \
         last_error = $4, claim_token = NULL WHERE id = $1 AND claim_token = $2";
     const FAILED: &str = "UPDATE mail_outbox SET status = 'failed', last_error = $3, \
@@ -149,7 +185,7 @@ pub(super) async fn record(
 #[derive(sqlx::FromRow)]
 struct EntryRow {
     id: DbUuid,
-    portfolio_id: DbUuid,
+    portfolio_id: Option<DbUuid>,
     kind: String,
     recipient: DbUuid,
     recipient_role: String,
@@ -168,7 +204,7 @@ impl EntryRow {
         let id = self.id.0.to_string();
         Ok(OutboxEntry {
             id: EmailId::from_uuid(self.id.0),
-            portfolio: PortfolioId::from_uuid(self.portfolio_id.0),
+            portfolio: self.portfolio_id.map(|id| PortfolioId::from_uuid(id.0)),
             kind: self.kind,
             recipient: UserId::from_uuid(self.recipient.0),
             recipient_role: self.recipient_role,

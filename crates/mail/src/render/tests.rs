@@ -37,7 +37,11 @@ fn details() -> EmailDetails {
 }
 
 fn render(email: &Email) -> Rendered {
-    let renderer = Renderer::new(Some("https://freshet.example/".to_owned()));
+    let renderer = Renderer::new(
+        "https://freshet.example/"
+            .parse()
+            .expect("a valid public URL"),
+    );
     let renderer = renderer.unwrap_or_else(|error| panic!("templates load: {error:#}"));
     renderer
         .render(PortfolioId::from_uuid(Uuid::from_u128(7)), email)
@@ -61,9 +65,9 @@ fn the_kickoff_tells_the_am_to_reach_out_and_what_to_log() {
     assert!(rendered.text.contains("\"No Refresh Requested\""));
     assert!(rendered.text.contains("\"Refresh Request Submitted\""));
     assert!(
-        rendered
-            .text
-            .contains("https://freshet.example/portfolios/00000000-0000-0000-0000-000000000007")
+        rendered.text.contains(
+            "https://freshet.example/app/portfolios/00000000-0000-0000-0000-000000000007"
+        )
     );
     assert!(rendered.html.contains("Acme &amp; Sons"), "HTML is escaped");
 }
@@ -296,4 +300,168 @@ fn b1_the_overlap_alert_says_how_many_days_late_the_cycle_is() {
         details(),
     ));
     assert!(!on_time.text.contains("days past"));
+}
+
+/// The HTML body with minijinja's escaped slashes undone, so links can be looked for.
+fn html_of(rendered: &Rendered) -> String {
+    rendered.html.replace("&#x2f;", "/")
+}
+
+const PORTFOLIO_LINK: &str =
+    "https://freshet.example/app/portfolios/00000000-0000-0000-0000-000000000007";
+
+// Every task email and every stall alert leads to the portfolio page, in both bodies.
+#[test]
+fn task_emails_and_stall_alerts_link_to_the_portfolio_in_both_bodies() {
+    let kinds = [
+        (EmailKind::Kickoff, Role::AccountManager),
+        (EmailKind::DeliverablesDue, Role::SocialAdSpecialist),
+        (EmailKind::ReadyForClientReview, Role::AccountManager),
+        (EmailKind::CreativesApproved, Role::SocialAdSpecialist),
+        (EmailKind::CreativesLive, Role::AccountManager),
+        (
+            EmailKind::StallAlert(StallGate::ClientReview),
+            Role::AccountManager,
+        ),
+        (EmailKind::StallAlert(StallGate::AmDecision), Role::TeamLead),
+        (EmailKind::WorkReassigned, Role::Copywriter),
+    ];
+    for (kind, role) in kinds {
+        let mut details = details();
+        details.tasks = vec!["Write copy for deliverable".to_owned()];
+        let rendered = render(&email(kind, role, details));
+        assert!(
+            rendered.text.contains(&format!(
+                "Do this on the Creative Portfolio: {PORTFOLIO_LINK}"
+            )),
+            "{kind:?} text: {}",
+            rendered.text
+        );
+        assert!(
+            html_of(&rendered).contains(&format!("<a href=\"{PORTFOLIO_LINK}\">")),
+            "{kind:?} html: {}",
+            rendered.html
+        );
+    }
+}
+
+fn expires() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2027-03-13T14:05:00Z")
+        .map(|at| at.to_utc())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_invitation_leads_to_the_page_to_choose_a_password_and_says_when_it_expires() {
+    let renderer = Renderer::new(
+        "https://freshet.example/"
+            .parse()
+            .expect("a valid public URL"),
+    )
+    .expect("templates load");
+    let rendered = renderer
+        .invitation("Robin <b>", "abc-123_XYZ", expires())
+        .expect("renders");
+    assert_eq!(rendered.subject, "You are invited to Freshet");
+    let link = "https://freshet.example/app/invitation/abc-123_XYZ";
+    assert!(
+        rendered.text.contains("Hello Robin <b>,"),
+        "{}",
+        rendered.text
+    );
+    assert!(rendered.text.contains(link), "{}", rendered.text);
+    assert!(
+        rendered
+            .text
+            .contains("expires on Saturday, March 13, 2027 at 14:05 UTC")
+    );
+    assert!(html_of(&rendered).contains(&format!("<a href=\"{link}\">")));
+    assert!(rendered.html.contains("Robin &lt;b&gt;"), "HTML is escaped");
+}
+
+#[test]
+fn the_password_reset_leads_to_the_page_to_choose_a_new_one_and_may_be_ignored() {
+    let renderer = Renderer::new(PublicUrl::default()).expect("templates load");
+    let rendered = renderer
+        .password_reset("Robin", "r3set", expires())
+        .expect("renders");
+    assert_eq!(rendered.subject, "Reset your Freshet password");
+    let link = "http://127.0.0.1:8080/app/password-reset/r3set";
+    for body in [&rendered.text, &html_of(&rendered)] {
+        assert!(body.contains(link), "{body}");
+        assert!(body.contains("If you did not ask for this, you can ignore this email"));
+        assert!(body.contains("expires on Saturday, March 13, 2027 at 14:05 UTC"));
+    }
+}
+
+#[test]
+fn the_digest_lists_overdue_tasks_first_with_how_late_then_those_due_today_each_linked() {
+    let renderer = Renderer::new(
+        "https://freshet.example"
+            .parse()
+            .expect("a valid public URL"),
+    )
+    .expect("templates load");
+    let portfolio = PortfolioId::from_uuid(Uuid::from_u128(7));
+    let ticket = TicketId::from_uuid(Uuid::from_u128(3));
+    let task = |title: &str, ticket_id: Option<TicketId>, due: NaiveDate| DigestTask {
+        portfolio,
+        ticket: ticket_id,
+        client: "Acme".to_owned(),
+        title: title.to_owned(),
+        ticket_title: ticket_id.map(|_| "Carousel 1".to_owned()),
+        due,
+    };
+    let today = date(2027, 3, 10);
+    let rendered = renderer
+        .digest(
+            "Robin",
+            today,
+            &[
+                task("Write copy for deliverable", Some(ticket), today),
+                task(
+                    "Reach out to client about creative refresh",
+                    None,
+                    date(2027, 3, 5),
+                ),
+                task("Later", None, date(2027, 3, 11)),
+            ],
+        )
+        .expect("renders");
+    assert_eq!(
+        rendered.subject,
+        "Your tasks for Wednesday, March 10, 2027: 1 overdue, 1 due today"
+    );
+    let text = &rendered.text;
+    let overdue = text.find("Overdue:").expect("an overdue section");
+    let due_today = text.find("Due today:").expect("a due-today section");
+    assert!(overdue < due_today, "{text}");
+    assert!(
+        text.contains("Reach out to client about creative refresh (Acme), 5 days late"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("      {PORTFOLIO_LINK}")), "{text}");
+    let ticket_link = format!("{PORTFOLIO_LINK}/tickets/00000000-0000-0000-0000-000000000003");
+    assert!(text.contains("Write copy for deliverable: Carousel 1 (Acme)"));
+    assert!(text.contains(&ticket_link), "{text}");
+    assert!(!text.contains("Later"), "a task due tomorrow is not listed");
+    assert!(text.contains("https://freshet.example/app/settings"));
+    let html = html_of(&rendered);
+    assert!(
+        html.contains(&format!("<a href=\"{ticket_link}\">")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<a href=\"{PORTFOLIO_LINK}\">")),
+        "{html}"
+    );
+
+    let only_today = renderer
+        .digest("Robin", today, &[task("Write copy", Some(ticket), today)])
+        .expect("renders");
+    assert_eq!(
+        only_today.subject,
+        "Your tasks for Wednesday, March 10, 2027: 1 due today"
+    );
+    assert!(!only_today.text.contains("Overdue"));
 }

@@ -11,8 +11,8 @@ use chrono::NaiveDate;
 use freshet_domain::*;
 use freshet_follower::{Runner, RunnerConfig};
 use freshet_mail::{
-    DeliveryWorker, Directory, EmailProcessor, InMemoryDirectory, Mailbox, Outbox, Renderer,
-    RetryPolicy, SmtpConfig, SmtpTransport, Transport,
+    DeliveryWorker, Directory, EmailProcessor, InMemoryDirectory, Mailbox, Outbox, PublicUrl,
+    Renderer, RetryPolicy, SmtpConfig, SmtpTransport, Transport,
 };
 use freshet_service::{Clock, CommandOutcome, CommandRequest, CommandService, ManualClock};
 use freshet_store::testing::TestDatabase;
@@ -92,7 +92,9 @@ impl Fixture {
             freshet_service::ProcessConfig::default(),
         );
         let runner = Runner::new(db.database.clone(), store, RunnerConfig::default());
-        let processor = Arc::new(EmailProcessor::new(Renderer::new(None).unwrap()));
+        let processor = Arc::new(EmailProcessor::new(
+            Renderer::new(PublicUrl::default()).unwrap(),
+        ));
         let directory = InMemoryDirectory::new();
         for n in [AM, SAS, COPYWRITER, DESIGNER, TEAM_LEAD] {
             directory.insert(user(n), Mailbox::new(None, address(n).parse().unwrap()));
