@@ -6,10 +6,10 @@ use freshet_domain::UserId;
 use freshet_store::codec::DbUuid;
 use freshet_store::{Database, Tx, on_pool};
 
+use crate::AccountError;
 use crate::passwords::{self, Password};
 use crate::sessions::{self, NewSession, SessionPolicy};
 use crate::users::{self, USER_COLUMNS, User, UserRow};
-use crate::AccountError;
 
 #[derive(sqlx::FromRow)]
 struct CredentialRow {
@@ -19,7 +19,10 @@ struct CredentialRow {
 }
 
 /// The user with `email` (any case) and their password hash, deactivated or not.
-async fn by_email(db: &Database, email: &str) -> Result<Option<(User, Option<String>)>, AccountError> {
+async fn by_email(
+    db: &Database,
+    email: &str,
+) -> Result<Option<(User, Option<String>)>, AccountError> {
     let sql = format!(
         "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE lower(u.email) = lower($1)"
     );
@@ -111,6 +114,9 @@ pub async fn set_password(
 }
 
 /// The user with `email`, if any (for a password reset request).
-pub(crate) async fn user_by_email(db: &Database, email: &str) -> Result<Option<User>, AccountError> {
+pub(crate) async fn user_by_email(
+    db: &Database,
+    email: &str,
+) -> Result<Option<User>, AccountError> {
     Ok(by_email(db, email).await?.map(|(user, _)| user))
 }

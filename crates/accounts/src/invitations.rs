@@ -10,10 +10,10 @@ use freshet_store::{Database, Tx};
 use secrecy::ExposeSecret as _;
 use uuid::Uuid;
 
+use crate::AccountError;
 use crate::credentials::user_by_email;
 use crate::links::{self, LinkPurpose, NewLink};
 use crate::users::{self, User};
-use crate::AccountError;
 
 /// At most this many reset emails per person per [`RESET_WINDOW`]: asking again and again
 /// cannot flood someone's mailbox.
@@ -42,7 +42,15 @@ pub async fn invite(
     let mut tx = Tx::begin(db).await?;
     let user = users::insert(&mut tx, name, email, admin, by, now).await?;
     let link = links::make(&mut tx, user.id, LinkPurpose::Invitation, by, now).await?;
-    send(&mut tx, renderer, &user, LinkPurpose::Invitation, &link, now).await?;
+    send(
+        &mut tx,
+        renderer,
+        &user,
+        LinkPurpose::Invitation,
+        &link,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(user.id = %user.id, "invited");
     Ok(Invitation {
@@ -60,7 +68,9 @@ pub async fn invite_again(
     by: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<Invitation, AccountError> {
-    let found = users::get(db, user).await?.ok_or(AccountError::UnknownUser(user))?;
+    let found = users::get(db, user)
+        .await?
+        .ok_or(AccountError::UnknownUser(user))?;
     if found.deactivated_at.is_some() {
         return Err(AccountError::Deactivated(user));
     }
@@ -70,7 +80,15 @@ pub async fn invite_again(
     let mut tx = Tx::begin(db).await?;
     links::end_all(&mut tx, user, now).await?;
     let link = links::make(&mut tx, user, LinkPurpose::Invitation, by, now).await?;
-    send(&mut tx, renderer, &found, LinkPurpose::Invitation, &link, now).await?;
+    send(
+        &mut tx,
+        renderer,
+        &found,
+        LinkPurpose::Invitation,
+        &link,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Invitation {
         user: found,
@@ -103,7 +121,15 @@ pub async fn request_password_reset(
     }
     let mut tx = Tx::begin(db).await?;
     let link = links::make(&mut tx, user.id, LinkPurpose::PasswordReset, None, now).await?;
-    send(&mut tx, renderer, &user, LinkPurpose::PasswordReset, &link, now).await?;
+    send(
+        &mut tx,
+        renderer,
+        &user,
+        LinkPurpose::PasswordReset,
+        &link,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(user.id = %user.id, "password reset sent");
     Ok(())

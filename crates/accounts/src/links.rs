@@ -12,11 +12,11 @@ use freshet_store::codec::{DbTime, DbUuid};
 use freshet_store::{Database, Tx, on_pool, on_tx};
 use secrecy::SecretString;
 
+use crate::AccountError;
 use crate::passwords::Password;
 use crate::sessions::{self, NewSession, SessionPolicy};
 use crate::tokens::token_hash;
 use crate::users::{self, USER_COLUMNS, User, UserRow, db_actor};
-use crate::AccountError;
 
 /// How long a link works.
 pub const LINK_LIFETIME: TimeDelta = TimeDelta::hours(72);
@@ -180,7 +180,9 @@ pub async fn redeem(
     sessions::end_all(&mut tx, user, None).await?;
     let session = sessions::begin(&mut tx, user, policy, now).await?;
     tx.commit().await?;
-    let user = users::get(db, user).await?.ok_or(AccountError::LinkInvalid)?;
+    let user = users::get(db, user)
+        .await?
+        .ok_or(AccountError::LinkInvalid)?;
     tracing::info!(user.id = %user.id, purpose = %purpose, "password chosen through a link");
     Ok((user, session))
 }

@@ -101,7 +101,10 @@ mod tests {
 
     #[test]
     fn the_common_list_is_sorted_lowercase_and_long_enough_to_matter() {
-        assert!(COMMON.windows(2).all(|pair| pair[0] < pair[1]), "sorted, no repeats");
+        assert!(
+            COMMON.windows(2).all(|pair| pair[0] < pair[1]),
+            "sorted, no repeats"
+        );
         assert!(COMMON.iter().all(|p| p.chars().count() >= MIN_LENGTH));
         assert!(COMMON.iter().all(|p| p.to_lowercase() == *p));
     }
@@ -139,8 +142,20 @@ mod tests {
         let password = Password::parse("correct horse battery").expect("valid");
         let hash = password.hash().await.expect("hashed");
         assert!(hash.starts_with("$argon2id$"), "{hash}");
-        assert!(verify("correct horse battery", Some(&hash)).await.expect("checked"));
-        assert!(!verify("correct horse batterY", Some(&hash)).await.expect("checked"));
-        assert!(!verify("correct horse battery", None).await.expect("checked"));
+        assert!(
+            verify("correct horse battery", Some(&hash))
+                .await
+                .expect("checked")
+        );
+        assert!(
+            !verify("correct horse batterY", Some(&hash))
+                .await
+                .expect("checked")
+        );
+        assert!(
+            !verify("correct horse battery", None)
+                .await
+                .expect("checked")
+        );
     }
 }

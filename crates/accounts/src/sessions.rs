@@ -13,9 +13,9 @@ use freshet_store::codec::{DbTime, DbUuid};
 use freshet_store::{Database, Tx, on_pool, on_tx};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::AccountError;
 use crate::tokens::token_hash;
 use crate::users::{USER_COLUMNS, User, UserRow};
-use crate::AccountError;
 
 /// `last_seen_at` is written at most this often per session.
 const LAST_SEEN_PRECISION: TimeDelta = TimeDelta::minutes(1);
@@ -217,7 +217,11 @@ pub async fn delete_ended(
 }
 
 /// Deletes ended sessions every ten minutes until `stop` (by the system clock).
-pub async fn clean_up(db: Database, policy: SessionPolicy, stop: impl std::future::Future<Output = ()>) {
+pub async fn clean_up(
+    db: Database,
+    policy: SessionPolicy,
+    stop: impl std::future::Future<Output = ()>,
+) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(stop);

@@ -3,9 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, TimeDelta, Utc};
-use freshet_accounts::{
-    AccountError, Password, SessionPolicy, User, credentials, sessions, users,
-};
+use freshet_accounts::{AccountError, Password, SessionPolicy, User, credentials, sessions, users};
 use freshet_store::Database;
 use freshet_store::testing::TestDatabase;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -35,7 +33,9 @@ fn t0() -> DateTime<Utc> {
 async fn person(db: &Database, email: &str) -> User {
     let (user, _) = users::add(db, "Amy", email, false, None).await.unwrap();
     let password = Password::parse(PASSWORD).unwrap();
-    credentials::set_password(db, email, &password, t0()).await.unwrap();
+    credentials::set_password(db, email, &password, t0())
+        .await
+        .unwrap();
     user
 }
 
@@ -56,12 +56,16 @@ async fn who(db: &Database, secret: &SecretString, at: DateTime<Utc>) -> Option<
 async fn a_person_signs_in_with_their_password_and_nothing_else(db: TestDatabase) {
     let db = &db.database;
     let amy = person(db, "amy@agency.example").await;
-    let (user, session) = credentials::sign_in(db, " AMY@agency.example ", PASSWORD, policy(), t0())
-        .await
-        .unwrap();
+    let (user, session) =
+        credentials::sign_in(db, " AMY@agency.example ", PASSWORD, policy(), t0())
+            .await
+            .unwrap();
     assert_eq!(user.id, amy.id, "the address matches whatever its case");
     assert_eq!(session.expires_at, t0() + policy().absolute);
-    assert_eq!(who(db, &session.secret, t0()).await.map(|u| u.id), Some(amy.id));
+    assert_eq!(
+        who(db, &session.secret, t0()).await.map(|u| u.id),
+        Some(amy.id)
+    );
 
     for (email, password) in [
         ("amy@agency.example", "violet kettle harbouR"),
@@ -69,17 +73,27 @@ async fn a_person_signs_in_with_their_password_and_nothing_else(db: TestDatabase
         ("amy@agency.example", ""),
     ] {
         let refused = credentials::sign_in(db, email, password, policy(), t0()).await;
-        assert!(matches!(refused, Err(AccountError::WrongCredentials)), "{email}: {refused:?}");
+        assert!(
+            matches!(refused, Err(AccountError::WrongCredentials)),
+            "{email}: {refused:?}"
+        );
     }
     // Someone who never chose a password cannot sign in with any.
-    users::add(db, "Bea", "bea@agency.example", false, None).await.unwrap();
+    users::add(db, "Bea", "bea@agency.example", false, None)
+        .await
+        .unwrap();
     let refused = credentials::sign_in(db, "bea@agency.example", "", policy(), t0()).await;
     assert!(matches!(refused, Err(AccountError::WrongCredentials)));
     // Two sign-ins are two sessions with two secrets.
     let again = signed_in(db, "amy@agency.example", t0()).await;
     assert_ne!(again.expose_secret(), session.secret.expose_secret());
     // A value that is not a session is refused without a lookup.
-    assert!(sessions::authenticate(db, "fs_nope", policy(), t0()).await.unwrap().is_none());
+    assert!(
+        sessions::authenticate(db, "fs_nope", policy(), t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn a_session_ends_when_idle_and_at_its_absolute_lifetime(db: TestDatabase) {
@@ -92,9 +106,16 @@ async fn a_session_ends_when_idle_and_at_its_absolute_lifetime(db: TestDatabase)
     let mut at = t0();
     for _ in 0..6 {
         at += TimeDelta::minutes(90);
-        assert!(who(db, &busy, at).await.is_some(), "busy session ended at {at}");
+        assert!(
+            who(db, &busy, at).await.is_some(),
+            "busy session ended at {at}"
+        );
     }
-    assert!(who(db, &idle, t0() + policy().idle - TimeDelta::minutes(1)).await.is_some());
+    assert!(
+        who(db, &idle, t0() + policy().idle - TimeDelta::minutes(1))
+            .await
+            .is_some()
+    );
     // That use was a minute before the idle limit: the idle clock starts again from it.
     let last_use = t0() + policy().idle - TimeDelta::minutes(1);
     assert!(who(db, &idle, last_use + policy().idle).await.is_none());
@@ -113,8 +134,14 @@ async fn signing_out_ends_the_session_on_the_server(db: TestDatabase) {
     let session = signed_in(db, "amy@agency.example", t0()).await;
     let other = signed_in(db, "amy@agency.example", t0()).await;
     sessions::end(db, &session).await.unwrap();
-    assert!(who(db, &session, t0()).await.is_none(), "the secret no longer works");
-    assert!(who(db, &other, t0()).await.is_some(), "another browser stays signed in");
+    assert!(
+        who(db, &session, t0()).await.is_none(),
+        "the secret no longer works"
+    );
+    assert!(
+        who(db, &other, t0()).await.is_some(),
+        "another browser stays signed in"
+    );
     sessions::end(db, &session).await.unwrap();
 }
 
@@ -127,7 +154,10 @@ async fn deactivation_ends_every_session_at_once(db: TestDatabase) {
     assert!(who(db, &one, t0()).await.is_none());
     assert!(who(db, &two, t0()).await.is_none());
     let refused = credentials::sign_in(db, "amy@agency.example", PASSWORD, policy(), t0()).await;
-    assert!(matches!(refused, Err(AccountError::WrongCredentials)), "{refused:?}");
+    assert!(
+        matches!(refused, Err(AccountError::WrongCredentials)),
+        "{refused:?}"
+    );
 }
 
 async fn a_new_password_ends_every_other_session(db: TestDatabase) {
@@ -138,24 +168,49 @@ async fn a_new_password_ends_every_other_session(db: TestDatabase) {
     let here_hash = freshet_accounts::tokens::token_hash(here.expose_secret());
     let new = Password::parse("a completely new one").unwrap();
 
-    let wrong = credentials::change_password(db, amy.id, "not it at all", &new, Some(&here_hash), t0()).await;
-    assert!(matches!(wrong, Err(AccountError::WrongCredentials)), "{wrong:?}");
-    assert!(who(db, &elsewhere, t0()).await.is_some(), "a refused change ends nothing");
+    let wrong =
+        credentials::change_password(db, amy.id, "not it at all", &new, Some(&here_hash), t0())
+            .await;
+    assert!(
+        matches!(wrong, Err(AccountError::WrongCredentials)),
+        "{wrong:?}"
+    );
+    assert!(
+        who(db, &elsewhere, t0()).await.is_some(),
+        "a refused change ends nothing"
+    );
 
     credentials::change_password(db, amy.id, PASSWORD, &new, Some(&here_hash), t0())
         .await
         .unwrap();
-    assert!(who(db, &here, t0()).await.is_some(), "the session that changed it goes on");
-    assert!(who(db, &elsewhere, t0()).await.is_none(), "every other session ended");
+    assert!(
+        who(db, &here, t0()).await.is_some(),
+        "the session that changed it goes on"
+    );
+    assert!(
+        who(db, &elsewhere, t0()).await.is_none(),
+        "every other session ended"
+    );
     let old = credentials::sign_in(db, "amy@agency.example", PASSWORD, policy(), t0()).await;
     assert!(matches!(old, Err(AccountError::WrongCredentials)));
-    credentials::sign_in(db, "amy@agency.example", "a completely new one", policy(), t0())
-        .await
-        .unwrap();
+    credentials::sign_in(
+        db,
+        "amy@agency.example",
+        "a completely new one",
+        policy(),
+        t0(),
+    )
+    .await
+    .unwrap();
 
     // The operator's reset ends every session, the operator having none.
-    credentials::set_password(db, "amy@agency.example", &Password::parse(PASSWORD).unwrap(), t0())
-        .await
-        .unwrap();
+    credentials::set_password(
+        db,
+        "amy@agency.example",
+        &Password::parse(PASSWORD).unwrap(),
+        t0(),
+    )
+    .await
+    .unwrap();
     assert!(who(db, &here, t0()).await.is_none());
 }

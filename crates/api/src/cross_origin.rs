@@ -44,7 +44,11 @@ pub fn allowed(method: &Method, headers: &HeaderMap, public_origin: Option<&str>
 }
 
 /// Middleware: refuses (403 `cross-origin-request`) what [`allowed`] does not allow.
-pub(crate) async fn protect(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn protect(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let origin = state.options().public_origin.as_deref();
     if allowed(request.method(), request.headers(), origin) {
         next.run(request).await
@@ -72,14 +76,33 @@ mod tests {
     #[test]
     fn a_cross_site_post_is_refused_and_a_same_origin_one_allowed() {
         let post = Method::POST;
-        assert!(!allowed(&post, &headers(&[("sec-fetch-site", "cross-site")]), PUBLIC));
-        assert!(!allowed(&post, &headers(&[("sec-fetch-site", "same-site")]), PUBLIC));
-        assert!(allowed(&post, &headers(&[("sec-fetch-site", "same-origin")]), PUBLIC));
-        assert!(allowed(&post, &headers(&[("sec-fetch-site", "none")]), PUBLIC));
+        assert!(!allowed(
+            &post,
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            PUBLIC
+        ));
+        assert!(!allowed(
+            &post,
+            &headers(&[("sec-fetch-site", "same-site")]),
+            PUBLIC
+        ));
+        assert!(allowed(
+            &post,
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            PUBLIC
+        ));
+        assert!(allowed(
+            &post,
+            &headers(&[("sec-fetch-site", "none")]),
+            PUBLIC
+        ));
         // Sec-Fetch-Site decides even when Origin would pass.
         assert!(!allowed(
             &post,
-            &headers(&[("sec-fetch-site", "cross-site"), ("origin", "https://freshet.agency.example")]),
+            &headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://freshet.agency.example")
+            ]),
             PUBLIC
         ));
     }
@@ -87,12 +110,23 @@ mod tests {
     #[test]
     fn without_sec_fetch_site_the_origin_must_be_this_server() {
         let post = Method::POST;
-        assert!(!allowed(&post, &headers(&[("origin", "https://evil.example")]), PUBLIC));
+        assert!(!allowed(
+            &post,
+            &headers(&[("origin", "https://evil.example")]),
+            PUBLIC
+        ));
         assert!(!allowed(&post, &headers(&[("origin", "null")]), PUBLIC));
-        assert!(allowed(&post, &headers(&[("origin", "https://freshet.agency.example")]), PUBLIC));
         assert!(allowed(
             &post,
-            &headers(&[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")]),
+            &headers(&[("origin", "https://freshet.agency.example")]),
+            PUBLIC
+        ));
+        assert!(allowed(
+            &post,
+            &headers(&[
+                ("origin", "http://127.0.0.1:8080"),
+                ("host", "127.0.0.1:8080")
+            ]),
             None
         ));
     }

@@ -13,12 +13,12 @@ mod throttle;
 
 pub use auth::{Caller, Credential};
 pub use cross_origin::allowed as cross_origin_allowed;
-pub use session_cookie::SessionCookie;
-pub use throttle::{SignInAttempt, SignInThrottle, client_address};
 pub use error::{ApiError, PROBLEM_BASE, Problem, domain_status};
 pub use routes::{
     CommandResult, EventBody, Position, UNDOCUMENTED_ROUTES, metrics_handle, metrics_router,
     openapi, readable_portfolio, router, router_with,
 };
 pub use server::{ServerOptions, serve, serve_with};
+pub use session_cookie::SessionCookie;
 pub use state::{ApiOptions, AppState};
+pub use throttle::{SignInAttempt, SignInThrottle, client_address};

@@ -75,7 +75,10 @@ mod tests {
         let later = Utc::now() + chrono::TimeDelta::days(14);
         let plain = SessionCookie { secure: false }.set(&secret, later);
         let plain = plain.to_str().expect("ascii");
-        assert!(plain.starts_with(&format!("freshet_session={secret}")), "{plain}");
+        assert!(
+            plain.starts_with(&format!("freshet_session={secret}")),
+            "{plain}"
+        );
         for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
             assert!(plain.contains(attribute), "{attribute} missing: {plain}");
         }
@@ -84,14 +87,20 @@ mod tests {
         let secure = SessionCookie { secure: true }.set(&secret, later);
         let secure = secure.to_str().expect("ascii");
         assert!(secure.starts_with("__Host-freshet_session="), "{secure}");
-        assert!(secure.contains("Secure") && !secure.contains("Domain"), "{secure}");
+        assert!(
+            secure.contains("Secure") && !secure.contains("Domain"),
+            "{secure}"
+        );
     }
 
     #[test]
     fn the_secret_is_read_among_other_cookies_and_only_under_its_own_name() {
         let cookie = SessionCookie { secure: false };
         let mut headers = HeaderMap::new();
-        headers.insert(COOKIE, HeaderValue::from_static("theme=dark; freshet_session=fs_1; x=y"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("theme=dark; freshet_session=fs_1; x=y"),
+        );
         assert_eq!(cookie.read(&headers).as_deref(), Some("fs_1"));
         assert_eq!(SessionCookie { secure: true }.read(&headers), None);
         let cleared = cookie.clear();

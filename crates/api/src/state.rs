@@ -14,8 +14,8 @@ use freshet_store::{Database, EventStore};
 use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::streams::StreamSlots;
 use crate::session_cookie::SessionCookie;
+use crate::streams::StreamSlots;
 use crate::throttle::{FailureThrottle, SignInThrottle};
 use freshet_accounts::SessionPolicy;
 

@@ -180,7 +180,11 @@ impl SignInThrottle {
 
     /// Starts a sign-in to `email` from `address`, unless either is held back: then how
     /// long to wait.
-    pub fn attempt(&self, address: Option<IpAddr>, email: &str) -> Result<SignInAttempt<'_>, Duration> {
+    pub fn attempt(
+        &self,
+        address: Option<IpAddr>,
+        email: &str,
+    ) -> Result<SignInAttempt<'_>, Duration> {
         let held_back = |refused| match refused {
             Refused::HeldBack { retry_after } => retry_after,
             Refused::AlreadyFailed => self.by_account.window,

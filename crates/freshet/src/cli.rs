@@ -197,8 +197,7 @@ pub struct SessionArgs {
 impl SessionArgs {
     pub fn policy(&self) -> anyhow::Result<freshet_accounts::SessionPolicy> {
         let delta = |duration: Duration, flag: &str| {
-            chrono::TimeDelta::from_std(duration)
-                .map_err(|_| anyhow::anyhow!("{flag} is too long"))
+            chrono::TimeDelta::from_std(duration).map_err(|_| anyhow::anyhow!("{flag} is too long"))
         };
         let policy = freshet_accounts::SessionPolicy {
             idle: delta(self.session_idle, "--session-idle")?,

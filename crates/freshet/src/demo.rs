@@ -194,7 +194,9 @@ pub async fn load(core: &Core, listen: std::net::SocketAddr) -> Result<()> {
         demo.ticketed(cedar, 2, 2).await?;
     }
     crate::ops::catch_up(core).await?;
-    println!("\nFreshet demo: a team and three clients. Passwords and tokens are new on every start.");
+    println!(
+        "\nFreshet demo: a team and three clients. Passwords and tokens are new on every start."
+    );
     println!("\nSign in at http://{listen}/app/sign-in as any of them:\n");
     for (_, name, email, login) in &logins {
         println!("  {name:<28} {email:<22} {}", login.password);

@@ -4,8 +4,8 @@
 use anyhow::{Context as _, Result};
 use chrono::Utc;
 use freshet_accounts::{Password, credentials, invitations, tokens, users};
-use freshet_mail::Renderer;
 use freshet_domain::UserId;
+use freshet_mail::Renderer;
 use freshet_projections::inbox::{self, InboxFilter};
 use secrecy::ExposeSecret as _;
 
@@ -31,7 +31,8 @@ pub async fn users(common: &Common, command: UsersCommand) -> Result<()> {
         UsersCommand::Invite { name, email, admin } => {
             let renderer = mail_renderer(common)?;
             let now = Utc::now();
-            let invited = invitations::invite(db, &renderer, &name, &email, admin, None, now).await?;
+            let invited =
+                invitations::invite(db, &renderer, &name, &email, admin, None, now).await?;
             println!(
                 "{} <{}> invited{}; the link in their email works until {} UTC",
                 invited.user.name,
@@ -182,7 +183,13 @@ pub struct DemoLogin {
 /// The demo's people: created on the first start, given a fresh token and password on
 /// every start; the tokens earlier starts printed are revoked (others, issued by an Admin,
 /// are kept), and so are their sessions (a new password ends them).
-pub async fn demo_user(core: &Core, key: &str, name: &str, email: &str, admin: bool) -> Result<DemoLogin> {
+pub async fn demo_user(
+    core: &Core,
+    key: &str,
+    name: &str,
+    email: &str,
+    admin: bool,
+) -> Result<DemoLogin> {
     let existing = users::list(&core.db)
         .await?
         .into_iter()
@@ -206,5 +213,9 @@ pub async fn demo_user(core: &Core, key: &str, name: &str, email: &str, admin: b
     let suffix: [u8; 4] = rand::random();
     let password = format!("{key}-demo-{}", hex::encode(suffix));
     credentials::set_password(&core.db, email, &Password::parse(&password)?, Utc::now()).await?;
-    Ok(DemoLogin { id, token, password })
+    Ok(DemoLogin {
+        id,
+        token,
+        password,
+    })
 }

@@ -65,7 +65,12 @@ fn action(purpose: LinkPurpose, secret: &str) -> String {
     }
 }
 
-fn choose(purpose: LinkPurpose, secret: &str, user: &User, problem: Option<String>) -> ChoosePassword {
+fn choose(
+    purpose: LinkPurpose,
+    secret: &str,
+    user: &User,
+    problem: Option<String>,
+) -> ChoosePassword {
     ChoosePassword {
         person: None,
         invitation: purpose == LinkPurpose::Invitation,
@@ -152,7 +157,10 @@ async fn use_link(
 pub(crate) fn sentence(error: &AccountError) -> String {
     let text = error.to_string();
     let mut chars = text.chars();
-    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    let first = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_default();
     let rest: String = chars.collect();
     if rest.ends_with('.') {
         format!("{first}{rest}")
@@ -169,7 +177,13 @@ struct ResetRequest {
 }
 
 pub(crate) async fn reset_request_form() -> Response {
-    render(StatusCode::OK, &ResetRequest { person: None, sent_to: None })
+    render(
+        StatusCode::OK,
+        &ResetRequest {
+            person: None,
+            sent_to: None,
+        },
+    )
 }
 
 #[derive(Deserialize)]

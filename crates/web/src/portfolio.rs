@@ -51,7 +51,11 @@ struct TicketPage {
     tasks: Vec<TaskLine>,
 }
 
-async fn load(state: &AppState, viewer: &Viewer, id: Uuid) -> Result<(Portfolio, Vec<TaskLine>), ApiError> {
+async fn load(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+) -> Result<(Portfolio, Vec<TaskLine>), ApiError> {
     let id = PortfolioId::from_uuid(id);
     let portfolio = readable_portfolio(state, &viewer.0, id).await?;
     let filter = InboxFilter {
@@ -105,7 +109,10 @@ pub(crate) async fn portfolio(
                 .cycle
                 .status
                 .map_or("No Refresh Requested", |status| status.label()),
-            refresh_date: portfolio.refresh_date().format("%A, %B %-d, %Y").to_string(),
+            refresh_date: portfolio
+                .refresh_date()
+                .format("%A, %B %-d, %Y")
+                .to_string(),
             cadence: portfolio.schedule.cadence.to_string(),
             am_note: portfolio.am_note.as_ref().map(|note| note.text.to_string()),
             ad_lab_link: portfolio.ad_lab_link.as_ref().map(ToString::to_string),

@@ -98,7 +98,15 @@ pub(crate) async fn change_password(
     viewer: Viewer,
     Form(form): Form<PasswordForm>,
 ) -> Response {
-    let refused = |problem: String| show(&state, &viewer, StatusCode::UNPROCESSABLE_ENTITY, None, Some(problem));
+    let refused = |problem: String| {
+        show(
+            &state,
+            &viewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            Some(problem),
+        )
+    };
     if form.password != form.confirmation {
         return refused("The two new passwords are not the same.".into()).await;
     }

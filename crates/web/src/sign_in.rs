@@ -60,7 +60,10 @@ impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        Ok(Self(client_address(parts, state.options().trust_forwarded_for)))
+        Ok(Self(client_address(
+            parts,
+            state.options().trust_forwarded_for,
+        )))
     }
 }
 
@@ -88,14 +91,21 @@ pub(crate) async fn sign_in(
             let minutes = retry_after.as_secs().div_ceil(60);
             return again(
                 StatusCode::TOO_MANY_REQUESTS,
-                format!("Too many failed attempts. Try again in {minutes} minutes, or reset your password."),
+                format!(
+                    "Too many failed attempts. Try again in {minutes} minutes, or reset your password."
+                ),
             );
         }
     };
     let options = state.options();
-    let signed_in =
-        credentials::sign_in(state.db(), &form.email, &form.password, options.sessions, state.now())
-            .await;
+    let signed_in = credentials::sign_in(
+        state.db(),
+        &form.email,
+        &form.password,
+        options.sessions,
+        state.now(),
+    )
+    .await;
     match signed_in {
         Ok((_, session)) => {
             drop(attempt);

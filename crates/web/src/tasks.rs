@@ -83,5 +83,8 @@ pub(crate) fn grouped(tasks: Vec<TaskLine>, today: NaiveDate) -> Vec<Group> {
         };
         groups[index].tasks.push(task);
     }
-    groups.into_iter().filter(|group| !group.tasks.is_empty()).collect()
+    groups
+        .into_iter()
+        .filter(|group| !group.tasks.is_empty())
+        .collect()
 }

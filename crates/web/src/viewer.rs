@@ -78,8 +78,18 @@ mod tests {
 
     #[test]
     fn only_pages_of_the_app_are_followed_after_sign_in() {
-        assert_eq!(safe_next(Some("/app/portfolios/1?x=y")), "/app/portfolios/1?x=y");
-        for evil in ["https://evil.example/", "//evil.example/app/", "/app//evil.example", "/docs", "/app/\\evil", "/app/\nx"] {
+        assert_eq!(
+            safe_next(Some("/app/portfolios/1?x=y")),
+            "/app/portfolios/1?x=y"
+        );
+        for evil in [
+            "https://evil.example/",
+            "//evil.example/app/",
+            "/app//evil.example",
+            "/docs",
+            "/app/\\evil",
+            "/app/\nx",
+        ] {
             assert_eq!(safe_next(Some(evil)), "/app/", "{evil:?}");
         }
         assert_eq!(safe_next(None), "/app/");

@@ -34,7 +34,10 @@ pub(crate) async fn my_work(State(state): State<AppState>, viewer: Viewer) -> Re
         Err(error) => return error_page(&ApiError::from(error), viewer.label()),
     };
     let today = state.today();
-    let lines = tasks.iter().map(|task| TaskLine::new(task, today)).collect();
+    let lines = tasks
+        .iter()
+        .map(|task| TaskLine::new(task, today))
+        .collect();
     render(
         StatusCode::OK,
         &WorkPage {

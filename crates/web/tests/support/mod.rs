@@ -4,7 +4,7 @@
 
 use freshet_api::ApiOptions;
 use freshet_store::testing::TestDatabase;
-use freshet_testkit::http::{App, date};
+use freshet_testkit::{App, date};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{Client, StatusCode, redirect};
 
@@ -115,7 +115,13 @@ impl Browser {
     }
 
     /// A JSON command of the API, sent from this app's pages with the session cookie.
-    pub async fn api(&mut self, method: reqwest::Method, path: &str, body: serde_json::Value, site: &str) -> (StatusCode, serde_json::Value) {
+    pub async fn api(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+        site: &str,
+    ) -> (StatusCode, serde_json::Value) {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
@@ -127,13 +133,19 @@ impl Browser {
         let response = request.send().await.unwrap();
         let status = response.status();
         let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     /// Signs in with the form; the answer.
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Page {
-        self.post("/app/sign-in", &[("email", email), ("password", password), ("next", "/app/")])
-            .await
+        self.post(
+            "/app/sign-in",
+            &[("email", email), ("password", password), ("next", "/app/")],
+        )
+        .await
     }
 }
 
@@ -143,15 +155,27 @@ pub async fn emailed_link(app: &App, kind: &str, email: &str) -> String {
     let sql = "SELECT m.body_text FROM mail_outbox m JOIN users u ON u.id = m.recipient \
                WHERE m.kind = $1 AND u.email = $2 ORDER BY m.created_at DESC LIMIT 1";
     let body: String = match &app.db.database {
-        freshet_store::Database::Postgres(pool) => sqlx::query_scalar(sql).bind(kind).bind(email).fetch_one(pool).await.unwrap(),
-        freshet_store::Database::Sqlite(pool) => sqlx::query_scalar(sql).bind(kind).bind(email).fetch_one(pool).await.unwrap(),
+        freshet_store::Database::Postgres(pool) => sqlx::query_scalar(sql)
+            .bind(kind)
+            .bind(email)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        freshet_store::Database::Sqlite(pool) => sqlx::query_scalar(sql)
+            .bind(kind)
+            .bind(email)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
     };
     link_in(&body).unwrap_or_else(|| panic!("no link in {body}"))
 }
 
 /// The path of the first one-time link in `text`.
 pub fn link_in(text: &str) -> Option<String> {
-    let start = text.find("/app/invitation/fl_").or_else(|| text.find("/app/password-reset/fl_"))?;
+    let start = text
+        .find("/app/invitation/fl_")
+        .or_else(|| text.find("/app/password-reset/fl_"))?;
     let rest = &text[start..];
     let end = rest.find("fl_")? + 3 + 64;
     Some(rest[..end].to_owned())
@@ -161,7 +185,15 @@ pub fn link_in(text: &str) -> Option<String> {
 pub async fn emails(app: &App, kind: &str) -> i64 {
     let sql = "SELECT COUNT(*) FROM mail_outbox WHERE kind = $1";
     match &app.db.database {
-        freshet_store::Database::Postgres(pool) => sqlx::query_scalar(sql).bind(kind).fetch_one(pool).await.unwrap(),
-        freshet_store::Database::Sqlite(pool) => sqlx::query_scalar(sql).bind(kind).fetch_one(pool).await.unwrap(),
+        freshet_store::Database::Postgres(pool) => sqlx::query_scalar(sql)
+            .bind(kind)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
+        freshet_store::Database::Sqlite(pool) => sqlx::query_scalar(sql)
+            .bind(kind)
+            .fetch_one(pool)
+            .await
+            .unwrap(),
     }
 }
