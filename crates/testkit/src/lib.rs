@@ -6,4 +6,6 @@ mod http;
 pub mod proxy;
 
 pub use events::InboxEvents;
+pub use freshet_agency as agency;
+pub use freshet_agency::team::*;
 pub use http::*;
