@@ -4,6 +4,7 @@
 mod events;
 mod http;
 pub mod proxy;
+pub mod smtp;
 
 pub use events::InboxEvents;
 pub use freshet_agency as agency;
