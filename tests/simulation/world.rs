@@ -190,7 +190,13 @@ impl Office for Desk<'_> {
             .unwrap_or_else(|error| panic!("the simulation's {description} was refused: {error}"));
     }
 
-    async fn refused(&mut self, id: PortfolioId, actor: Actor, command: Command, code: &'static str) {
+    async fn refused(
+        &mut self,
+        id: PortfolioId,
+        actor: Actor,
+        command: Command,
+        code: &'static str,
+    ) {
         let description = format!("{command:?}");
         match self
             .0

@@ -8,7 +8,12 @@ use super::{Agents, Office};
 use crate::team::ADMIN;
 
 impl Agents {
-    pub(super) async fn admin(&mut self, office: &mut impl Office, id: PortfolioId, today: NaiveDate) {
+    pub(super) async fn admin(
+        &mut self,
+        office: &mut impl Office,
+        id: PortfolioId,
+        today: NaiveDate,
+    ) {
         let Some(state) = office.portfolio(id).await else {
             return;
         };

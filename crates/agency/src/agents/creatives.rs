@@ -2,7 +2,7 @@
 
 use freshet_domain::{Actor, AdLabLink, Approval, Command, PortfolioId, TicketStatus};
 
-use rand::Rng as _;
+use uuid::Uuid;
 
 use super::{Agents, Office};
 
@@ -34,8 +34,9 @@ impl Agents {
             }
         }
         if self.roll(0.05) {
-            let n: u32 = self.rng.random();
-            if let Ok(link) = AdLabLink::parse(&format!("https://adlab.example/{n:08x}")) {
+            // The link's text matters to no rule: it draws nothing from the seed.
+            let link = format!("https://adlab.example/{}", Uuid::now_v7());
+            if let Ok(link) = AdLabLink::parse(&link) {
                 office
                     .send(id, designer, Command::UpdateAdLabLink { link })
                     .await;

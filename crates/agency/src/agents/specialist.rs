@@ -94,7 +94,9 @@ async fn create_tickets(office: &mut impl Office, state: &Portfolio, plan: Plan)
     if plan.mark_submitted {
         let state = office.portfolio(id).await.expect("the portfolio");
         if let Some(task_id) = open_task(&state, TaskKind::CreateDeliverables) {
-            office.send(id, sas, Command::CompleteTask { task_id }).await;
+            office
+                .send(id, sas, Command::CompleteTask { task_id })
+                .await;
         }
         office
             .send(id, sas, Command::MarkDeliverablesSubmitted)
@@ -102,7 +104,13 @@ async fn create_tickets(office: &mut impl Office, state: &Portfolio, plan: Plan)
     }
 }
 
-async fn clone(office: &mut impl Office, id: PortfolioId, sas: Actor, source: TicketId, title: &str) {
+async fn clone(
+    office: &mut impl Office,
+    id: PortfolioId,
+    sas: Actor,
+    source: TicketId,
+    title: &str,
+) {
     let Ok(title) = TicketTitle::parse(title) else {
         return;
     };
@@ -124,7 +132,9 @@ async fn close(office: &mut impl Office, state: &Portfolio, plan: Plan) {
     if plan.close_by_task {
         let task_id = open_task(state, TaskKind::ImplementNewCreatives)
             .expect("R17: the implementation task");
-        office.send(id, sas, Command::CompleteTask { task_id }).await;
+        office
+            .send(id, sas, Command::CompleteTask { task_id })
+            .await;
     } else {
         office
             .send(id, sas, Command::MarkCreativesImplemented)
