@@ -1,10 +1,9 @@
 //! The simulation tier: 50 portfolios with mixed cadences live through a simulated year,
 //! day by day, with the real scheduler, command service and store, and seeded random client
-//! and team behaviour (`agents`); then the whole event log is checked against the rules
+//! and team behaviour (`freshet_agency::agents`); then the whole event log is checked against the rules
 //! (`checks`). See `world` for the simulated agency.
 #![allow(clippy::unwrap_used)]
 
-mod agents;
 mod checks;
 mod world;
 

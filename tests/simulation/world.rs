@@ -1,7 +1,7 @@
-//! A year in the life of an agency: the scheduler ticks every morning, then the people act
-//! on what their inboxes and the portfolio show, with seeded random behaviour.
+//! A year in the life of an agency: the scheduler ticks every morning, then the people
+//! (`freshet_testkit::agency::Agents`, with every habit) act on what the portfolio shows,
+//! with seeded random behaviour, through the real command service.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -11,13 +11,9 @@ use freshet_domain::*;
 use freshet_service::{Clock, CommandRequest, CommandService, ManualClock, ProcessConfig};
 use freshet_store::EventStore;
 use freshet_store::testing::TestDatabase;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use freshet_testkit::agency::{ADMIN, Agents, Habits, Office, team_of};
+use rand::Rng;
 use uuid::Uuid;
-
-pub use crate::agents::Plan;
-
-pub const ADMIN: UserId = UserId::from_uuid(Uuid::from_u128(0xad));
 
 /// Finds due portfolios by folding each known one: the simulation's stand-in for the
 /// portfolio read model's `next_trigger_on` index.
@@ -59,14 +55,10 @@ pub struct Simulation {
     pub days: u64,
     pub store: Arc<dyn EventStore>,
     pub(crate) due: KnownPortfolios,
-    pub(crate) rng: Mutex<StdRng>,
-    pub(crate) plans: Mutex<HashMap<(PortfolioId, u32), Plan>>,
-    /// Paused portfolios and the day the Admin resumes them.
-    pub(crate) paused: Mutex<HashMap<PortfolioId, NaiveDate>>,
-    /// What the Admin already did once in a cycle: (portfolio, cycle, what).
-    pub(crate) done_once: Mutex<std::collections::HashSet<(PortfolioId, u32, &'static str)>>,
+    /// The people; one day of all portfolios holds them (never across two days at once).
+    agents: tokio::sync::Mutex<Agents>,
     /// Commands the rules refused, as the simulation expected.
-    pub(crate) refusals: Mutex<u32>,
+    refusals: Mutex<u32>,
 }
 
 fn person(portfolio: usize, role: u128) -> UserId {
@@ -92,7 +84,8 @@ impl Simulation {
             deadlines: config.deadlines,
         };
         let scheduler = Scheduler::new(service.clone(), due.clone());
-        let mut rng = StdRng::seed_from_u64(seed);
+        eprintln!("simulation seed {seed}");
+        let mut agents = Agents::new(seed, Habits::Everything);
         let cadences = [
             Cadence::new(1, CadenceUnit::Months).unwrap(),
             Cadence::new(2, CadenceUnit::Months).unwrap(),
@@ -105,14 +98,8 @@ impl Simulation {
         for i in 0..count {
             let id = PortfolioId::from_uuid(Uuid::now_v7());
             let cadence = cadences[i % cadences.len()];
-            let refresh_date = start + Days::new(rng.random_range(1..60));
-            let team = Team {
-                account_manager: person(i, 1),
-                social_ad_specialist: person(i, 2),
-                copywriter: person(i, 3),
-                designer: person(i, 4),
-                team_lead: person(i, 5),
-            };
+            let refresh_date = start + Days::new(agents.rng().random_range(1..60));
+            let team = team_of(|role| person(i, role));
             let command = Command::CreatePortfolio {
                 portfolio_id: id,
                 client: ClientName::parse(&format!("Client {i}")).unwrap(),
@@ -136,10 +123,7 @@ impl Simulation {
             days: 365,
             store,
             due,
-            rng: Mutex::new(rng),
-            plans: Mutex::default(),
-            paused: Mutex::default(),
-            done_once: Mutex::default(),
+            agents: tokio::sync::Mutex::new(agents),
             refusals: Mutex::default(),
         }
     }
@@ -176,76 +160,55 @@ impl Simulation {
                 }
                 None => assert!(self.scheduler.tick().await.unwrap().failures.is_empty()),
             }
+            let mut agents = self.agents.lock().await;
             for (portfolio, _) in &self.portfolios {
-                self.act(*portfolio, today).await;
+                agents.act(&mut Desk(self), *portfolio, today).await;
             }
         }
-    }
-
-    pub(crate) async fn state(&self, portfolio: PortfolioId) -> Portfolio {
-        self.service.portfolio(portfolio).await.unwrap().unwrap()
-    }
-
-    pub(crate) async fn send(&self, portfolio: PortfolioId, who: UserId, command: Command) {
-        let description = format!("{command:?}");
-        self.service
-            .execute(CommandRequest::new(portfolio, command, Actor::user(who)))
-            .await
-            .unwrap_or_else(|error| panic!("the simulation's {description} was refused: {error}"));
-    }
-
-    pub(crate) async fn send_as_admin(&self, portfolio: PortfolioId, command: Command) {
-        let description = format!("{command:?}");
-        self.service
-            .execute(CommandRequest::new(portfolio, command, Actor::admin(ADMIN)))
-            .await
-            .unwrap_or_else(|error| panic!("the Admin's {description} was refused: {error}"));
-    }
-
-    /// A command the rules must refuse with `code`, recording nothing.
-    pub(crate) async fn refused(
-        &self,
-        portfolio: PortfolioId,
-        who: UserId,
-        command: Command,
-        code: &str,
-    ) {
-        let description = format!("{command:?}");
-        match self
-            .service
-            .execute(CommandRequest::new(portfolio, command, Actor::user(who)))
-            .await
-        {
-            Err(freshet_service::ServiceError::Domain(error)) => {
-                assert_eq!(error.code(), code, "{description}: {error}");
-                *self.refusals.lock().unwrap() += 1;
-            }
-            other => panic!("{description} should be refused with {code}: {other:?}"),
-        }
-    }
-
-    /// True the first time it is asked for `what` in this cycle of this portfolio.
-    pub(crate) fn first_time(
-        &self,
-        portfolio: PortfolioId,
-        cycle: u32,
-        what: &'static str,
-    ) -> bool {
-        self.done_once
-            .lock()
-            .unwrap()
-            .insert((portfolio, cycle, what))
     }
 
     pub fn refusals(&self) -> u32 {
         *self.refusals.lock().unwrap()
     }
+}
 
-    pub(crate) fn roll(&self, probability: f64) -> bool {
-        self.rng.lock().unwrap().random_bool(probability)
+/// The people's office: the real command service, where every refusal but an expected one
+/// fails the test.
+struct Desk<'a>(&'a Simulation);
+
+impl Office for Desk<'_> {
+    async fn portfolio(&mut self, id: PortfolioId) -> Option<Portfolio> {
+        self.0.service.portfolio(id).await.unwrap()
     }
 
-    pub(crate) fn pick(&self, below: u32) -> u32 {
-        self.rng.lock().unwrap().random_range(0..below.max(1))
+    async fn send(&mut self, id: PortfolioId, actor: Actor, command: Command) {
+        let description = format!("{command:?} by {actor:?}");
+        self.0
+            .service
+            .execute(CommandRequest::new(id, command, actor))
+            .await
+            .unwrap_or_else(|error| panic!("the simulation's {description} was refused: {error}"));
+    }
+
+    async fn refused(
+        &mut self,
+        id: PortfolioId,
+        actor: Actor,
+        command: Command,
+        code: &'static str,
+    ) {
+        let description = format!("{command:?}");
+        match self
+            .0
+            .service
+            .execute(CommandRequest::new(id, command, actor))
+            .await
+        {
+            Err(freshet_service::ServiceError::Domain(error)) => {
+                assert_eq!(error.code(), code, "{description}: {error}");
+                *self.0.refusals.lock().unwrap() += 1;
+            }
+            other => panic!("{description} should be refused with {code}: {other:?}"),
+        }
     }
 }

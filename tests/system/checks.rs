@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::driver::{Cycle, Driver, People};
 use super::fleet::Fleet;
-use super::sink::SmtpSink;
+use freshet_testkit::smtp::SmtpSink;
 
 /// Read model tables, by the projection (generation) that owns them.
 pub const READ_MODELS: [(&str, &str); 4] = [
@@ -215,7 +215,7 @@ pub async fn check_every_email_delivered_once(
     let mut received: HashMap<String, Vec<Vec<String>>> = HashMap::new();
     for message in sink.received() {
         received
-            .entry(message.message_id.clone())
+            .entry(message.message_id())
             .or_default()
             .push(message.to);
     }

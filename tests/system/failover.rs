@@ -29,7 +29,7 @@ use crate::log::{
     MAIL_LEASE, PROCESSORS, Position, caught_up, checkpoints, claims_before, drain_outbox, head,
     processor_holders,
 };
-use crate::sink::SmtpSink;
+use freshet_testkit::smtp::SmtpSink;
 
 const PORTFOLIOS: usize = 200;
 const CLIENTS: usize = 8;
@@ -48,7 +48,7 @@ async fn two_apis_and_two_workers_share_one_database_and_survive_a_killed_worker
         unreachable!("TestDatabase::postgres is on PostgreSQL")
     };
     let pool = pool.clone();
-    let sink = SmtpSink::start(16);
+    let sink = SmtpSink::with_threads(16);
     let url = db.url().to_owned();
     // Declared after `db`, so dropped (every process killed) before the database is.
     let mut fleet = Fleet::new(

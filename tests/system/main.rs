@@ -3,7 +3,8 @@
 //! refuses); `failover` runs two API and two worker processes on one PostgreSQL database
 //! while clients drive full cycles, kills the active worker, and checks every read model,
 //! email and event afterwards. `fleet` starts the processes, `driver` plays the people over
-//! HTTP, `sink` is an SMTP server, `log` reads the database side, `checks` the final checks.
+//! HTTP, `log` reads the database side, `checks` the final checks
+//! (the SMTP server is the test kit's `smtp::SmtpSink`).
 #![allow(clippy::unwrap_used)]
 
 mod checks;
@@ -12,4 +13,3 @@ mod failover;
 mod fleet;
 mod log;
 mod serve;
-mod sink;

@@ -90,10 +90,7 @@ impl Drop for StreamSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn user(n: u128) -> UserId {
-        UserId::from_uuid(uuid::Uuid::from_u128(n))
-    }
+    use freshet_testkit::user;
 
     #[test]
     fn places_are_capped_per_person_and_in_all_and_given_back_on_drop() {

@@ -12,13 +12,10 @@ use freshet_follower::{Runner, RunnerConfig};
 use freshet_projections::{Live, PROJECTION_NAMES, ReadModelConfig, all_projections};
 use freshet_service::{CommandRequest, CommandService, ManualClock, ProcessConfig};
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{team, user};
 use uuid::Uuid;
 
 freshet_store::on_both_backends!(r2_the_scheduler_ticks_only_the_portfolios_that_are_due);
-
-fn user(n: u128) -> UserId {
-    UserId::from_uuid(Uuid::from_u128(n))
-}
 
 async fn catch_up(runner: &Runner, store: &Arc<dyn freshet_store::EventStore>) {
     for projection in all_projections(store, ReadModelConfig::default()) {
@@ -41,13 +38,7 @@ async fn r2_the_scheduler_ticks_only_the_portfolios_that_are_due(db: TestDatabas
         Arc::new(clock.clone()),
         ProcessConfig::default(),
     );
-    let team = Team {
-        account_manager: user(1),
-        social_ad_specialist: user(2),
-        copywriter: user(3),
-        designer: user(4),
-        team_lead: user(5),
-    };
+    let team = team();
     let mut ids = Vec::new();
     for days_away in [20, 40, 25] {
         let id = PortfolioId::from_uuid(Uuid::now_v7());

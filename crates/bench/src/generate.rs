@@ -1,21 +1,20 @@
 //! A synthetic agency, decided in memory: portfolios live through a year day by day, the
-//! scheduler ticks the due ones each morning, and the people act on what the portfolio shows
-//! with seeded random behaviour (the same habits as the automation crate's simulated year).
-//! Every event comes from `freshet_domain::decide`, so the stored history is one Freshet
-//! could have written; nothing goes through the store until it is bulk-loaded.
+//! scheduler ticks the due ones each morning, and the people (`freshet_agency::Agents`, with
+//! everyday habits: the simulation tier's people, without the rare turns) act on what the
+//! portfolio shows with seeded random behaviour. Every event comes from
+//! `freshet_domain::decide`, so the stored history is one Freshet could have written; nothing
+//! goes through the store until it is bulk-loaded.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
+use freshet_agency::{ADMIN, Agents, Habits, Office, team_of};
 use freshet_domain::{
-    Actor, AdLabLink, AdSet, AgencyCalendar, Approval, Cadence, CadenceUnit, ClientName, Command,
-    Context, Deadlines, DeliverableCount, Event, FolderName, NoteText, Portfolio, PortfolioId,
-    RefreshStatus, RevisionKind, TaskId, TaskKind, Team, TicketId, TicketStatus, TicketTitle,
-    UserId, decide, next_trigger_date,
+    Actor, AgencyCalendar, Cadence, CadenceUnit, ClientName, Command, Context, Deadlines, Event,
+    Portfolio, PortfolioId, UserId, decide, next_trigger_date,
 };
 use freshet_service::actor_label;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::Rng;
 use uuid::Uuid;
 
 /// An event ready to be stored, in the store's columns.
@@ -34,26 +33,12 @@ pub struct Row {
     pub correlation_id: Uuid,
 }
 
-/// How one cycle of one portfolio will go, drawn when the cycle is first seen.
-#[derive(Clone, Copy, Debug)]
-struct Plan {
-    decide_on: NaiveDate,
-    decline: bool,
-    tickets_on: NaiveDate,
-    tickets: u32,
-    mark_submitted: bool,
-    revision_rounds: u32,
-    client_days: u64,
-    implementation_days: u64,
-    close_by_task: bool,
-}
-
 #[derive(Debug)]
 struct Sim {
+    id: PortfolioId,
     stream: String,
     state: Option<Portfolio>,
     version: i64,
-    plans: HashMap<u32, Plan>,
 }
 
 /// Counts of what the world did so far.
@@ -65,8 +50,6 @@ pub struct Tally {
     pub tasks: u64,
     pub days: u32,
 }
-
-pub const ADMIN: UserId = UserId::from_uuid(Uuid::from_u128(0xad));
 
 /// The people: teams overlap, as in an agency (an AM has about 25 clients).
 pub fn person(portfolio: usize, role: u128, portfolios: usize) -> UserId {
@@ -93,16 +76,24 @@ pub fn people(role: u128, portfolios: usize) -> Vec<UserId> {
 #[derive(Debug)]
 pub struct World {
     calendar: AgencyCalendar,
-    deadlines: Deadlines,
-    rng: StdRng,
-    sims: Vec<Sim>,
+    agents: Agents,
+    desk: Desk,
     start: NaiveDate,
-    today: NaiveDate,
-    now: DateTime<Utc>,
-    out: Vec<Row>,
     /// How many portfolios the world will hold: sets how many people share them.
     population: usize,
     pub tally: Tally,
+}
+
+/// Where the people act: the portfolios in memory, and the rows their events became.
+#[derive(Debug)]
+struct Desk {
+    deadlines: Deadlines,
+    sims: Vec<Sim>,
+    index: HashMap<PortfolioId, usize>,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    out: Vec<Row>,
+    tally: Tally,
 }
 
 impl World {
@@ -122,8 +113,9 @@ impl World {
         .filter_map(|(every, unit)| Cadence::new(every, unit).ok())
         .collect();
         for i in 0..portfolios {
-            let id = PortfolioId::from_uuid(Uuid::from_u128(world.rng.random()));
-            let refresh_date = start + Days::new(world.rng.random_range(1..60));
+            let rng = world.agents.rng();
+            let id = PortfolioId::from_uuid(Uuid::from_u128(rng.random()));
+            let refresh_date = start + Days::new(rng.random_range(1..60));
             world.create(id, cadences[i % cadences.len()], refresh_date);
         }
         world
@@ -134,13 +126,17 @@ impl World {
         let calendar = AgencyCalendar::default();
         Self {
             calendar,
-            deadlines: Deadlines::default(),
-            rng: StdRng::seed_from_u64(seed),
-            sims: Vec::with_capacity(population),
+            agents: Agents::new(seed, Habits::Everyday),
+            desk: Desk {
+                deadlines: Deadlines::default(),
+                sims: Vec::with_capacity(population),
+                index: HashMap::with_capacity(population),
+                today: start,
+                now: calendar.noon_on(start),
+                out: Vec::new(),
+                tally: Tally::default(),
+            },
             start,
-            today: start,
-            now: calendar.noon_on(start),
-            out: Vec::new(),
             population: population.max(1),
             tally: Tally::default(),
         }
@@ -149,25 +145,19 @@ impl World {
     /// A portfolio whose refresh date is `refresh_date`: `next_trigger_date` is then its
     /// kickoff, 15 days before.
     pub fn create(&mut self, id: PortfolioId, cadence: Cadence, refresh_date: NaiveDate) -> usize {
-        let i = self.sims.len();
-        let total = self.population.max(i + 1);
-        let team = Team {
-            account_manager: person(i, 1, total),
-            social_ad_specialist: person(i, 2, total),
-            copywriter: person(i, 3, total),
-            designer: person(i, 4, total),
-            team_lead: person(i, 5, total),
-        };
-        let client = ClientName::parse(&format!("Client {i:05}"))
+        let index = self.desk.sims.len();
+        let total = self.population.max(index + 1);
+        let team = team_of(|role| person(index, role, total));
+        let client = ClientName::parse(&format!("Client {index:05}"))
             .unwrap_or_else(|_| unreachable!("a short client name is valid"));
-        self.sims.push(Sim {
+        self.desk.sims.push(Sim {
+            id,
             stream: id.stream_name(),
             state: None,
             version: 0,
-            plans: HashMap::new(),
         });
-        let index = i;
-        self.send(
+        self.desk.index.insert(id, index);
+        self.desk.decide(
             index,
             Actor::admin(ADMIN),
             Command::CreatePortfolio {
@@ -178,46 +168,50 @@ impl World {
                 refresh_date,
             },
         );
+        self.tally = self.desk.tally;
         index
     }
 
     pub fn portfolio(&self, index: usize) -> Option<&Portfolio> {
-        self.sims.get(index)?.state.as_ref()
+        self.desk.sims.get(index)?.state.as_ref()
     }
 
     pub fn deadlines(&self) -> Deadlines {
-        self.deadlines
+        self.desk.deadlines
     }
 
     /// The events decided since the last call, in the order they were decided.
     pub fn drain(&mut self) -> Vec<Row> {
-        std::mem::take(&mut self.out)
+        std::mem::take(&mut self.desk.out)
     }
 
     /// One day: the morning tick of every due portfolio, then each portfolio's people.
     pub fn run_day(&mut self) {
-        self.today = self.start + Days::new(u64::from(self.tally.days));
-        self.now = self.calendar.noon_on(self.today);
-        for index in 0..self.sims.len() {
-            let due = self
-                .sims
-                .get(index)
-                .and_then(|sim| sim.state.as_ref())
-                .and_then(|state| next_trigger_date(state, &self.deadlines))
-                .is_some_and(|date| date <= self.today);
+        let desk = &mut self.desk;
+        let today = self.start + Days::new(u64::from(desk.tally.days));
+        desk.today = today;
+        desk.now = self.calendar.noon_on(today);
+        for index in 0..desk.sims.len() {
+            let id = desk.sims[index].id;
+            let due = desk.sims[index]
+                .state
+                .as_ref()
+                .and_then(|state| next_trigger_date(state, &desk.deadlines))
+                .is_some_and(|date| date <= today);
             if due {
-                self.send(index, Actor::System, Command::Tick);
+                desk.decide(index, Actor::System, Command::Tick);
             }
-            self.creatives(index);
-            self.team_lead(index);
-            self.account_manager(index);
-            self.social_ad_specialist(index);
+            // The desk answers at once: every future the people make is ready when polled.
+            futures::executor::block_on(self.agents.act(desk, id, today));
         }
-        self.tally.days += 1;
+        desk.tally.days += 1;
+        self.tally = desk.tally;
     }
+}
 
+impl Desk {
     /// Decides `command` and folds its events; a refusal is counted and changes nothing.
-    fn send(&mut self, index: usize, actor: Actor, command: Command) {
+    fn decide(&mut self, index: usize, actor: Actor, command: Command) {
         // Every command a little later than the last, so recorded times are distinct.
         self.now += TimeDelta::milliseconds(1);
         let context = Context {
@@ -264,315 +258,23 @@ impl World {
         }
         self.tally.events += events.len() as u64;
     }
+}
 
-    fn roll(&mut self, probability: f64) -> bool {
-        self.rng.random_bool(probability)
+impl Office for Desk {
+    async fn portfolio(&mut self, id: PortfolioId) -> Option<Portfolio> {
+        let index = *self.index.get(&id)?;
+        self.sims[index].state.clone()
     }
 
-    fn pick(&mut self, below: u32) -> u32 {
-        self.rng.random_range(0..below.max(1))
-    }
-
-    fn state(&self, index: usize) -> Option<&Portfolio> {
-        self.sims.get(index)?.state.as_ref()
-    }
-
-    fn plan(&mut self, index: usize) -> Option<Plan> {
-        let state = self.state(index)?;
-        let (cycle, refresh) = (state.cycle.number, state.refresh_date());
-        if let Some(plan) = self.sims[index].plans.get(&cycle) {
-            return Some(*plan);
-        }
-        let plan = Plan {
-            decide_on: refresh - Days::new(15) + Days::new(u64::from(self.pick(19))),
-            decline: self.roll(0.25),
-            tickets_on: refresh - Days::new(2) + Days::new(u64::from(self.pick(6))),
-            tickets: 1 + self.pick(10),
-            mark_submitted: self.roll(0.8),
-            revision_rounds: self.pick(4),
-            client_days: u64::from(self.pick(10)),
-            implementation_days: u64::from(self.pick(6)),
-            close_by_task: self.roll(0.5),
-        };
-        self.sims[index].plans.insert(cycle, plan);
-        Some(plan)
-    }
-
-    fn creatives(&mut self, index: usize) {
-        let Some(state) = self.state(index) else {
-            return;
-        };
-        let (copywriter, designer) = (state.team.copywriter, state.team.designer);
-        let Some(set) = state.current_ad_set() else {
-            return;
-        };
-        let work: Vec<(TicketId, bool, bool)> = set
-            .tickets
-            .iter()
-            .filter(|t| t.status == TicketStatus::InProgress)
-            .map(|t| (t.id, t.copy.awaits_author(), t.graphic.awaits_author()))
-            .collect();
-        for (ticket_id, copy, graphic) in work {
-            if copy && self.roll(0.6) {
-                self.send(
-                    index,
-                    Actor::user(copywriter),
-                    Command::SubmitCopy { ticket_id },
-                );
-            }
-            if graphic && self.roll(0.6) {
-                self.send(
-                    index,
-                    Actor::user(designer),
-                    Command::SubmitGraphics { ticket_id },
-                );
-            }
-        }
-        if self.roll(0.05) {
-            let n: u32 = self.rng.random();
-            if let Ok(link) = AdLabLink::parse(&format!("https://adlab.example/{n:08x}")) {
-                self.send(
-                    index,
-                    Actor::user(designer),
-                    Command::UpdateAdLabLink { link },
-                );
-            }
+    async fn send(&mut self, id: PortfolioId, actor: Actor, command: Command) {
+        if let Some(&index) = self.index.get(&id) {
+            self.decide(index, actor, command);
         }
     }
 
-    fn team_lead(&mut self, index: usize) {
-        let Some(state) = self.state(index) else {
-            return;
-        };
-        let lead = state.team.team_lead;
-        let Some(set) = state.current_ad_set() else {
-            return;
-        };
-        let work: Vec<(TicketId, bool, bool)> = set
-            .tickets
-            .iter()
-            .map(|t| {
-                (
-                    t.id,
-                    t.copy == Approval::AwaitingQa,
-                    t.graphic == Approval::AwaitingQa,
-                )
-            })
-            .collect();
-        for (ticket_id, copy, graphic) in work {
-            if copy && self.roll(0.7) {
-                self.send(index, Actor::user(lead), Command::ApproveCopy { ticket_id });
-            }
-            if graphic && self.roll(0.7) {
-                self.send(
-                    index,
-                    Actor::user(lead),
-                    Command::ApproveGraphics { ticket_id },
-                );
-            }
-        }
-    }
-
-    fn open_task(&self, index: usize, kind: TaskKind) -> Option<TaskId> {
-        self.state(index)?
-            .open_tasks
-            .values()
-            .find(|t| t.kind == kind)
-            .map(|t| t.id)
-    }
-
-    fn account_manager(&mut self, index: usize) {
-        let Some(state) = self.state(index) else {
-            return;
-        };
-        let am = Actor::user(state.team.account_manager);
-        let confirm: Vec<TaskId> = state
-            .open_tasks
-            .values()
-            .filter(|t| t.kind == TaskKind::ConfirmAdsRunning)
-            .map(|t| t.id)
-            .collect();
-        for task_id in confirm {
-            self.send(index, am, Command::CompleteTask { task_id });
-        }
-        let Some(plan) = self.plan(index) else {
-            return;
-        };
-        let today = self.today;
-        let Some(state) = self.state(index) else {
-            return;
-        };
-        let cycle = &state.cycle;
-        match cycle.status {
-            None if cycle.kicked_off && today >= plan.decide_on => {
-                let command = if plan.decline && state.current_ad_set().is_none() {
-                    Command::DeclineRefresh
-                } else {
-                    Command::RequestRefresh {
-                        note: NoteText::parse("New assets attached; keep the brand voice.").ok(),
-                    }
-                };
-                self.send(index, am, command);
-            }
-            Some(RefreshStatus::CreativesPendingApproval) => {
-                let Some(set) = state.current_ad_set() else {
-                    return;
-                };
-                let Some(started) = cycle.review_started_on else {
-                    return;
-                };
-                if set.count_with(TicketStatus::InProgress) > 0
-                    || today < started + Days::new(plan.client_days)
-                {
-                    return;
-                }
-                let pending: Vec<TicketId> = set
-                    .tickets
-                    .iter()
-                    .filter(|t| t.status == TicketStatus::PendingApproval)
-                    .map(|t| t.id)
-                    .collect();
-                let revisions_so_far = cycle.review_round.saturating_sub(1);
-                if let Some(task_id) = self.open_task(index, TaskKind::ShareDraftedDeliverables) {
-                    self.send(index, am, Command::CompleteTask { task_id });
-                }
-                if revisions_so_far < plan.revision_rounds && !pending.is_empty() {
-                    let kinds = [
-                        RevisionKind::CopyOnly,
-                        RevisionKind::GraphicOnly,
-                        RevisionKind::CopyAndGraphic,
-                    ];
-                    let first = self.pick(u32::try_from(pending.len()).unwrap_or(1)) as usize;
-                    for (i, ticket_id) in pending.into_iter().enumerate() {
-                        if i == first || self.roll(0.3) {
-                            let kind = kinds[self.pick(3) as usize];
-                            if let Ok(feedback) =
-                                NoteText::parse("Client: tighten the headline, brighter image.")
-                            {
-                                self.send(
-                                    index,
-                                    am,
-                                    Command::RequestRevisions {
-                                        ticket_id,
-                                        kind,
-                                        feedback,
-                                    },
-                                );
-                            }
-                        } else if self.roll(0.3) {
-                            self.send(index, am, Command::CompleteDeliverable { ticket_id });
-                        }
-                    }
-                } else {
-                    for ticket_id in pending {
-                        if self.roll(0.5) {
-                            self.send(index, am, Command::CompleteDeliverable { ticket_id });
-                        }
-                    }
-                    self.send(index, am, Command::SignOff);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn social_ad_specialist(&mut self, index: usize) {
-        let Some(plan) = self.plan(index) else {
-            return;
-        };
-        let today = self.today;
-        let Some(state) = self.state(index) else {
-            return;
-        };
-        let sas = Actor::user(state.team.social_ad_specialist);
-        let cycle = state.cycle.clone();
-        match cycle.status {
-            Some(RefreshStatus::RefreshRequestSubmitted) if today >= plan.tickets_on => {
-                let created = state.current_ad_set().map_or(0, AdSet::created);
-                let first = state
-                    .current_ad_set()
-                    .and_then(|set| set.tickets.first())
-                    .map(|t| t.id);
-                let folder = format!("{} cycle {}", state.client, cycle.number);
-                let first = match first {
-                    Some(first) => first,
-                    None => {
-                        let ticket_id = TicketId::from_uuid(Uuid::now_v7());
-                        let (Ok(title), Ok(folder), Ok(deliverables)) = (
-                            TicketTitle::parse("Deliverable 1"),
-                            FolderName::parse(&folder),
-                            DeliverableCount::new(plan.tickets),
-                        ) else {
-                            return;
-                        };
-                        self.send(
-                            index,
-                            sas,
-                            Command::CreateTicket {
-                                ticket_id,
-                                title,
-                                folder,
-                                deliverables,
-                            },
-                        );
-                        ticket_id
-                    }
-                };
-                for n in created.max(1)..plan.tickets {
-                    let Ok(title) = TicketTitle::parse(&format!("Deliverable {}", n + 1)) else {
-                        continue;
-                    };
-                    self.send(
-                        index,
-                        sas,
-                        Command::CloneTicket {
-                            ticket_id: TicketId::from_uuid(Uuid::now_v7()),
-                            source: first,
-                            title,
-                            folder: None,
-                            deliverables: None,
-                        },
-                    );
-                }
-                if plan.mark_submitted {
-                    if let Some(task_id) = self.open_task(index, TaskKind::CreateDeliverables) {
-                        self.send(index, sas, Command::CompleteTask { task_id });
-                    }
-                    self.send(index, sas, Command::MarkDeliverablesSubmitted);
-                }
-            }
-            Some(RefreshStatus::CreativesCompletedAndApproved) => {
-                let Some(approved_on) = cycle.approved_on else {
-                    return;
-                };
-                if today < approved_on + Days::new(plan.implementation_days) {
-                    return;
-                }
-                let closing = cycle.number;
-                match self.open_task(index, TaskKind::ImplementNewCreatives) {
-                    Some(task_id) if plan.close_by_task => {
-                        self.send(index, sas, Command::CompleteTask { task_id });
-                    }
-                    _ => self.send(index, sas, Command::MarkCreativesImplemented),
-                }
-                // R20: the SAS tidies up the tickets the AM did not complete.
-                let leftovers: Vec<TicketId> = self
-                    .state(index)
-                    .and_then(|s| s.ad_sets.get(&closing))
-                    .map(|set| {
-                        set.tickets
-                            .iter()
-                            .filter(|t| t.status == TicketStatus::PendingApproval)
-                            .map(|t| t.id)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                for ticket_id in leftovers {
-                    self.send(index, sas, Command::CompleteDeliverable { ticket_id });
-                }
-            }
-            _ => {}
-        }
+    /// Everyday habits send nothing the rules refuse: counted like any refusal if one came.
+    async fn refused(&mut self, id: PortfolioId, actor: Actor, command: Command, _: &'static str) {
+        self.send(id, actor, command).await;
     }
 }
 
@@ -585,6 +287,7 @@ pub fn history(
     max_events: u64,
     max_tasks: u64,
 ) -> (Vec<Row>, Tally) {
+    eprintln!("generating with seed {seed}");
     let mut world = World::new(portfolios, start, seed);
     let mut rows = world.drain();
     while world.tally.days < 365

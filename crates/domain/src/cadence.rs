@@ -197,10 +197,7 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
-    }
+    use freshet_agency::date;
 
     // R1
     #[test]

@@ -4,26 +4,13 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use freshet_domain::*;
 use freshet_service::{
     Clock, CommandRequest, CommandService, ManualClock, ProcessConfig, ServiceError, load_portfolio,
 };
 use freshet_store::testing::TestDatabase;
+use freshet_testkit::{AM, COPYWRITER, DESIGNER, SAS, TEAM_LEAD, date, team, team_of, user};
 use uuid::Uuid;
-
-fn user(n: u128) -> UserId {
-    UserId::from_uuid(Uuid::from_u128(n))
-}
-const AM: u128 = 1;
-const SAS: u128 = 2;
-const COPYWRITER: u128 = 3;
-const DESIGNER: u128 = 4;
-const TEAM_LEAD: u128 = 5;
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
 
 struct Fixture {
     service: CommandService,
@@ -53,13 +40,7 @@ impl Fixture {
                 Command::CreatePortfolio {
                     portfolio_id: portfolio,
                     client: ClientName::parse("Acme").unwrap(),
-                    team: Team {
-                        account_manager: user(AM),
-                        social_ad_specialist: user(SAS),
-                        copywriter: user(COPYWRITER),
-                        designer: user(DESIGNER),
-                        team_lead: user(TEAM_LEAD),
-                    },
+                    team: team(),
                     cadence: Cadence::new(1, CadenceUnit::Months).unwrap(),
                     refresh_date: date(2027, 3, 10),
                 },
@@ -252,13 +233,7 @@ async fn a_replay_by_someone_no_longer_permitted_is_refused_like_a_first_attempt
     f.send(
         Actor::admin(user(99)),
         Command::ChangeTeam {
-            team: Team {
-                account_manager: user(AM),
-                social_ad_specialist: user(6),
-                copywriter: user(COPYWRITER),
-                designer: user(DESIGNER),
-                team_lead: user(TEAM_LEAD),
-            },
+            team: team_of(|role| user(if role == SAS { 6 } else { role })),
         },
     )
     .await

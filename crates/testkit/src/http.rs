@@ -70,10 +70,6 @@ pub async fn rename_table(db: &freshet_store::Database, from: &str, to: &str) {
     .unwrap();
 }
 
-pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
 #[derive(Debug)]
 pub struct Answer {
     pub status: StatusCode,

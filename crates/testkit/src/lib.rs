@@ -4,6 +4,9 @@
 mod events;
 mod http;
 pub mod proxy;
+pub mod smtp;
 
 pub use events::InboxEvents;
+pub use freshet_agency as agency;
+pub use freshet_agency::team::*;
 pub use http::*;

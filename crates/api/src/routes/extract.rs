@@ -5,6 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::request::Parts;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use crate::error::ApiError;
 
@@ -42,6 +43,40 @@ pub struct ConsistencyParams {
     /// `strong` waits until the read side has caught up (bounded).
     #[serde(default)]
     pub consistency: Consistency,
+}
+
+/// The path of a call on one portfolio, documented for OpenAPI (handlers extract it as a
+/// `PortfolioId`).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct PortfolioPathDocs {
+    /// the portfolio
+    id: Uuid,
+}
+
+/// The path of a command on one ticket, documented for OpenAPI (handlers extract it as
+/// `(PortfolioId, Uuid)`).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct TicketPathDocs {
+    /// the portfolio
+    id: Uuid,
+    /// the ticket
+    ticket: Uuid,
+}
+
+/// The path of a command on one task, documented for OpenAPI (handlers extract it as
+/// `(PortfolioId, Uuid)`).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct TaskPathDocs {
+    /// the portfolio
+    id: Uuid,
+    /// the task
+    task: Uuid,
 }
 
 /// The headers of a command, documented for OpenAPI.

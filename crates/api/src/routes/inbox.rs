@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::command::{Answer, CommandCall, CommandResult};
-use super::extract::{ApiQuery, CommandHeaderDocs, Consistency, ConsistencyParams};
+use super::extract::{ApiQuery, CommandHeaderDocs, Consistency, ConsistencyParams, TaskPathDocs};
 use super::read::{next_cursor, page, readable_portfolio, settle};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
@@ -257,8 +257,7 @@ pub async fn alerts(
 
 /// Complete one of my tasks.
 #[utoipa::path(post, path = "/portfolios/{id}/tasks/{task}/complete", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("task" = Uuid, Path, description = "the task"),
+    params(TaskPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]

@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::command::{Answer, CommandCall, CommandResult};
-use super::extract::{ApiJson, CommandHeaderDocs, ConsistencyParams};
+use super::extract::{
+    ApiJson, CommandHeaderDocs, ConsistencyParams, PortfolioPathDocs, TicketPathDocs,
+};
 use super::values::{NoteBody, NoteTextBody, SingleLineText, whole};
 use crate::error::Problem;
 
@@ -94,7 +96,7 @@ fn revision_kind(kind: RevisionKindBody) -> RevisionKind {
 
 /// Create the first ticket of the Ad Set (SAS, R7, R8).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     request_body = CreateTicketBody,
     responses((status = 201, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -115,8 +117,7 @@ pub async fn create_ticket(
 
 /// Clone a ticket of the Ad Set (SAS, R7).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/clone", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     request_body = CloneTicketBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
@@ -140,8 +141,7 @@ pub async fn clone_ticket(
 
 /// Edit a ticket (SAS). The folder name never changes (R7).
 #[utoipa::path(patch, path = "/portfolios/{id}/tickets/{ticket}", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     request_body = EditTicketBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
@@ -164,8 +164,7 @@ pub async fn edit_ticket(
 
 /// Log a Note (a question, an answer) on a ticket (anyone on the team, R21).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/notes", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     request_body = NoteBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
@@ -184,8 +183,7 @@ pub async fn log_ticket_note(
 /// The client asks for changes on a ticket (AM, R14); on a Completed Deliverable before
 /// sign-off, this reopens it.
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/revisions", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     request_body = RevisionsBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
@@ -204,8 +202,7 @@ pub async fn request_revisions(
 
 /// Submit copy on a ticket (Copywriter, R10).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/copy", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -216,8 +213,7 @@ pub async fn submit_copy(call: CommandCall<(PortfolioId, Uuid)>) -> Answer {
 
 /// Submit graphics on a ticket (Designer, R10).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/graphics", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -228,8 +224,7 @@ pub async fn submit_graphics(call: CommandCall<(PortfolioId, Uuid)>) -> Answer {
 
 /// Approve a ticket's copy (Team Lead, R10).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/copy/approval", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -240,8 +235,7 @@ pub async fn approve_copy(call: CommandCall<(PortfolioId, Uuid)>) -> Answer {
 
 /// Approve a ticket's graphics (Team Lead, R10).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/graphics/approval", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -252,8 +246,7 @@ pub async fn approve_graphics(call: CommandCall<(PortfolioId, Uuid)>) -> Answer 
 
 /// The client approved this deliverable (AM), or the SAS completes it (R13, R20).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/complete", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -265,8 +258,7 @@ pub async fn complete_deliverable(call: CommandCall<(PortfolioId, Uuid)>) -> Ans
 /// Withdraw a ticket from the Ad Set (SAS or AM, before sign-off). Its tasks close; the
 /// Number of Deliverables stays.
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/withdraw", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -277,8 +269,7 @@ pub async fn withdraw_ticket(call: CommandCall<(PortfolioId, Uuid)>) -> Answer {
 
 /// QA sends the copy back to the Copywriter with a Note (Team Lead).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/copy/send-back", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     request_body = SendBackBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
@@ -296,8 +287,7 @@ pub async fn send_back_copy(
 
 /// QA sends the graphics back to the Designer with a Note (Team Lead).
 #[utoipa::path(post, path = "/portfolios/{id}/tickets/{ticket}/graphics/send-back", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"),
-           ("ticket" = Uuid, Path, description = "the ticket"),
+    params(TicketPathDocs,
            ConsistencyParams, CommandHeaderDocs),
     request_body = SendBackBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),

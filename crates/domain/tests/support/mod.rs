@@ -19,31 +19,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::*;
 use uuid::Uuid;
 
-pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
-}
+// The test team of every crate's tests (users 1 to 5). From `freshet-agency`, which depends
+// on the domain only, rather than from `freshet-testkit`, which would build a database and
+// an HTTP server into these pure tests.
+pub use freshet_agency::{AM, COPYWRITER, DESIGNER, SAS, TEAM_LEAD, date, team, user};
 
-pub fn user(n: u128) -> UserId {
-    UserId::from_uuid(Uuid::from_u128(n))
-}
-
-pub const AM: u128 = 1;
-pub const SAS: u128 = 2;
-pub const COPYWRITER: u128 = 3;
-pub const DESIGNER: u128 = 4;
-pub const TEAM_LEAD: u128 = 5;
 pub const OUTSIDER: u128 = 6;
 pub const ADMIN: u128 = 7;
-
-pub fn team() -> Team {
-    Team {
-        account_manager: user(AM),
-        social_ad_specialist: user(SAS),
-        copywriter: user(COPYWRITER),
-        designer: user(DESIGNER),
-        team_lead: user(TEAM_LEAD),
-    }
-}
 
 pub fn monthly() -> Cadence {
     Cadence::new(1, CadenceUnit::Months).unwrap()

@@ -18,21 +18,9 @@ use freshet_service::{Clock, CommandOutcome, CommandRequest, CommandService, Man
 use freshet_store::testing::TestDatabase;
 use uuid::Uuid;
 
-pub const AM: u128 = 1;
-pub const SAS: u128 = 2;
-pub const COPYWRITER: u128 = 3;
-pub const DESIGNER: u128 = 4;
-pub const TEAM_LEAD: u128 = 5;
+pub use freshet_testkit::{AM, COPYWRITER, DESIGNER, SAS, TEAM_LEAD, date, team, user};
 
 pub const AM_NOTE: &str = "New spring assets in the shared drive; keep the tagline.";
-
-pub fn user(n: u128) -> UserId {
-    UserId::from_uuid(Uuid::from_u128(n))
-}
-
-pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
 
 /// The address of each team member in the test directory.
 pub fn address(n: u128) -> &'static str {
@@ -116,13 +104,7 @@ impl Fixture {
                 Command::CreatePortfolio {
                     portfolio_id: fixture.portfolio,
                     client: ClientName::parse("Acme").unwrap(),
-                    team: Team {
-                        account_manager: user(AM),
-                        social_ad_specialist: user(SAS),
-                        copywriter: user(COPYWRITER),
-                        designer: user(DESIGNER),
-                        team_lead: user(TEAM_LEAD),
-                    },
+                    team: team(),
                     cadence: Cadence::new(1, CadenceUnit::Months).unwrap(),
                     refresh_date: date(2027, 3, 10),
                 },

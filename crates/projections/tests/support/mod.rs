@@ -12,22 +12,10 @@ use freshet_projections::{board, inbox, metrics, portfolios};
 use freshet_service::{CommandRequest, CommandService, ManualClock, ProcessConfig};
 use freshet_store::testing::TestDatabase;
 use freshet_store::{Database, LogPosition};
+pub use freshet_testkit::{AM, COPYWRITER, DESIGNER, SAS, TEAM_LEAD, date, team, user};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use uuid::Uuid;
-
-pub fn user(n: u128) -> UserId {
-    UserId::from_uuid(Uuid::from_u128(n))
-}
-pub const AM: u128 = 1;
-pub const SAS: u128 = 2;
-pub const COPYWRITER: u128 = 3;
-pub const DESIGNER: u128 = 4;
-pub const TEAM_LEAD: u128 = 5;
-
-pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
 
 /// The seed of a test's random histories: `FRESHET_TEST_SEED` if set (to replay a failure
 /// or explore), else `default`; printed, so a failing run names the seed that reproduces it.
@@ -120,13 +108,7 @@ impl World {
                 Command::CreatePortfolio {
                     portfolio_id: id,
                     client: ClientName::parse(client).unwrap(),
-                    team: Team {
-                        account_manager: user(AM),
-                        social_ad_specialist: user(SAS),
-                        copywriter: user(COPYWRITER),
-                        designer: user(DESIGNER),
-                        team_lead: user(TEAM_LEAD),
-                    },
+                    team: team(),
                     cadence: Cadence::new(1, CadenceUnit::Months).unwrap(),
                     refresh_date,
                 },

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, Problem};
 use crate::routes::command::{Answer, CommandCall, CommandResult};
-use crate::routes::extract::{ApiJson, CommandHeaderDocs, ConsistencyParams};
+use crate::routes::extract::{ApiJson, CommandHeaderDocs, ConsistencyParams, PortfolioPathDocs};
 use crate::routes::values::{
     CadenceBody, LinkBody, NoteBody, NoteTextBody, SingleLineText, TeamBody, sane_date, whole,
 };
@@ -108,7 +108,7 @@ pub async fn create_portfolio(
 
 /// Change the portfolio's team (Admin).
 #[utoipa::path(post, path = "/portfolios/{id}/team", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     request_body = ChangeTeamBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -124,7 +124,7 @@ pub async fn change_team(
 
 /// Change the cadence and the Creative Refresh Date (Admin, R1).
 #[utoipa::path(post, path = "/portfolios/{id}/schedule", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     request_body = RescheduleBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -141,7 +141,7 @@ pub async fn reschedule(
 
 /// Log a Note on the portfolio (AM or SAS, R5).
 #[utoipa::path(post, path = "/portfolios/{id}/notes", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     request_body = NoteBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -157,7 +157,7 @@ pub async fn log_portfolio_note(
 
 /// The client declines the refresh (AM, R4).
 #[utoipa::path(post, path = "/portfolios/{id}/decline", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn decline(call: CommandCall<PortfolioId>) -> Answer {
@@ -166,7 +166,7 @@ pub async fn decline(call: CommandCall<PortfolioId>) -> Answer {
 
 /// The client wants a refresh (AM, R5). The body is optional.
 #[utoipa::path(post, path = "/portfolios/{id}/request", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     request_body(content = Option<RequestRefreshBody>),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -195,7 +195,7 @@ pub async fn request_refresh(
 
 /// All tickets are created (SAS, R9).
 #[utoipa::path(post, path = "/portfolios/{id}/deliverables-submitted", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn deliverables_submitted(call: CommandCall<PortfolioId>) -> Answer {
@@ -204,7 +204,7 @@ pub async fn deliverables_submitted(call: CommandCall<PortfolioId>) -> Answer {
 
 /// Update the Most Recent Ad Lab Link (Designer, R12).
 #[utoipa::path(post, path = "/portfolios/{id}/ad-lab-link", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     request_body = AdLabLinkBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -220,7 +220,7 @@ pub async fn update_ad_lab_link(
 
 /// The client approved the creatives (AM, R17).
 #[utoipa::path(post, path = "/portfolios/{id}/sign-off", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn sign_off(call: CommandCall<PortfolioId>) -> Answer {
@@ -229,7 +229,7 @@ pub async fn sign_off(call: CommandCall<PortfolioId>) -> Answer {
 
 /// The creatives are live in Meta (SAS, R18).
 #[utoipa::path(post, path = "/portfolios/{id}/implemented", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn implemented(call: CommandCall<PortfolioId>) -> Answer {
@@ -239,7 +239,7 @@ pub async fn implemented(call: CommandCall<PortfolioId>) -> Answer {
 /// Put the client on hold (Admin): no kickoff, handoff or alert until resumed. A cycle
 /// with tickets must be cancelled first.
 #[utoipa::path(post, path = "/portfolios/{id}/pause", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn pause(call: CommandCall<PortfolioId>) -> Answer {
@@ -248,7 +248,7 @@ pub async fn pause(call: CommandCall<PortfolioId>) -> Answer {
 
 /// Resume a paused portfolio (Admin), on a given date or the schedule's next one.
 #[utoipa::path(post, path = "/portfolios/{id}/resume", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     request_body = ResumeBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -262,7 +262,7 @@ pub async fn resume(call: CommandCall<PortfolioId>, ApiJson(body): ApiJson<Resum
 
 /// The client left (Admin): open tasks close, nothing is scheduled any more.
 #[utoipa::path(post, path = "/portfolios/{id}/end", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn end_portfolio(call: CommandCall<PortfolioId>) -> Answer {
@@ -272,7 +272,7 @@ pub async fn end_portfolio(call: CommandCall<PortfolioId>) -> Answer {
 /// The client withdrew after the tickets were created (AM): the cycle's tickets and
 /// tasks close, the SAS and the Creative Team are told, the date moves by the cadence.
 #[utoipa::path(post, path = "/portfolios/{id}/cancel", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     request_body = CancelBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -289,7 +289,7 @@ pub async fn cancel_cycle(
 /// Correct the Ad Set's Number of Deliverables on every ticket (SAS or AM, before
 /// sign-off); never below the tickets that exist.
 #[utoipa::path(post, path = "/portfolios/{id}/deliverable-count", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     request_body = DeliverableCountBody,
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
@@ -305,7 +305,7 @@ pub async fn correct_deliverable_count(
 
 /// Run the portfolio's date triggers due today (Admin; the scheduler does this itself).
 #[utoipa::path(post, path = "/portfolios/{id}/tick", tag = "commands",
-    params(("id" = Uuid, Path, description = "the portfolio"), ConsistencyParams, CommandHeaderDocs),
+    params(PortfolioPathDocs, ConsistencyParams, CommandHeaderDocs),
     responses((status = 200, body = CommandResult), (status = "4XX", body = Problem)),
     security(("bearer" = [])))]
 pub async fn tick(call: CommandCall<PortfolioId>) -> Answer {
