@@ -274,6 +274,13 @@ pub async fn list(db: &Database, filter: &InboxFilter) -> Result<Vec<InboxTask>,
     Ok(rows)
 }
 
+/// An [`InboxTask`]'s columns from the active generation, up to `is_open = `: the caller
+/// binds `true` and adds its conditions.
+const OPEN_ROWS: &str = "SELECT task_id, portfolio_id, client, assignee, role, kind, title, \
+    ticket_id, ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, \
+    done_by FROM inbox_tasks WHERE generation = \
+    (SELECT active FROM projection_generations WHERE name = 'inbox') AND is_open = ";
+
 /// `assignee`'s open tasks in the listing's order (due date, then id), at most `limit`,
 /// after the row whose order key is `after`: a snapshot read a page at a time that skips
 /// nothing even when that row's due date changes between two pages.
@@ -284,13 +291,7 @@ pub async fn open_page(
     limit: u32,
 ) -> Result<Vec<InboxTask>, sqlx::Error> {
     let rows = on_pool!(db, pool => {
-        let mut sql = QueryBuilder::new(
-            "SELECT task_id, portfolio_id, client, assignee, role, kind, title, ticket_id, \
-             ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, \
-             done_by FROM inbox_tasks WHERE generation = \
-             (SELECT active FROM projection_generations WHERE name = 'inbox') \
-             AND is_open = ",
-        );
+        let mut sql = QueryBuilder::new(OPEN_ROWS);
         sql.push_bind(true)
             .push(" AND assignee = ")
             .push_bind(assignee.to_string());
@@ -313,13 +314,7 @@ pub async fn open_page(
 /// due.
 pub async fn open_due_by(db: &Database, day: NaiveDate) -> Result<Vec<InboxTask>, sqlx::Error> {
     let rows = on_pool!(db, pool => {
-        let mut sql = QueryBuilder::new(
-            "SELECT task_id, portfolio_id, client, assignee, role, kind, title, ticket_id, \
-             ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, \
-             done_by FROM inbox_tasks WHERE generation = \
-             (SELECT active FROM projection_generations WHERE name = 'inbox') \
-             AND is_open = ",
-        );
+        let mut sql = QueryBuilder::new(OPEN_ROWS);
         sql.push_bind(true)
             .push(" AND due_on IS NOT NULL AND due_on <= ")
             .push_bind(day)

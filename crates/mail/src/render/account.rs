@@ -101,12 +101,8 @@ impl Renderer {
         secret: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<Rendered, MailError> {
-        let context = SecretLinkContext {
-            name: to_name,
-            link: links::invitation(&self.public_url, secret),
-            expires: instant(expires_at),
-        };
-        self.render_named("invitation", &context)
+        let link = links::invitation(&self.public_url, secret);
+        self.secret_link("invitation", to_name, link, expires_at)
     }
 
     /// The password reset: a link to the page where `to_name` chooses a new password, valid
@@ -117,12 +113,23 @@ impl Renderer {
         secret: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<Rendered, MailError> {
+        let link = links::password_reset(&self.public_url, secret);
+        self.secret_link("password_reset", to_name, link, expires_at)
+    }
+
+    fn secret_link(
+        &self,
+        template: &str,
+        name: &str,
+        link: String,
+        expires_at: DateTime<Utc>,
+    ) -> Result<Rendered, MailError> {
         let context = SecretLinkContext {
-            name: to_name,
-            link: links::password_reset(&self.public_url, secret),
+            name,
+            link,
             expires: instant(expires_at),
         };
-        self.render_named("password_reset", &context)
+        self.render_named(template, &context)
     }
 
     /// The daily digest of `to_name`'s open `tasks` due on or before `today`: the overdue
