@@ -84,8 +84,8 @@ pub struct Common {
     /// The address people reach Freshet at: the base of every link in the emails it sends
     /// (invitations, password resets, task emails, the daily digest). Behind a TLS proxy it
     /// must be the https address people use, e.g. https://freshet.agency.example, not the
-    /// address Freshet listens on. A path prefix (https://tools.agency.example/freshet) is
-    /// allowed.
+    /// address Freshet listens on. It also decides whether the session cookie is Secure.
+    /// Freshet is served at the root of its host: no path.
     #[arg(
         long,
         env = "FRESHET_PUBLIC_URL",

@@ -9,11 +9,12 @@ use url::Url;
 
 use crate::error::MailError;
 
-/// A parsed public URL: http or https, a host, no credentials, query or fragment; an optional
-/// path prefix (`https://tools.agency.example/freshet`). Kept without a trailing `/`.
+/// A parsed public URL: http or https, a host and perhaps a port, nothing else. No path
+/// prefix: the web app's pages link to `/app/…` and its `__Host-` cookie needs `Path=/`,
+/// so Freshet is served at the root of its host. Kept without a trailing `/`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublicUrl {
-    /// `scheme://host[:port][/prefix]`, without a trailing `/`.
+    /// `scheme://host[:port]`, without a trailing `/`.
     base: String,
     /// `scheme://host[:port]`, as a browser sends it in an `Origin` header.
     origin: String,
@@ -29,8 +30,8 @@ impl PublicUrl {
         self.https
     }
 
-    /// `scheme://host[:port]` (the default port omitted), without the path prefix: what a
-    /// browser sends as `Origin` for a page of this Freshet.
+    /// `scheme://host[:port]` (the default port omitted): what a browser sends as `Origin`
+    /// for a page of this Freshet.
     pub fn origin(&self) -> String {
         self.origin.clone()
     }
@@ -81,6 +82,11 @@ impl FromStr for PublicUrl {
         if url.fragment().is_some() {
             return Err(refuse("it must not have a fragment (#...)"));
         }
+        if url.path() != "/" {
+            return Err(refuse(
+                "it must not have a path: serve Freshet at the root of its host",
+            ));
+        }
         Ok(Self {
             base: url.as_str().trim_end_matches('/').to_owned(),
             origin: url.origin().ascii_serialization(),
@@ -122,14 +128,14 @@ mod tests {
     }
 
     #[test]
-    fn a_path_prefix_is_part_of_links_and_not_of_the_origin() {
-        let url = parse("https://Tools.Agency.example:8443/freshet/");
+    fn a_port_is_kept_in_links_and_origin_unless_it_is_the_default() {
+        let url = parse("https://Tools.Agency.example:8443/");
         assert_eq!(
             url.link("/app/sign-in"),
-            "https://tools.agency.example:8443/freshet/app/sign-in"
+            "https://tools.agency.example:8443/app/sign-in"
         );
         assert_eq!(url.origin(), "https://tools.agency.example:8443");
-        let default_port = parse("https://tools.agency.example:443/freshet");
+        let default_port = parse("https://tools.agency.example:443");
         assert_eq!(default_port.origin(), "https://tools.agency.example");
     }
 
@@ -141,6 +147,7 @@ mod tests {
             ("https://freshet.agency.example/?a=1", "query"),
             ("https://freshet.agency.example/#top", "fragment"),
             ("https://admin:pw@freshet.agency.example", "user name"),
+            ("https://tools.agency.example/freshet", "root of its host"),
             ("", "absolute URL"),
         ] {
             let error = input.parse::<PublicUrl>().expect_err(input).to_string();
