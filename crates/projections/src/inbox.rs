@@ -24,7 +24,12 @@ use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
 
 pub const NAME: &str = "inbox";
-const NO_DUE: NaiveDate = NaiveDate::MAX;
+/// `sort_due` of an undated task: 9999-12-31, the last date both backends write alike.
+/// (`NaiveDate::MAX`, year 262142, is `+262142-12-31` as SQLite text, which sorts first.)
+const NO_DUE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(date) => date,
+    None => panic!("9999-12-31 is a date"),
+};
 /// Rows per multi-row statement (well under both backends' bind limits).
 const CHUNK: usize = 1_000;
 /// The columns of [`InboxTask`], ids read as text (see [`crate::ids`]).

@@ -1,13 +1,18 @@
 //! The read models keep their ids as the rest of the database does (issue 15): `uuid` on
 //! PostgreSQL, like the mail outbox and users, and the store codec's hyphenated text on
-//! SQLite (migration 0064).
+//! SQLite (migration 0064); and the same history read through the same queries gives the
+//! same rows, in the same order, on both backends.
 #![allow(clippy::unwrap_used)]
 
 mod support;
 
+use freshet_domain::*;
+use freshet_projections::inbox::{self, InboxFilter};
+use freshet_projections::{metrics, portfolios};
 use freshet_store::Database;
 use freshet_store::testing::TestDatabase;
 use support::*;
+use uuid::Uuid;
 
 freshet_store::on_both_backends!(every_id_column_of_the_read_models_holds_uuids);
 
@@ -93,4 +98,135 @@ async fn every_id_column_of_the_read_models_holds_uuids(db: TestDatabase) {
         });
         assert_eq!(malformed, 0, "{table}.{column}");
     }
+}
+
+/// One portfolio's history with fixed ids and times: a kickoff, a request, the handoff, a
+/// ticket, and the SAS's task done by hand, so every id column holds a value.
+async fn history(db: TestDatabase) -> World {
+    let mut world = World::new(db).await;
+    let p = PortfolioId::from_uuid(Uuid::from_u128(0xf0_0d));
+    let am = Actor::user(user(AM));
+    let sas = Actor::user(user(SAS));
+    let created = world
+        .send(
+            p,
+            Actor::admin(user(99)),
+            Command::CreatePortfolio {
+                portfolio_id: p,
+                client: ClientName::parse("Acme").unwrap(),
+                team: Team {
+                    account_manager: user(AM),
+                    social_ad_specialist: user(SAS),
+                    copywriter: user(COPYWRITER),
+                    designer: user(DESIGNER),
+                    team_lead: user(TEAM_LEAD),
+                },
+                cadence: Cadence::new(1, CadenceUnit::Months).unwrap(),
+                refresh_date: date(2027, 3, 10),
+            },
+        )
+        .await;
+    assert!(created);
+    world.portfolios.push(p);
+    world.send(p, Actor::System, Command::Tick).await;
+    let note = NoteText::parse("Spring assets in the drive").unwrap();
+    let requested = world
+        .send(p, am, Command::RequestRefresh { note: Some(note) })
+        .await;
+    assert!(requested);
+    // The handoff: the SAS's task to create the deliverables.
+    world.clock.advance_days(15);
+    world.send(p, Actor::System, Command::Tick).await;
+    let ticket = TicketId::from_uuid(Uuid::from_u128(0x71c));
+    let created = world
+        .send(
+            p,
+            sas,
+            Command::CreateTicket {
+                ticket_id: ticket,
+                title: TicketTitle::parse("Deliverable 1").unwrap(),
+                folder: FolderName::parse("Spring").unwrap(),
+                deliverables: DeliverableCount::new(1).unwrap(),
+            },
+        )
+        .await;
+    assert!(created);
+    // The SAS completes that task by hand: a done row with `done_by`.
+    caught_up(&world).await;
+    let open = InboxFilter {
+        assignee: Some(user(SAS)),
+        open: Some(true),
+        limit: 100,
+        ..Default::default()
+    };
+    let tasks = inbox::list(world.database(), &open).await.unwrap();
+    let task = tasks
+        .iter()
+        .find(|t| t.kind == "create_deliverables")
+        .unwrap();
+    let task_id = task.task_id.parse().unwrap();
+    let completed = world.send(p, sas, Command::CompleteTask { task_id }).await;
+    assert!(completed);
+    caught_up(&world).await;
+    world
+}
+
+/// Every query's rows for the one portfolio of [`history`].
+async fn rows(
+    world: &World,
+) -> (
+    Snapshot,
+    Vec<inbox::InboxTask>,
+    Vec<metrics::MetricsSummary>,
+) {
+    let db = world.database();
+    let mine = InboxFilter {
+        assignee: Some(user(SAS)),
+        limit: 100,
+        ..Default::default()
+    };
+    let mut mine = inbox::list(db, &mine).await.unwrap();
+    let team = portfolios::PortfolioFilter {
+        member: Some(user(COPYWRITER)),
+        limit: 100,
+        ..Default::default()
+    };
+    assert_eq!(portfolios::list(db, &team).await.unwrap().len(), 1);
+    let due = portfolios::due_for_trigger(db, date(2030, 1, 1))
+        .await
+        .unwrap();
+    assert_eq!(due, world.portfolios);
+    mine.extend(inbox::open_page(db, user(SAS), None, 100).await.unwrap());
+    let summary = metrics::summary(db, metrics::GroupBy::AccountManager)
+        .await
+        .unwrap();
+    (snapshot(db, &world.portfolios).await, mine, summary)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_history_reads_the_same_on_both_backends() {
+    let Some(postgres) = TestDatabase::postgres().await else {
+        return;
+    };
+    let postgres = history(postgres).await;
+    let sqlite = history(TestDatabase::sqlite().await).await;
+    let (on_postgres, on_sqlite) = (rows(&postgres).await, rows(&sqlite).await);
+    let (snapshot, inbox_pages, _) = &on_postgres;
+    assert!(!inbox_pages.is_empty());
+    assert!(!snapshot.inbox.is_empty() && !snapshot.board.is_empty());
+    assert!(snapshot.inbox.iter().any(|t| t.ticket_id.is_some()));
+    assert!(snapshot.inbox.iter().any(|t| t.done_by.is_some()));
+    assert_eq!(
+        snapshot.board[0].ticket_id,
+        Uuid::from_u128(0x71c).to_string()
+    );
+    // Undated tasks (9999-12-31) sort after dated ones on both backends (migration 0065).
+    for inbox in [&snapshot.inbox, &on_sqlite.0.inbox] {
+        let undated = inbox.iter().position(|t| t.due_on.is_none()).unwrap();
+        assert!(
+            inbox[undated..].iter().all(|t| t.due_on.is_none()),
+            "{inbox:?}"
+        );
+    }
+    assert_eq!(on_postgres, on_sqlite);
 }
