@@ -107,27 +107,7 @@ async fn history(db: TestDatabase) -> World {
     let p = PortfolioId::from_uuid(Uuid::from_u128(0xf0_0d));
     let am = Actor::user(user(AM));
     let sas = Actor::user(user(SAS));
-    let created = world
-        .send(
-            p,
-            Actor::admin(user(99)),
-            Command::CreatePortfolio {
-                portfolio_id: p,
-                client: ClientName::parse("Acme").unwrap(),
-                team: Team {
-                    account_manager: user(AM),
-                    social_ad_specialist: user(SAS),
-                    copywriter: user(COPYWRITER),
-                    designer: user(DESIGNER),
-                    team_lead: user(TEAM_LEAD),
-                },
-                cadence: Cadence::new(1, CadenceUnit::Months).unwrap(),
-                refresh_date: date(2027, 3, 10),
-            },
-        )
-        .await;
-    assert!(created);
-    world.portfolios.push(p);
+    world.create_as(p, "Acme", date(2027, 3, 10)).await;
     world.send(p, Actor::System, Command::Tick).await;
     let note = NoteText::parse("Spring assets in the drive").unwrap();
     let requested = world
