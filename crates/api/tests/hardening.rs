@@ -527,7 +527,12 @@ async fn every_ref_of_the_openapi_document_resolves_and_errors_are_problem_docum
 /// Writes `count` open inbox rows for `assignee`, due long ago (so they sort first), straight
 /// into the inbox's active generation: a person with a long inbox without a long setup.
 async fn old_open_tasks(db: &Database, assignee: &str, count: usize) {
+    use freshet_store::codec::DbUuid;
     use sqlx::QueryBuilder;
+    use uuid::Uuid;
+    // Ids are UUIDs on both backends (`uuid` on PostgreSQL): bound through the store's codec.
+    let assignee = DbUuid(Uuid::parse_str(assignee).unwrap());
+    let portfolio = DbUuid(Uuid::from_u128(0x01d));
     let due = date(2000, 1, 1);
     let at = chrono::DateTime::UNIX_EPOCH;
     let rows: Vec<usize> = (0..count).collect();
@@ -541,8 +546,8 @@ async fn old_open_tasks(db: &Database, assignee: &str, count: usize) {
                 );
                 sql.push_values(chunk, |mut row, n| {
                     row.push_bind(1_i64)
-                        .push_bind(uuid::Uuid::from_u128(*n as u128).to_string())
-                        .push_bind("old-portfolio")
+                        .push_bind(DbUuid(Uuid::from_u128(*n as u128)))
+                        .push_bind(portfolio)
                         .push_bind("Old Client")
                         .push_bind(assignee)
                         .push_bind("am")

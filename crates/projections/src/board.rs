@@ -6,11 +6,13 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use freshet_domain::PortfolioId;
 use freshet_follower::DecodedEvent;
+use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
 
+use crate::ids::IdText;
 use crate::portfolios::code;
 use crate::projection::Projection;
 use crate::state::States;
@@ -122,8 +124,8 @@ impl Projection for Board {
                 );
                 sql.push_values(chunk, |mut b, r| {
                     b.push_bind(generation)
-                        .push_bind(&r.ticket_id)
-                        .push_bind(&r.portfolio_id)
+                        .push_bind(IdText(&r.ticket_id))
+                        .push_bind(IdText(&r.portfolio_id))
                         .push_bind(r.cycle)
                         .push_bind(r.ordinal)
                         .push_bind(&r.folder)
@@ -157,14 +159,15 @@ pub async fn tickets(
     portfolio: PortfolioId,
     cycle: Option<u32>,
 ) -> Result<Vec<BoardTicket>, sqlx::Error> {
-    let sql = "SELECT ticket_id, portfolio_id, cycle, ordinal, folder, deliverables, title, \
+    let sql = "SELECT CAST(ticket_id AS TEXT) AS ticket_id, \
+               CAST(portfolio_id AS TEXT) AS portfolio_id, cycle, ordinal, folder, deliverables, title, \
                status, copy_approval, graphic_approval, needs_revisions, revision_round, \
                notes_count FROM ad_set_tickets WHERE generation = \
                (SELECT active FROM projection_generations WHERE name = 'ad_set_board') \
                AND portfolio_id = $1 AND ($2 IS NULL OR cycle = $2) ORDER BY cycle, ordinal";
     let rows = on_pool!(db, pool => {
         sqlx::query_as(sql)
-            .bind(portfolio.to_string())
+            .bind(DbUuid(portfolio.as_uuid()))
             .bind(cycle.map(i64::from))
             .fetch_all(pool)
             .await?

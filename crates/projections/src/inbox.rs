@@ -10,11 +10,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::view::task_context;
 use freshet_domain::{Event, Portfolio, PortfolioId, Role, Task, TaskId, UserId};
 use freshet_follower::DecodedEvent;
+use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore, LogPosition};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
 
+use crate::ids::{IdText, optional};
 use crate::projection::Projection;
 use crate::state::{States, Tracked};
 use freshet_follower::ProcessorError;
@@ -22,9 +24,21 @@ use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
 
 pub const NAME: &str = "inbox";
-const NO_DUE: NaiveDate = NaiveDate::MAX;
+/// `sort_due` of an undated task: 9999-12-31, the last date both backends write alike.
+/// (`NaiveDate::MAX`, year 262142, is `+262142-12-31` as SQLite text, which sorts first.)
+const NO_DUE: NaiveDate = match NaiveDate::from_ymd_opt(9999, 12, 31) {
+    Some(date) => date,
+    None => panic!("9999-12-31 is a date"),
+};
 /// Rows per multi-row statement (well under both backends' bind limits).
 const CHUNK: usize = 1_000;
+/// The columns of [`InboxTask`], ids read as text (see [`crate::ids`]).
+const COLUMNS: &str = "CAST(task_id AS TEXT) AS task_id, \
+    CAST(portfolio_id AS TEXT) AS portfolio_id, client, CAST(assignee AS TEXT) AS assignee, \
+    role, kind, title, CAST(ticket_id AS TEXT) AS ticket_id, ticket_title, cycle, round, \
+    due_on, is_open, context, assigned_at, done_at, CAST(done_by AS TEXT) AS done_by";
+const ACTIVE: &str =
+    "generation = (SELECT active FROM projection_generations WHERE name = 'inbox')";
 
 /// One inbox row as written and read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, sqlx::FromRow)]
@@ -211,14 +225,14 @@ async fn upsert(
             );
             sql.push_values(chunk, |mut b, r| {
                 b.push_bind(generation)
-                    .push_bind(&r.task_id)
-                    .push_bind(&r.portfolio_id)
+                    .push_bind(IdText(&r.task_id))
+                    .push_bind(IdText(&r.portfolio_id))
                     .push_bind(&r.client)
-                    .push_bind(&r.assignee)
+                    .push_bind(IdText(&r.assignee))
                     .push_bind(&r.role)
                     .push_bind(&r.kind)
                     .push_bind(&r.title)
-                    .push_bind(&r.ticket_id)
+                    .push_bind(optional(&r.ticket_id))
                     .push_bind(&r.ticket_title)
                     .push_bind(r.cycle)
                     .push_bind(r.round)
@@ -228,7 +242,7 @@ async fn upsert(
                     .push_bind(&r.context)
                     .push_bind(r.assigned_at)
                     .push_bind(r.done_at)
-                    .push_bind(&r.done_by)
+                    .push_bind(optional(&r.done_by))
                     .push_bind(at.commit)
                     .push_bind(at.position);
             });
@@ -276,10 +290,10 @@ pub async fn list(db: &Database, filter: &InboxFilter) -> Result<Vec<InboxTask>,
 
 /// An [`InboxTask`]'s columns from the active generation, up to `is_open = `: the caller
 /// binds `true` and adds its conditions.
-const OPEN_ROWS: &str = "SELECT task_id, portfolio_id, client, assignee, role, kind, title, \
-    ticket_id, ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, \
-    done_by FROM inbox_tasks WHERE generation = \
-    (SELECT active FROM projection_generations WHERE name = 'inbox') AND is_open = ";
+/// The active inbox's rows, open or not: push the bound `is_open` next.
+fn open_rows() -> String {
+    format!("SELECT {COLUMNS} FROM inbox_tasks WHERE {ACTIVE} AND is_open = ")
+}
 
 /// `assignee`'s open tasks in the listing's order (due date, then id), at most `limit`,
 /// after the row whose order key is `after`: a snapshot read a page at a time that skips
@@ -291,18 +305,18 @@ pub async fn open_page(
     limit: u32,
 ) -> Result<Vec<InboxTask>, sqlx::Error> {
     let rows = on_pool!(db, pool => {
-        let mut sql = QueryBuilder::new(OPEN_ROWS);
+        let mut sql = QueryBuilder::new(open_rows());
         sql.push_bind(true)
             .push(" AND assignee = ")
-            .push_bind(assignee.to_string());
+            .push_bind(DbUuid(assignee.as_uuid()));
         if let Some(after) = after {
             sql.push(" AND (sort_due, task_id) > (")
                 .push_bind(after.due_on.unwrap_or(NO_DUE))
                 .push(", ")
-                .push_bind(after.task_id.clone())
+                .push_bind(IdText(&after.task_id))
                 .push(")");
         }
-        sql.push(" ORDER BY sort_due, task_id LIMIT ")
+        sql.push(" ORDER BY inbox_tasks.sort_due, inbox_tasks.task_id LIMIT ")
             .push_bind(i64::from(limit.max(1)));
         sql.build_query_as::<InboxTask>().fetch_all(pool).await?
     });
@@ -314,11 +328,11 @@ pub async fn open_page(
 /// due.
 pub async fn open_due_by(db: &Database, day: NaiveDate) -> Result<Vec<InboxTask>, sqlx::Error> {
     let rows = on_pool!(db, pool => {
-        let mut sql = QueryBuilder::new(OPEN_ROWS);
+        let mut sql = QueryBuilder::new(open_rows());
         sql.push_bind(true)
             .push(" AND due_on IS NOT NULL AND due_on <= ")
             .push_bind(day)
-            .push(" ORDER BY assignee, due_on, task_id");
+            .push(" ORDER BY inbox_tasks.assignee, due_on, inbox_tasks.task_id");
         sql.build_query_as::<InboxTask>().fetch_all(pool).await?
     });
     Ok(rows)
@@ -357,13 +371,11 @@ pub async fn changes(
     limit: u32,
 ) -> Result<(Vec<InboxTask>, ChangeCursor), sqlx::Error> {
     let rows: Vec<ChangedRow> = on_pool!(db, pool => {
-        let mut sql = QueryBuilder::new(
-            "SELECT task_id, portfolio_id, client, assignee, role, kind, title, ticket_id, \
-             ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, \
-             done_by, changed_commit, changed_position FROM inbox_tasks WHERE generation = \
-             (SELECT active FROM projection_generations WHERE name = 'inbox') AND assignee = ",
-        );
-        sql.push_bind(assignee.to_string());
+        let mut sql = QueryBuilder::new(format!(
+            "SELECT {COLUMNS}, changed_commit, changed_position FROM inbox_tasks \
+             WHERE {ACTIVE} AND assignee = "
+        ));
+        sql.push_bind(DbUuid(assignee.as_uuid()));
         match &cursor.task_id {
             Some(task_id) => sql
                 .push(" AND (changed_commit, changed_position, task_id) > (")
@@ -371,14 +383,17 @@ pub async fn changes(
                 .push(", ")
                 .push_bind(cursor.at.position)
                 .push(", ")
-                .push_bind(task_id.clone()),
+                .push_bind(IdText(task_id)),
             None => sql
                 .push(" AND (changed_commit, changed_position) > (")
                 .push_bind(cursor.at.commit)
                 .push(", ")
                 .push_bind(cursor.at.position),
         };
-        sql.push(") ORDER BY changed_commit, changed_position, task_id LIMIT ")
+        sql.push(
+            ") ORDER BY inbox_tasks.changed_commit, inbox_tasks.changed_position, \
+             inbox_tasks.task_id LIMIT ",
+        )
             .push_bind(i64::from(limit.max(1)));
         sql.build_query_as::<ChangedRow>().fetch_all(pool).await?
     });
@@ -399,25 +414,22 @@ pub async fn changes(
 pub fn select<'a, DB: sqlx::Database>(prefix: &str, filter: &InboxFilter) -> QueryBuilder<'a, DB>
 where
     String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    DbUuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     bool: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     let mut sql = QueryBuilder::new(prefix);
-    sql.push(
-        "SELECT task_id, portfolio_id, client, assignee, role, kind, title, ticket_id, \
-         ticket_title, cycle, round, due_on, is_open, context, assigned_at, done_at, done_by \
-         FROM inbox_tasks WHERE generation = \
-         (SELECT active FROM projection_generations WHERE name = 'inbox')",
-    );
+    sql.push(format!("SELECT {COLUMNS} FROM inbox_tasks WHERE {ACTIVE}"));
     if let Some(assignee) = filter.assignee {
-        sql.push(" AND assignee = ").push_bind(assignee.to_string());
+        sql.push(" AND assignee = ")
+            .push_bind(DbUuid(assignee.as_uuid()));
     }
     if let Some(role) = filter.role {
         sql.push(" AND role = ").push_bind(role.code().to_owned());
     }
     if let Some(portfolio) = filter.portfolio {
         sql.push(" AND portfolio_id = ")
-            .push_bind(portfolio.to_string());
+            .push_bind(DbUuid(portfolio.as_uuid()));
     }
     if let Some(open) = filter.open {
         sql.push(" AND is_open = ").push_bind(open);
@@ -431,10 +443,10 @@ where
             " AND (sort_due, task_id) > (SELECT sort_due, task_id FROM inbox_tasks AS cursor \
              WHERE cursor.generation = inbox_tasks.generation AND cursor.task_id = ",
         )
-        .push_bind(after.to_string())
+        .push_bind(DbUuid(after.as_uuid()))
         .push(")");
     }
-    sql.push(" ORDER BY sort_due, task_id LIMIT ")
+    sql.push(" ORDER BY inbox_tasks.sort_due, inbox_tasks.task_id LIMIT ")
         .push_bind(i64::from(filter.limit.max(1)))
         .push(" OFFSET ")
         .push_bind(i64::from(filter.offset));

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod board;
 mod error;
 pub mod generation;
+mod ids;
 pub mod inbox;
 pub mod metrics;
 pub mod portfolios;

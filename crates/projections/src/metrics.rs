@@ -20,11 +20,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use freshet_domain::{AgencyCalendar, Event, Portfolio, RefreshStatus, TicketStatus};
 use freshet_follower::DecodedEvent;
+use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
 
+use crate::ids::IdText;
 use crate::portfolios::code;
 use crate::projection::Projection;
 use crate::state::{States, Tracked};
@@ -279,10 +281,10 @@ impl Projection for CycleMetrics {
                 );
                 sql.push_values(chunk, |mut b, r| {
                     b.push_bind(generation)
-                        .push_bind(&r.portfolio_id)
+                        .push_bind(IdText(&r.portfolio_id))
                         .push_bind(r.cycle)
-                        .push_bind(&r.account_manager)
-                        .push_bind(&r.social_ad_specialist)
+                        .push_bind(IdText(&r.account_manager))
+                        .push_bind(IdText(&r.social_ad_specialist))
                         .push_bind(r.refresh_date)
                         .push_bind(r.started_at)
                         .push_bind(r.closed_at)
@@ -321,9 +323,12 @@ impl Projection for CycleMetrics {
 
 const ACTIVE: &str =
     "generation = (SELECT active FROM projection_generations WHERE name = 'cycle_metrics')";
-const COLUMNS: &str = "portfolio_id, cycle, account_manager, social_ad_specialist, refresh_date, \
-    started_at, closed_at, outcome, cycle_seconds, client_seconds, agency_seconds, \
-    status_seconds, review_rounds, tickets, revision_rounds, max_ticket_revision_rounds, on_time";
+/// The columns of [`CycleMetricsRow`], ids read as text (see [`crate::ids`]).
+const COLUMNS: &str = "CAST(portfolio_id AS TEXT) AS portfolio_id, cycle, \
+    CAST(account_manager AS TEXT) AS account_manager, \
+    CAST(social_ad_specialist AS TEXT) AS social_ad_specialist, refresh_date, started_at, \
+    closed_at, outcome, cycle_seconds, client_seconds, agency_seconds, status_seconds, \
+    review_rounds, tickets, revision_rounds, max_ticket_revision_rounds, on_time";
 
 /// Every cycle of `portfolio`, in order.
 pub async fn cycles(
@@ -334,7 +339,7 @@ pub async fn cycles(
         "SELECT {COLUMNS} FROM cycle_metrics WHERE {ACTIVE} AND portfolio_id = $1 ORDER BY cycle"
     );
     let rows = on_pool!(db, pool => {
-        sqlx::query_as(&sql).bind(portfolio.to_string()).fetch_all(pool).await?
+        sqlx::query_as(&sql).bind(DbUuid(portfolio.as_uuid())).fetch_all(pool).await?
     });
     Ok(rows)
 }
@@ -371,7 +376,7 @@ pub async fn summary(db: &Database, group: GroupBy) -> Result<Vec<MetricsSummary
         GroupBy::SocialAdSpecialist => "social_ad_specialist",
     };
     let sql = format!(
-        "SELECT {key} AS key, COUNT(*) AS cycles, \
+        "SELECT CAST({key} AS TEXT) AS key, COUNT(*) AS cycles, \
          CAST(SUM(CASE WHEN outcome = 'implemented' THEN 1 ELSE 0 END) AS BIGINT) AS implemented, \
          CAST(AVG(cycle_seconds) AS DOUBLE PRECISION) AS avg_cycle_seconds, \
          CAST(AVG(client_seconds) AS DOUBLE PRECISION) AS avg_client_seconds, \

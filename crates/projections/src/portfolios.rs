@@ -7,11 +7,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use freshet_domain::{Deadlines, Portfolio, PortfolioId, TicketStatus, UserId, next_trigger_date};
 use freshet_follower::DecodedEvent;
+use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
 
+use crate::ids::IdText;
 use crate::projection::Projection;
 use crate::state::States;
 use freshet_follower::ProcessorError;
@@ -157,13 +159,13 @@ impl Projection for Portfolios {
                 );
                 sql.push_values(chunk, |mut b, r| {
                     b.push_bind(generation)
-                        .push_bind(&r.portfolio_id)
+                        .push_bind(IdText(&r.portfolio_id))
                         .push_bind(&r.client)
-                        .push_bind(&r.account_manager)
-                        .push_bind(&r.social_ad_specialist)
-                        .push_bind(&r.copywriter)
-                        .push_bind(&r.designer)
-                        .push_bind(&r.team_lead)
+                        .push_bind(IdText(&r.account_manager))
+                        .push_bind(IdText(&r.social_ad_specialist))
+                        .push_bind(IdText(&r.copywriter))
+                        .push_bind(IdText(&r.designer))
+                        .push_bind(IdText(&r.team_lead))
                         .push_bind(r.cadence_every)
                         .push_bind(&r.cadence_unit)
                         .push_bind(r.refresh_date)
@@ -206,8 +208,12 @@ impl Projection for Portfolios {
     }
 }
 
-const COLUMNS: &str = "portfolio_id, client, account_manager, social_ad_specialist, copywriter, \
-    designer, team_lead, cadence_every, cadence_unit, refresh_date, status, status_label, cycle, \
+/// The columns of [`PortfolioRow`], ids read as text (see [`crate::ids`]).
+const COLUMNS: &str = "CAST(portfolio_id AS TEXT) AS portfolio_id, client, \
+    CAST(account_manager AS TEXT) AS account_manager, \
+    CAST(social_ad_specialist AS TEXT) AS social_ad_specialist, \
+    CAST(copywriter AS TEXT) AS copywriter, CAST(designer AS TEXT) AS designer, \
+    CAST(team_lead AS TEXT) AS team_lead, cadence_every, cadence_unit, refresh_date, status, status_label, cycle, \
     ad_set_folder, deliverables, tickets_created, tickets_in_progress, tickets_pending, \
     tickets_completed, latest_am_note, ad_lab_link, next_trigger_on, changed_at";
 const ACTIVE: &str =
@@ -217,7 +223,7 @@ const ACTIVE: &str =
 pub async fn get(db: &Database, id: PortfolioId) -> Result<Option<PortfolioRow>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM portfolios WHERE {ACTIVE} AND portfolio_id = $1");
     let row = on_pool!(db, pool => {
-        sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await?
+        sqlx::query_as(&sql).bind(DbUuid(id.as_uuid())).fetch_optional(pool).await?
     });
     Ok(row)
 }
@@ -249,7 +255,7 @@ pub fn select<'a, DB: sqlx::Database>(
     filter: &PortfolioFilter,
 ) -> QueryBuilder<'a, DB>
 where
-    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    DbUuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     let mut sql = QueryBuilder::new(prefix);
@@ -262,7 +268,7 @@ where
                 sql.push(" OR ");
             }
             sql.push(format!("{column} = "))
-                .push_bind(member.to_string());
+                .push_bind(DbUuid(member.as_uuid()));
         }
         sql.push(")");
     }
@@ -271,10 +277,10 @@ where
             " AND (client, portfolio_id) > (SELECT client, portfolio_id FROM portfolios AS cursor \
              WHERE cursor.generation = portfolios.generation AND cursor.portfolio_id = ",
         )
-        .push_bind(after.to_string())
+        .push_bind(DbUuid(after.as_uuid()))
         .push(")");
     }
-    sql.push(" ORDER BY client, portfolio_id LIMIT ")
+    sql.push(" ORDER BY portfolios.client, portfolios.portfolio_id LIMIT ")
         .push_bind(i64::from(filter.limit.max(1)))
         .push(" OFFSET ")
         .push_bind(i64::from(filter.offset));
@@ -298,8 +304,11 @@ pub async fn due_for_trigger(
         "SELECT portfolio_id FROM portfolios WHERE {ACTIVE} AND next_trigger_on <= $1 \
          ORDER BY next_trigger_on, portfolio_id"
     );
-    let ids: Vec<String> = on_pool!(db, pool => {
+    let ids: Vec<DbUuid> = on_pool!(db, pool => {
         sqlx::query_scalar(&sql).bind(today).fetch_all(pool).await?
     });
-    Ok(ids.iter().filter_map(|id| id.parse().ok()).collect())
+    Ok(ids
+        .into_iter()
+        .map(|id| PortfolioId::from_uuid(id.0))
+        .collect())
 }

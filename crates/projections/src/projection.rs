@@ -10,6 +10,7 @@ use crate::generation;
 use freshet_follower::Processor;
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
+use freshet_store::codec::DbUuid;
 
 /// A read model built from the log. Every table it writes has a `generation` column first in
 /// its key and a `portfolio_id` column; queries read the active generation only.
@@ -45,7 +46,7 @@ pub(crate) async fn delete_rows(
             Some(_) => format!("DELETE FROM {table} WHERE generation = $1 AND portfolio_id = $2"),
             None => format!("DELETE FROM {table} WHERE generation = $1"),
         };
-        let id = portfolio.map(|p| p.to_string());
+        let id = portfolio.map(|p| DbUuid(p.as_uuid()));
         freshet_store::on_tx!(tx, conn => {
             sqlx::query(&sql).bind(generation).bind(id).execute(&mut **conn).await?;
         });

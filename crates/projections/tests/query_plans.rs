@@ -16,8 +16,9 @@ freshet_store::on_both_backends!(
 
 const FILL_POSTGRES: &str = "INSERT INTO inbox_tasks (generation, task_id, portfolio_id, client, \
     assignee, role, kind, title, cycle, round, due_on, sort_due, is_open, context, assigned_at) \
-    SELECT 1, 't' || i, '00000000-0000-0000-0000-' || lpad((i / 5)::text, 12, '0'), 'Client', \
-    '00000000-0000-0000-0000-' || lpad((i % 500)::text, 12, '0'), \
+    SELECT 1, ('00000000-0000-0000-0002-' || lpad(i::text, 12, '0'))::uuid, \
+    ('00000000-0000-0000-0000-' || lpad((i / 5)::text, 12, '0'))::uuid, 'Client', \
+    ('00000000-0000-0000-0000-' || lpad((i % 500)::text, 12, '0'))::uuid, \
     (ARRAY['am','sas','copywriter','designer','team_lead'])[i % 5 + 1], 'write_copy', 'Write', \
     1, 0, DATE '2027-03-01' + (i % 60), DATE '2027-03-01' + (i % 60), i % 3 <> 0, '{}', now() \
     FROM generate_series(0, 49999) AS i";
@@ -25,7 +26,8 @@ const FILL_POSTGRES: &str = "INSERT INTO inbox_tasks (generation, task_id, portf
 const FILL_SQLITE: &str = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n \
     WHERE i < 49999) INSERT INTO inbox_tasks (generation, task_id, portfolio_id, client, \
     assignee, role, kind, title, cycle, round, due_on, sort_due, is_open, context, assigned_at) \
-    SELECT 1, 't' || i, '00000000-0000-0000-0000-' || printf('%012d', i / 5), 'Client', \
+    SELECT 1, '00000000-0000-0000-0002-' || printf('%012d', i), \
+    '00000000-0000-0000-0000-' || printf('%012d', i / 5), 'Client', \
     '00000000-0000-0000-0000-' || printf('%012d', i % 500), \
     CASE i % 5 WHEN 0 THEN 'am' WHEN 1 THEN 'sas' WHEN 2 THEN 'copywriter' \
     WHEN 3 THEN 'designer' ELSE 'team_lead' END, 'write_copy', 'Write', 1, 0, \
@@ -134,12 +136,13 @@ const PORTFOLIOS_POSTGRES: &str = "INSERT INTO portfolios (generation, portfolio
     account_manager, social_ad_specialist, copywriter, designer, team_lead, cadence_every, \
     cadence_unit, refresh_date, cycle, tickets_created, tickets_in_progress, tickets_pending, \
     tickets_completed, changed_at) \
-    SELECT 1, '00000000-0000-0000-0001-' || lpad(i::text, 12, '0'), 'Client ' || (i % 97), \
-    '00000000-0000-0000-0000-' || lpad((i % 50)::text, 12, '0'), \
-    '00000000-0000-0000-0000-' || lpad((1000 + i % 40)::text, 12, '0'), \
-    '00000000-0000-0000-0000-' || lpad((i % 30)::text, 12, '0'), \
-    '00000000-0000-0000-0000-' || lpad((2000 + i % 30)::text, 12, '0'), \
-    '00000000-0000-0000-0000-' || lpad((3000 + i % 20)::text, 12, '0'), \
+    SELECT 1, ('00000000-0000-0000-0001-' || lpad(i::text, 12, '0'))::uuid, \
+    'Client ' || (i % 97), \
+    ('00000000-0000-0000-0000-' || lpad((i % 50)::text, 12, '0'))::uuid, \
+    ('00000000-0000-0000-0000-' || lpad((1000 + i % 40)::text, 12, '0'))::uuid, \
+    ('00000000-0000-0000-0000-' || lpad((i % 30)::text, 12, '0'))::uuid, \
+    ('00000000-0000-0000-0000-' || lpad((2000 + i % 30)::text, 12, '0'))::uuid, \
+    ('00000000-0000-0000-0000-' || lpad((3000 + i % 20)::text, 12, '0'))::uuid, \
     1, 'months', DATE '2027-03-01', 1, 0, 0, 0, 0, now() FROM generate_series(0, 9999) AS i";
 
 const PORTFOLIOS_SQLITE: &str = "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n \

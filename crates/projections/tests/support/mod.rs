@@ -101,6 +101,12 @@ impl World {
 
     pub async fn create(&mut self, client: &str, refresh_date: NaiveDate) -> PortfolioId {
         let id = PortfolioId::from_uuid(Uuid::now_v7());
+        self.create_as(id, client, refresh_date).await;
+        id
+    }
+
+    /// Creates the portfolio `id` (a fixed id, for histories compared across databases).
+    pub async fn create_as(&mut self, id: PortfolioId, client: &str, refresh_date: NaiveDate) {
         let created = self
             .send(
                 id,
@@ -116,7 +122,6 @@ impl World {
             .await;
         assert!(created);
         self.portfolios.push(id);
-        id
     }
 
     async fn by(&mut self, p: PortfolioId, who: u128, command: Command) -> bool {
