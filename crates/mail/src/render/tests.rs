@@ -455,6 +455,14 @@ fn the_digest_lists_overdue_tasks_first_with_how_late_then_those_due_today_each_
         html.contains(&format!("<a href=\"{PORTFOLIO_LINK}\">")),
         "{html}"
     );
+    assert!(html.contains("<p>Hello Robin,</p>"), "{html}");
+    assert!(
+        html.contains(
+            "turn off the daily digest in your <a href=\"https://freshet.example/app/settings\">"
+        ),
+        "{html}"
+    );
+    assert!(!html.contains("You get this email as the"), "{html}");
 
     let only_today = renderer
         .digest("Robin", today, &[task("Write copy", Some(ticket), today)])
