@@ -6,14 +6,29 @@ use freshet_domain::{PortfolioId, TicketId};
 
 use crate::public_url::PublicUrl;
 
+/// The same pages' paths, for the web app's own links (relative to its host).
+pub mod path {
+    use std::fmt::Display;
+
+    /// A Creative Portfolio's page.
+    pub fn portfolio(portfolio: impl Display) -> String {
+        format!("/app/portfolios/{portfolio}")
+    }
+
+    /// A ticket's page.
+    pub fn ticket(portfolio: impl Display, ticket: impl Display) -> String {
+        format!("/app/portfolios/{portfolio}/tickets/{ticket}")
+    }
+}
+
 /// A Creative Portfolio: where its tasks are done.
 pub fn portfolio(base: &PublicUrl, portfolio: PortfolioId) -> String {
-    base.link(&format!("/app/portfolios/{portfolio}"))
+    base.link(&path::portfolio(portfolio))
 }
 
 /// One deliverable ticket of a portfolio: where a task about that ticket is done.
 pub fn ticket(base: &PublicUrl, portfolio: PortfolioId, ticket: TicketId) -> String {
-    base.link(&format!("/app/portfolios/{portfolio}/tickets/{ticket}"))
+    base.link(&path::ticket(portfolio, ticket))
 }
 
 /// The signed-in person's own tasks.
@@ -62,12 +77,12 @@ mod tests {
 
     #[test]
     fn every_page_has_its_path_under_the_base() {
-        let base: PublicUrl = "https://tools.agency.example/freshet/"
+        let base: PublicUrl = "https://freshet.agency.example/"
             .parse()
             .expect("a valid public URL");
         let portfolio_id = PortfolioId::from_uuid(Uuid::from_u128(7));
         let ticket_id = TicketId::from_uuid(Uuid::from_u128(3));
-        let root = "https://tools.agency.example/freshet";
+        let root = "https://freshet.agency.example";
         assert_eq!(
             portfolio(&base, portfolio_id),
             format!("{root}/app/portfolios/00000000-0000-0000-0000-000000000007")

@@ -2,7 +2,6 @@
 
 mod page;
 mod passwords;
-mod paths;
 mod portfolio;
 mod settings;
 mod sign_in;

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use crate::Viewer;
 use crate::page::{error_page, render};
-use crate::paths;
 use crate::tasks::TaskLine;
+use freshet_mail::links::path;
 
 struct TicketRow {
     title: String,
@@ -95,7 +95,7 @@ pub(crate) async fn portfolio(
                     status: ticket.status.label(),
                     copy: ticket.copy.label(),
                     graphics: ticket.graphic.label(),
-                    href: paths::ticket(&id, &ticket.id.to_string()),
+                    href: path::ticket(&id, ticket.id),
                 })
                 .collect()
         })
@@ -152,7 +152,7 @@ pub(crate) async fn ticket(
         &TicketPage {
             person: viewer.label(),
             client: portfolio.client.to_string(),
-            portfolio_href: paths::portfolio(&portfolio.id.to_string()),
+            portfolio_href: path::portfolio(portfolio.id),
             title,
             status: ticket.status.label(),
             copy: ticket.copy.label(),

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use freshet_projections::inbox::InboxTask;
 
-use crate::paths;
+use freshet_mail::links::path;
 
 /// One line of a task list.
 #[derive(Debug, Clone)]
@@ -23,10 +23,9 @@ pub(crate) struct TaskLine {
 
 impl TaskLine {
     pub(crate) fn new(task: &InboxTask, today: NaiveDate) -> Self {
-        let portfolio = task.portfolio_id.to_string();
         let href = match &task.ticket_id {
-            Some(ticket) => paths::ticket(&portfolio, &ticket.to_string()),
-            None => paths::portfolio(&portfolio),
+            Some(ticket) => path::ticket(&task.portfolio_id, ticket),
+            None => path::portfolio(&task.portfolio_id),
         };
         let (due, urgency) = match task.due_on {
             None => ("No due date".to_owned(), ""),
