@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::Viewer;
 use crate::page::{error_page, render};
 use crate::passwords::sentence;
+use crate::sign_in::ClientAddress;
 
 #[derive(Template)]
 #[template(path = "settings.html")]
@@ -93,9 +94,13 @@ pub(crate) struct PasswordForm {
     confirmation: String,
 }
 
+/// Changes the password, knowing the current one. Wrong current passwords count like
+/// failed sign-ins (per account and address), so a session left open on a shared computer
+/// cannot be used to guess it.
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     viewer: Viewer,
+    ClientAddress(address): ClientAddress,
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let refused = |problem: String| {
@@ -114,6 +119,19 @@ pub(crate) async fn change_password(
         Ok(password) => password,
         Err(error) => return refused(sentence(&error)).await,
     };
+    let attempt = match state
+        .sign_in_failures()
+        .attempt(address, &viewer.0.user.email)
+    {
+        Ok(attempt) => attempt,
+        Err(retry_after) => {
+            let minutes = retry_after.as_secs().div_ceil(60);
+            return refused(format!(
+                "Too many wrong passwords. Try again in {minutes} minutes."
+            ))
+            .await;
+        }
+    };
     let keep = match viewer.0.credential() {
         Credential::Session { hash } => Some(hash.as_str()),
         Credential::Token { .. } => None,
@@ -128,8 +146,12 @@ pub(crate) async fn change_password(
     )
     .await;
     match changed {
-        Ok(()) => Redirect::to("/app/settings?saved=password").into_response(),
+        Ok(()) => {
+            drop(attempt);
+            Redirect::to("/app/settings?saved=password").into_response()
+        }
         Err(AccountError::WrongCredentials) => {
+            attempt.failed();
             refused("Your current password is not right.".into()).await
         }
         Err(error) => error_page(&ApiError::from(error), viewer.label()),

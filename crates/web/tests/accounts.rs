@@ -22,6 +22,8 @@ freshet_store::on_both_backends!(
     a_deactivated_person_is_signed_out_at_once,
     an_idle_session_ends_and_the_page_asks_to_sign_in_again,
     a_forgotten_password_is_reset_through_an_emailed_link,
+    guessing_the_current_password_in_settings_is_held_back,
+    a_person_changes_their_password_and_their_digest_in_settings,
 );
 
 const PASSWORD: &str = "orchard lantern seven";
@@ -387,4 +389,94 @@ async fn a_forgotten_password_is_reset_through_an_emailed_link(db: TestDatabase)
             .await;
     }
     assert_eq!(emails(&app, "password_reset").await, 3);
+}
+
+/// The password-change form of the settings page, with `current` as the current password.
+fn change(current: &'static str) -> [(&'static str, &'static str); 3] {
+    [
+        ("current", current),
+        ("password", NEW_PASSWORD),
+        ("confirmation", NEW_PASSWORD),
+    ]
+}
+
+const NEW_PASSWORD: &str = "tundra pebble violin";
+
+async fn guessing_the_current_password_in_settings_is_held_back(db: TestDatabase) {
+    let app = app(db, 2).await;
+    let mut here = signed_in(&app, "am@example.com").await;
+    let wrong = here
+        .post("/app/settings/password", &change("not my password"))
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong.body.contains("current password is not right"),
+        "{}",
+        wrong.body
+    );
+    // Wrong current passwords count like failed sign-ins: a session left open cannot guess.
+    here.post("/app/settings/password", &change("still not it"))
+        .await;
+    let held = here.post("/app/settings/password", &change(PASSWORD)).await;
+    assert!(
+        held.body.contains("Too many wrong passwords"),
+        "{}",
+        held.body
+    );
+    let old = Browser::new(&app).sign_in("am@example.com", PASSWORD).await;
+    assert_eq!(
+        old.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account is held back"
+    );
+    let password = Password::parse(PASSWORD).unwrap();
+    let am = freshet_domain::UserId::from_uuid(app.am.id.parse().unwrap());
+    let unchanged = credentials::change_password(
+        &app.db.database,
+        am,
+        PASSWORD,
+        &password,
+        None,
+        app.clock_now(),
+    )
+    .await;
+    assert!(
+        unchanged.is_ok(),
+        "the password is still the old one: {unchanged:?}"
+    );
+}
+
+async fn a_person_changes_their_password_and_their_digest_in_settings(db: TestDatabase) {
+    let app = app(db, 10).await;
+    let mut here = signed_in(&app, "am@example.com").await;
+    let mut elsewhere = Browser::new(&app);
+    elsewhere.sign_in("am@example.com", PASSWORD).await;
+    let changed = here.post("/app/settings/password", &change(PASSWORD)).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    let page = here.get("/app/settings?saved=password").await;
+    assert!(
+        page.body.contains("signed out everywhere else"),
+        "{}",
+        page.body
+    );
+    assert_eq!(elsewhere.get("/app/").await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        Browser::new(&app)
+            .sign_in("am@example.com", NEW_PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    // The daily digest is on by default; unticking the box turns it off.
+    assert!(here.get("/app/settings").await.body.contains("checked"));
+    let saved = here.post("/app/settings/digest", &[]).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = here.get("/app/settings").await;
+    assert!(!page.body.contains("checked"), "{}", page.body);
+    let am = freshet_domain::UserId::from_uuid(app.am.id.parse().unwrap());
+    let on = freshet_accounts::digest::daily_digest(&app.db.database, am)
+        .await
+        .unwrap();
+    assert_eq!(on, Some(false));
 }
