@@ -5,6 +5,10 @@
 
 ALTER TABLE users ADD COLUMN password_hash TEXT;
 ALTER TABLE users ADD COLUMN password_changed_at TIMESTAMPTZ;
+-- One more at every new password: a session keeps the version it was begun under and
+-- works only while it is still the user's (a sign-in that checked the old password just
+-- before a reset cannot leave a session behind).
+ALTER TABLE users ADD COLUMN password_version BIGINT NOT NULL DEFAULT 0;
 
 CREATE TABLE sessions (
     id_hash      TEXT PRIMARY KEY,
@@ -13,11 +17,14 @@ CREATE TABLE sessions (
     -- Written at most once a minute: a session unused for the idle lifetime has ended.
     last_seen_at TIMESTAMPTZ NOT NULL,
     -- The end of the absolute lifetime.
-    expires_at   TIMESTAMPTZ NOT NULL
+    expires_at   TIMESTAMPTZ NOT NULL,
+    -- The user's password_version when the session began.
+    password_version BIGINT NOT NULL
 );
 
 CREATE INDEX sessions_user ON sessions (user_id);
 CREATE INDEX sessions_expiry ON sessions (expires_at);
+CREATE INDEX sessions_idle ON sessions (last_seen_at);
 
 CREATE TABLE account_links (
     secret_hash TEXT PRIMARY KEY,

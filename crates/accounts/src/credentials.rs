@@ -16,20 +16,30 @@ struct CredentialRow {
     #[sqlx(flatten)]
     user: UserRow,
     password_hash: Option<String>,
+    password_version: i64,
 }
 
-/// The user with `email` (any case) and their password hash, deactivated or not.
-async fn by_email(
-    db: &Database,
-    email: &str,
-) -> Result<Option<(User, Option<String>)>, AccountError> {
+/// A user as sign-in sees them: their password hash (if they chose one) and its version.
+struct Credentials {
+    user: User,
+    hash: Option<String>,
+    version: i64,
+}
+
+/// The user with `email` (any case) and their credentials, deactivated or not.
+async fn by_email(db: &Database, email: &str) -> Result<Option<Credentials>, AccountError> {
     let sql = format!(
-        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE lower(u.email) = lower($1)"
+        "SELECT {USER_COLUMNS}, u.password_hash, u.password_version FROM users u \
+         WHERE lower(u.email) = lower($1)"
     );
     let row: Option<CredentialRow> = on_pool!(db, pool => {
         sqlx::query_as(&sql).bind(email.trim()).fetch_optional(pool).await?
     });
-    Ok(row.map(|row| (row.user.into(), row.password_hash)))
+    Ok(row.map(|row| Credentials {
+        user: row.user.into(),
+        hash: row.password_hash,
+        version: row.password_version,
+    }))
 }
 
 async fn hash_of(db: &Database, user: UserId) -> Result<Option<String>, AccountError> {
@@ -55,14 +65,18 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<(User, NewSession), AccountError> {
     let found = by_email(db, email).await?;
-    let hash = found.as_ref().and_then(|(_, hash)| hash.as_deref());
+    let hash = found.as_ref().and_then(|found| found.hash.as_deref());
     let matches = passwords::verify(password, hash).await?;
-    let user = match found {
-        Some((user, _)) if matches && user.deactivated_at.is_none() => user,
+    let (user, version) = match found {
+        Some(found) if matches && found.user.deactivated_at.is_none() => {
+            (found.user, found.version)
+        }
         _ => return Err(AccountError::WrongCredentials),
     };
+    // Under the version checked: should the password change before this commits, the
+    // session never works.
     let mut tx = Tx::begin(db).await?;
-    let session = sessions::begin(&mut tx, user.id, policy, now).await?;
+    let session = sessions::begin(&mut tx, user.id, version, policy, now).await?;
     tx.commit().await?;
     tracing::info!(user.id = %user.id, "signed in");
     Ok((user, session))
@@ -84,10 +98,13 @@ pub async fn change_password(
     }
     let hash = new.hash().await?;
     let mut tx = Tx::begin(db).await?;
-    if !users::store_password(&mut tx, user, &hash, now).await? {
-        return Err(AccountError::Deactivated(user));
-    }
+    let version = users::store_password(&mut tx, user, &hash, now)
+        .await?
+        .ok_or(AccountError::Deactivated(user))?;
     sessions::end_all(&mut tx, user, keep).await?;
+    if let Some(keep) = keep {
+        sessions::carry_over(&mut tx, keep, version).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -100,14 +117,15 @@ pub async fn set_password(
     password: &Password,
     now: DateTime<Utc>,
 ) -> Result<User, AccountError> {
-    let (user, _) = by_email(db, email)
+    let user = by_email(db, email)
         .await?
-        .ok_or_else(|| AccountError::UnknownEmail(email.trim().to_owned()))?;
+        .ok_or_else(|| AccountError::UnknownEmail(email.trim().to_owned()))?
+        .user;
     let hash = password.hash().await?;
     let mut tx = Tx::begin(db).await?;
-    if !users::store_password(&mut tx, user.id, &hash, now).await? {
-        return Err(AccountError::Deactivated(user.id));
-    }
+    users::store_password(&mut tx, user.id, &hash, now)
+        .await?
+        .ok_or(AccountError::Deactivated(user.id))?;
     sessions::end_all(&mut tx, user.id, None).await?;
     tx.commit().await?;
     Ok(user)
@@ -118,5 +136,5 @@ pub(crate) async fn user_by_email(
     db: &Database,
     email: &str,
 ) -> Result<Option<User>, AccountError> {
-    Ok(by_email(db, email).await?.map(|(user, _)| user))
+    Ok(by_email(db, email).await?.map(|found| found.user))
 }

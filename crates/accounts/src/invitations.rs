@@ -113,13 +113,18 @@ pub async fn request_password_reset(
     if user.deactivated_at.is_some() {
         return Ok(());
     }
-    let recent =
-        links::count_since(db, user.id, LinkPurpose::PasswordReset, now - RESET_WINDOW).await?;
+    let mut tx = Tx::begin(db).await?;
+    let recent = links::count_since(
+        &mut tx,
+        user.id,
+        LinkPurpose::PasswordReset,
+        now - RESET_WINDOW,
+    )
+    .await?;
     if recent >= RESETS_PER_WINDOW {
         tracing::info!(user.id = %user.id, "password reset not sent: asked too often");
         return Ok(());
     }
-    let mut tx = Tx::begin(db).await?;
     let link = links::make(&mut tx, user.id, LinkPurpose::PasswordReset, None, now).await?;
     send(
         &mut tx,

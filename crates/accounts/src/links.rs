@@ -96,22 +96,33 @@ pub(crate) async fn make(
     })
 }
 
-/// Links of `purpose` made for `user` since `since`, used or not.
+/// Links of `purpose` made for `user` since `since`, used or not, counted in `tx` after
+/// taking the user's row lock: concurrent requests for one person count one after the
+/// other, so a limit on them holds.
 pub(crate) async fn count_since(
-    db: &Database,
+    tx: &mut Tx,
     user: UserId,
     purpose: LinkPurpose,
     since: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
-    Ok(on_pool!(db, pool => {
+    let id = DbUuid(user.as_uuid());
+    // A no-op write: the portable way to take a row lock (SQLite's writer is one anyway).
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE users SET name = name WHERE id = $1")
+            .bind(id)
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(on_tx!(tx, conn => {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM account_links \
              WHERE user_id = $1 AND purpose = $2 AND created_at > $3",
         )
-        .bind(DbUuid(user.as_uuid()))
+        .bind(id)
         .bind(purpose.code())
         .bind(DbTime(since))
-        .fetch_one(pool)
+        .fetch_one(&mut **conn)
         .await?
     }))
 }
@@ -155,7 +166,10 @@ pub async fn redeem(
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<(User, NewSession), AccountError> {
-    if !is_link_shaped(secret) {
+    // A link that does not work costs no password hash (tens of milliseconds and megabytes
+    // of memory each): made-up links cannot be used to load the server. It is checked
+    // again, for good, in the transaction.
+    if holder(db, secret, purpose, now).await?.is_none() {
         return Err(AccountError::LinkInvalid);
     }
     let hash = password.hash().await?;
@@ -173,12 +187,11 @@ pub async fn redeem(
         .await?
     });
     let user = used.map(users::actor).ok_or(AccountError::LinkInvalid)?;
-    let changed = users::store_password(&mut tx, user, &hash, now).await?;
-    if !changed {
-        return Err(AccountError::LinkInvalid);
-    }
+    let version = users::store_password(&mut tx, user, &hash, now)
+        .await?
+        .ok_or(AccountError::LinkInvalid)?;
     sessions::end_all(&mut tx, user, None).await?;
-    let session = sessions::begin(&mut tx, user, policy, now).await?;
+    let session = sessions::begin(&mut tx, user, version, policy, now).await?;
     tx.commit().await?;
     let user = users::get(db, user)
         .await?

@@ -8,6 +8,7 @@ use std::fmt;
 use std::sync::LazyLock;
 
 use secrecy::{ExposeSecret as _, SecretString};
+use tokio::sync::Semaphore;
 
 use crate::AccountError;
 
@@ -61,9 +62,7 @@ impl Password {
     /// The password's Argon2id hash (PHC string), computed on the blocking pool.
     pub(crate) async fn hash(&self) -> Result<String, AccountError> {
         let password = self.0.clone();
-        tokio::task::spawn_blocking(move || password_auth::generate_hash(password.expose_secret()))
-            .await
-            .map_err(|_| AccountError::Hashing)
+        hashing(move || password_auth::generate_hash(password.expose_secret())).await
     }
 }
 
@@ -72,17 +71,35 @@ impl Password {
 /// so the answer takes as long either way and timing does not tell who has an account.
 pub(crate) async fn verify(plaintext: &str, hash: Option<&str>) -> Result<bool, AccountError> {
     let known = hash.is_some();
-    let hash = hash.map_or_else(|| DUMMY_HASH.clone(), str::to_owned);
+    let hash = hash.map(str::to_owned);
     let plaintext = SecretString::from(plaintext.to_owned());
-    let matches = tokio::task::spawn_blocking(move || {
-        password_auth::verify_password(plaintext.expose_secret(), &hash).is_ok()
+    let matches = hashing(move || {
+        let hash = hash.as_deref().unwrap_or(&DUMMY_HASH);
+        password_auth::verify_password(plaintext.expose_secret(), hash).is_ok()
     })
-    .await
-    .map_err(|_| AccountError::Hashing)?;
+    .await?;
     Ok(known && matches)
 }
 
-/// A hash of a random password, checked when there is no real hash to check.
+/// Hashes computed at once, in this process: each takes tens of milliseconds of a core and
+/// about 19 MiB of memory, so a burst of sign-ins waits its turn instead of exhausting
+/// the memory (or the blocking pool).
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZero::get))
+});
+
+/// Runs `work` (a hash or a check) on the blocking pool, at most one per core at once.
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AccountError> {
+    let _turn = HASHING.acquire().await.map_err(|_| AccountError::Hashing)?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| AccountError::Hashing)
+}
+
+/// A hash of a random password, checked when there is no real hash to check. (First
+/// computed on the blocking pool, inside [`verify`].)
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     let random: [u8; 16] = rand::random();
     password_auth::generate_hash(random)

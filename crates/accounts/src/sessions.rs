@@ -68,15 +68,17 @@ fn new_secret() -> String {
 }
 
 const INSERT_SESSION: &str = "INSERT INTO sessions \
-     (id_hash, user_id, created_at, last_seen_at, expires_at) \
-     SELECT $1, $2, $3, $3, $4 \
+     (id_hash, user_id, created_at, last_seen_at, expires_at, password_version) \
+     SELECT $1, $2, $3, $3, $4, $5 \
      WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND deactivated_at IS NULL)";
 
-/// Begins a session for `user` in `tx`. Always a new secret: whatever session the browser
-/// had before is not reused (no fixation).
+/// Begins a session for `user` in `tx`, under the password version the password was checked
+/// against: if the password changed since, the session never works (see [`valid`]). Always
+/// a new secret: whatever session the browser had before is not reused (no fixation).
 pub(crate) async fn begin(
     tx: &mut Tx,
     user: UserId,
+    password_version: i64,
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<NewSession, AccountError> {
@@ -88,6 +90,7 @@ pub(crate) async fn begin(
             .bind(DbUuid(user.as_uuid()))
             .bind(DbTime(now))
             .bind(DbTime(expires_at))
+            .bind(password_version)
             .execute(&mut **conn)
             .await?
             .rows_affected()
@@ -150,6 +153,9 @@ pub async fn is_valid(
     Ok(valid(db, hash, policy, now).await?.is_some())
 }
 
+/// A session is valid while its person is active, it is within both lifetimes, and it was
+/// begun under the person's current password: a session written after a password change
+/// (a sign-in that checked the old password a moment before) is dead however late it lands.
 async fn valid(
     db: &Database,
     hash: &str,
@@ -159,7 +165,8 @@ async fn valid(
     let sql = format!(
         "SELECT {USER_COLUMNS}, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.id_hash = $1 AND u.deactivated_at IS NULL \
-         AND s.expires_at > $2 AND s.last_seen_at > $3"
+         AND s.expires_at > $2 AND s.last_seen_at > $3 \
+         AND s.password_version = u.password_version"
     );
     Ok(on_pool!(db, pool => {
         sqlx::query_as(&sql)
@@ -182,6 +189,23 @@ pub async fn end(db: &Database, secret: &SecretString) -> Result<(), AccountErro
             .rows_affected()
     });
     Ok(())
+}
+
+/// Moves the session `hash` to `password_version` in `tx` (the session a person changed
+/// their password from goes on under the new one).
+pub(crate) async fn carry_over(
+    tx: &mut Tx,
+    hash: &str,
+    password_version: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(on_tx!(tx, conn => {
+        sqlx::query("UPDATE sessions SET password_version = $1 WHERE id_hash = $2")
+            .bind(password_version)
+            .bind(hash)
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
+    }))
 }
 
 /// Ends every session of `user` in `tx` but the one named `keep` (by its hash).

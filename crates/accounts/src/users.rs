@@ -145,28 +145,30 @@ pub(crate) async fn insert(
     }
 }
 
-/// Stores `hash` as the password of `user` in `tx`, if they are active (`false`
-/// otherwise), and ends every unused link of theirs. Their sessions are the caller's call.
+/// Stores `hash` as the password of `user` in `tx`, if they are active, and ends every
+/// unused link of theirs: the new password version (`None`: not an active user). Sessions
+/// begun under the old version stop working; which of them to end or carry over is the
+/// caller's call.
 pub(crate) async fn store_password(
     tx: &mut Tx,
     user: UserId,
     hash: &str,
     now: DateTime<Utc>,
-) -> Result<bool, sqlx::Error> {
-    let stored = on_tx!(tx, conn => {
-        sqlx::query(
-            "UPDATE users SET password_hash = $1, password_changed_at = $2 \
-             WHERE id = $3 AND deactivated_at IS NULL",
+) -> Result<Option<i64>, sqlx::Error> {
+    let version: Option<i64> = on_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, \
+             password_version = password_version + 1 \
+             WHERE id = $3 AND deactivated_at IS NULL RETURNING password_version",
         )
         .bind(hash)
         .bind(DbTime(now))
         .bind(DbUuid(user.as_uuid()))
-        .execute(&mut **conn)
+        .fetch_optional(&mut **conn)
         .await?
-        .rows_affected()
     });
     links::end_all(tx, user, now).await?;
-    Ok(stored == 1)
+    Ok(version)
 }
 
 /// Whether `user` has chosen a password.

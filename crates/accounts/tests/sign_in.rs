@@ -14,6 +14,7 @@ freshet_store::on_both_backends!(
     signing_out_ends_the_session_on_the_server,
     deactivation_ends_every_session_at_once,
     a_new_password_ends_every_other_session,
+    a_session_written_after_a_password_change_under_the_old_password_never_works,
 );
 
 const PASSWORD: &str = "violet kettle harbour";
@@ -151,6 +152,11 @@ async fn deactivation_ends_every_session_at_once(db: TestDatabase) {
     let one = signed_in(db, "amy@agency.example", t0()).await;
     let two = signed_in(db, "amy@agency.example", t0()).await;
     users::deactivate(db, amy.id, None).await.unwrap();
+    assert_eq!(
+        sessions_of(db, &amy).await,
+        0,
+        "the rows are gone, not just hidden"
+    );
     assert!(who(db, &one, t0()).await.is_none());
     assert!(who(db, &two, t0()).await.is_none());
     let refused = credentials::sign_in(db, "amy@agency.example", PASSWORD, policy(), t0()).await;
@@ -213,4 +219,71 @@ async fn a_new_password_ends_every_other_session(db: TestDatabase) {
     .await
     .unwrap();
     assert!(who(db, &here, t0()).await.is_none());
+}
+
+async fn sessions_of(db: &Database, user: &User) -> i64 {
+    let id = freshet_store::codec::DbUuid(user.id.as_uuid());
+    freshet_store::on_pool!(db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    })
+}
+
+/// A sign-in checks the password, then writes the session: a reset committed in between
+/// must not leave that session working. Here the late write is made by hand, stamped with
+/// the password version the sign-in checked.
+async fn a_session_written_after_a_password_change_under_the_old_password_never_works(
+    db: TestDatabase,
+) {
+    let db = &db.database;
+    let amy = person(db, "amy@agency.example").await;
+    let checked_version: i64 = 1; // `person` set the first password
+    credentials::set_password(
+        db,
+        "amy@agency.example",
+        &Password::parse("brand new words").unwrap(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    let secret = format!("fs_{}", "7".repeat(64));
+    let hash = freshet_accounts::tokens::token_hash(&secret);
+    let (id, now, end) = (
+        freshet_store::codec::DbUuid(amy.id.as_uuid()),
+        freshet_store::codec::DbTime(t0()),
+        freshet_store::codec::DbTime(t0() + policy().absolute),
+    );
+    freshet_store::on_pool!(db, pool => {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, \
+             password_version) VALUES ($1, $2, $3, $3, $4, $5)",
+        )
+        .bind(&hash)
+        .bind(id)
+        .bind(now)
+        .bind(end)
+        .bind(checked_version)
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected()
+    });
+    let late = SecretString::from(secret);
+    assert!(
+        who(db, &late, t0()).await.is_none(),
+        "a session of the old password"
+    );
+    // The same row under the current version would work: the version is what refuses it.
+    freshet_store::on_pool!(db, pool => {
+        sqlx::query("UPDATE sessions SET password_version = password_version + 1 WHERE id_hash = $1")
+            .bind(&hash)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected()
+    });
+    assert_eq!(who(db, &late, t0()).await.map(|u| u.id), Some(amy.id));
 }

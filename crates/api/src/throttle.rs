@@ -153,10 +153,12 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Drop for Attempt<'_, K> {
     }
 }
 
-/// Failed sign-ins counted per address and per account (its email address, lowercased).
+/// Failed sign-ins counted per account (its email address, lowercased) and per address.
 /// An account held back cannot be signed in to from anywhere for a window: a guesser
 /// spreading over many addresses gains nothing, at the price that someone could keep a
-/// person's sign-in blocked; they can still reset their password, which signs them in.
+/// person's sign-in blocked; they can still reset their password, which signs them in. An
+/// address may fail [`ADDRESS_FACTOR`] times as often, since a whole office may sign in
+/// from one (a NAT), typos and all.
 #[derive(Debug)]
 pub struct SignInThrottle {
     by_address: FailureThrottle<IpAddr>,
@@ -170,10 +172,14 @@ pub struct SignInAttempt<'a> {
     account: Attempt<'a, String>,
 }
 
+/// How many more failures an address may have than an account.
+pub const ADDRESS_FACTOR: u32 = 10;
+
 impl SignInThrottle {
+    /// `limit` failures per account; [`ADDRESS_FACTOR`] times as many per address.
     pub(crate) fn new(limit: u32, window: Duration) -> Self {
         Self {
-            by_address: FailureThrottle::new(limit, window),
+            by_address: FailureThrottle::new(limit.saturating_mul(ADDRESS_FACTOR), window),
             by_account: FailureThrottle::new(limit, window),
         }
     }

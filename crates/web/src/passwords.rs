@@ -191,23 +191,35 @@ pub(crate) struct ResetRequestForm {
     email: String,
 }
 
-/// Emails a reset link when the address is a person's; answers the same either way.
+/// Emails a reset link when the address is a person's; answers the same either way, and at
+/// once: the lookup and the email happen after the answer, so neither its words nor its
+/// timing tell whether the address has an account. (A failure then is logged; the person
+/// asks again.)
 pub(crate) async fn request_reset(
     State(state): State<AppState>,
     Form(form): Form<ResetRequestForm>,
 ) -> Response {
     let email = form.email.trim().to_owned();
-    let requested =
-        invitations::request_password_reset(state.db(), state.mail_renderer(), &email, state.now())
-            .await;
-    match requested {
-        Ok(()) => render(
-            StatusCode::OK,
-            &ResetRequest {
-                person: None,
-                sent_to: Some(email),
-            },
-        ),
-        Err(error) => error_page(&ApiError::from(error), None),
-    }
+    let background = state.clone();
+    let address = email.clone();
+    tokio::spawn(async move {
+        let state = background;
+        let requested = invitations::request_password_reset(
+            state.db(),
+            state.mail_renderer(),
+            &address,
+            state.now(),
+        )
+        .await;
+        if let Err(error) = requested {
+            tracing::warn!(error = %error, "a password reset request failed");
+        }
+    });
+    render(
+        StatusCode::OK,
+        &ResetRequest {
+            person: None,
+            sent_to: Some(email),
+        },
+    )
 }

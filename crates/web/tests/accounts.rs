@@ -12,7 +12,7 @@ use freshet_store::testing::TestDatabase;
 use freshet_testkit::App;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::{Browser, app, emailed_link, emails};
+use support::{Browser, app, emailed_link, emails_settled};
 
 freshet_store::on_both_backends!(
     an_invited_person_chooses_a_password_signs_in_acts_and_signs_out,
@@ -257,9 +257,11 @@ async fn signing_in_always_begins_a_new_session(db: TestDatabase) {
 }
 
 async fn sign_in_is_held_back_per_account_and_per_address(db: TestDatabase) {
+    // Three failures per account; thirty per address (an office shares one).
     let app = app(db, 3).await;
     signed_in(&app, "am@example.com").await;
     let mut guesser = Browser::new(&app);
+    guesser.address = "198.51.100.7".to_owned();
     for guess in ["guess one!", "guess two!", "guess three"] {
         let page = guesser.sign_in("am@example.com", guess).await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
@@ -269,22 +271,54 @@ async fn sign_in_is_held_back_per_account_and_per_address(db: TestDatabase) {
             "the address typed is kept"
         );
     }
-    // Held back now: even the right password is refused, and no session is made.
-    let held = guesser.sign_in("am@example.com", PASSWORD).await;
-    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "{}", held.body);
-    assert!(held.body.contains("Too many failed attempts"));
-    assert!(held.session().is_none());
-    // The address is held back for other accounts too (every test browser is 127.0.0.1).
-    signed_in_refused(&app, "sas@example.com").await;
-}
-
-async fn signed_in_refused(app: &App, email: &str) {
+    // The account is held back: even the right password is refused, from any address,
+    // and no session is made.
+    for address in ["198.51.100.7", "203.0.113.9"] {
+        let mut browser = Browser::new(&app);
+        browser.address = address.to_owned();
+        let held = browser.sign_in("am@example.com", PASSWORD).await;
+        assert_eq!(
+            held.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{address}: {}",
+            held.body
+        );
+        assert!(held.body.contains("Too many failed attempts"));
+        assert!(held.session().is_none());
+    }
+    // Another account signs in from the guesser's address: three failures do not hold back
+    // an address.
     let password = Password::parse(PASSWORD).unwrap();
-    credentials::set_password(&app.db.database, email, &password, app.clock_now())
-        .await
-        .unwrap();
-    let page = Browser::new(app).sign_in(email, PASSWORD).await;
-    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
+    credentials::set_password(
+        &app.db.database,
+        "sas@example.com",
+        &password,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    let sas = guesser.sign_in("sas@example.com", PASSWORD).await;
+    assert_eq!(sas.status, StatusCode::SEE_OTHER, "{}", sas.body);
+
+    // An address that fails thirty times, over many accounts, is held back for every one.
+    let mut sprayer = Browser::new(&app);
+    sprayer.address = "192.0.2.99".to_owned();
+    for n in 0..30 {
+        let page = sprayer
+            .sign_in(&format!("nobody{n}@example.com"), "a wrong guess")
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+    let held = sprayer.sign_in("sas@example.com", PASSWORD).await;
+    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS, "{}", held.body);
+    let elsewhere = Browser::new(&app)
+        .sign_in("sas@example.com", PASSWORD)
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::SEE_OTHER,
+        "only that address is held back"
+    );
 }
 
 async fn a_deactivated_person_is_signed_out_at_once(db: TestDatabase) {
@@ -357,7 +391,7 @@ async fn a_forgotten_password_is_reset_through_an_emailed_link(db: TestDatabase)
         "the answer does not tell who has an account"
     );
     assert_eq!(
-        emails(&app, "password_reset").await,
+        emails_settled(&app, "password_reset", 1).await,
         1,
         "only the real address got one"
     );
@@ -388,7 +422,7 @@ async fn a_forgotten_password_is_reset_through_an_emailed_link(db: TestDatabase)
             .post("/app/password-reset", &[("email", "am@example.com")])
             .await;
     }
-    assert_eq!(emails(&app, "password_reset").await, 3);
+    assert_eq!(emails_settled(&app, "password_reset", 3).await, 3);
 }
 
 /// The password-change form of the settings page, with `current` as the current password.

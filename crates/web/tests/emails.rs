@@ -98,6 +98,8 @@ async fn the_invitation_and_reset_emails_carry_links_that_work(db: TestDatabase)
     stranger
         .post("/app/password-reset", &[("email", "robin@agency.test")])
         .await;
+    // The reset is written just after the answer.
+    support::emails_settled(&app, "password_reset", 1).await;
     let report = worker(&app, &sink).deliver_due().await.unwrap();
     assert_eq!(report.failed, 0, "{report:?}");
     let received = sink.received_by("robin@agency.test");

@@ -251,7 +251,7 @@ pub fn router_with(state: AppState, pages: Router<AppState>) -> Router {
                         tracing::info_span!(
                             "http.request",
                             http.method = %request.method(),
-                            http.path = %request.uri().path(),
+                            http.path = %loggable_path(request.uri().path()),
                             request.id = %request_id,
                         )
                     }),
@@ -268,6 +268,21 @@ pub fn metrics_router(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(ops::metrics))
         .fallback(not_found)
         .with_state(state)
+}
+
+/// A request's path as the log may keep it: a segment holding a secret (a one-time link's
+/// `fl_…`, or a token or session someone pasted into an address) is replaced, so a live
+/// invitation or reset link never lands in the logs.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let secret = |segment: &str| ["fl_", "fr_", "fs_"].iter().any(|p| segment.starts_with(p));
+    if !path.split('/').any(secret) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let kept: Vec<&str> = path
+        .split('/')
+        .map(|segment| if secret(segment) { "{secret}" } else { segment })
+        .collect();
+    std::borrow::Cow::Owned(kept.join("/"))
 }
 
 /// Request latency by route and status (Prometheus histogram).
@@ -323,4 +338,18 @@ async fn method_not_allowed() -> Response {
         code: "method-not-allowed".to_owned(),
     };
     crate::error::problem_response(&problem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn secrets_in_a_path_never_reach_the_log() {
+        let link = format!("/app/invitation/fl_{}", "a".repeat(64));
+        assert_eq!(loggable_path(&link), "/app/invitation/{secret}");
+        let reset = format!("/app/password-reset/fl_{}", "b".repeat(64));
+        assert_eq!(loggable_path(&reset), "/app/password-reset/{secret}");
+        assert_eq!(loggable_path("/portfolios/1/notes"), "/portfolios/1/notes");
+    }
 }

@@ -12,8 +12,10 @@ pub const COOKIE_NAME: &str = "freshet_session";
 
 /// The app with its pages; sign-in throttled after `limit` failures.
 pub async fn app(db: TestDatabase, limit: u32) -> App {
+    // Each test browser may say which address it comes from (`X-Forwarded-For`).
     let options = ApiOptions {
         sign_in_failure_limit: limit,
+        trust_forwarded_for: true,
         ..ApiOptions::default()
     };
     App::start_with_pages(db, date(2027, 3, 1), options, freshet_web::pages()).await
@@ -42,6 +44,8 @@ pub struct Browser {
     http: Client,
     base: String,
     pub cookie: Option<String>,
+    /// The address this browser's requests come from (as a trusted proxy would say).
+    pub address: String,
 }
 
 impl Browser {
@@ -54,6 +58,7 @@ impl Browser {
                 .unwrap(),
             base: app.base.clone(),
             cookie: None,
+            address: "192.0.2.1".to_owned(),
         }
     }
 
@@ -62,6 +67,7 @@ impl Browser {
     }
 
     async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let request = request.header("x-forwarded-for", self.address.clone());
         let request = match &self.cookie {
             Some(secret) => request.header(COOKIE, format!("{COOKIE_NAME}={secret}")),
             None => request,
@@ -125,6 +131,7 @@ impl Browser {
         let mut request = self
             .http
             .request(method, format!("{}{path}", self.base))
+            .header("x-forwarded-for", self.address.clone())
             .header("sec-fetch-site", site)
             .json(&body);
         if let Some(secret) = &self.cookie {
@@ -179,6 +186,17 @@ pub fn link_in(text: &str) -> Option<String> {
     let rest = &text[start..];
     let end = rest.find("fl_")? + 3 + 64;
     Some(rest[..end].to_owned())
+}
+
+/// Waits (up to ten seconds) until the outbox holds at least `count` emails of `kind`, then
+/// a moment more for any still being written: how many it holds then.
+pub async fn emails_settled(app: &App, kind: &str, count: i64) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while emails(app, kind).await < count && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    emails(app, kind).await
 }
 
 /// How many emails of `kind` the outbox holds.
