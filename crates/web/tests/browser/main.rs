@@ -151,6 +151,8 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
     am_has_a_password(&app).await;
     let invitation = invite(&app, "Nia New", "nia@example.com").await;
     let (base, name) = (app.base.clone(), format!("accessibility-{}", backend(&app)));
+    // One backend's pages are photographed, for a look at every page after a change.
+    let photos = backend(&app) == "sqlite";
     in_browser(&base, &name, move |page| async move {
         let mut violations = Vec::new();
         let signed_out = [
@@ -161,7 +163,7 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
         ];
         for (name, path) in &signed_out {
             page.open(path).await;
-            violations.extend(axe::violations(&page, &axe, name).await);
+            violations.extend(check(&page, &axe, name, photos).await);
         }
         // The check sees a violation when there is one: a field stripped of its label.
         page.open("/app/sign-in").await;
@@ -179,11 +181,11 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
         );
         // The sign-in page with its problem shown.
         sign_in(&page, "am@example.com", "not the password").await;
-        violations.extend(axe::violations(&page, &axe, "sign-in, wrong password").await);
+        violations.extend(check(&page, &axe, "sign-in, wrong password", photos).await);
 
         sign_in(&page, "am@example.com", PASSWORD).await;
         assert_eq!(page.path().await, "/app/");
-        violations.extend(axe::violations(&page, &axe, "My work, empty").await);
+        violations.extend(check(&page, &axe, "My work, empty", photos).await);
 
         let (portfolio, ticket) = portfolio_with_a_ticket(&app).await;
         // Its kickoff task is done; another portfolio brings one to My work (R2).
@@ -202,7 +204,7 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
         ];
         for (name, path) in &signed_in {
             page.open(path).await;
-            violations.extend(axe::violations(&page, &axe, name).await);
+            violations.extend(check(&page, &axe, name, photos).await);
         }
         assert!(
             violations.is_empty(),
@@ -211,6 +213,23 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
         );
     })
     .await;
+}
+
+/// The serious and critical violations on the page shown, named `name`; with `photo`, a
+/// screenshot of it in `target/browser-screenshots/pages/`.
+async fn check(page: &Page, axe: &str, name: &str, photo: bool) -> Vec<String> {
+    if photo {
+        let file: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let file = format!(
+            "target/browser-screenshots/pages/{}.png",
+            file.replace("--", "-")
+        );
+        page.save_screenshot(&workspace().join(file)).await;
+    }
+    axe::violations(page, axe, name).await
 }
 
 /// A portfolio whose AM has logged a Note and asked for a refresh (R5) and whose SAS has created a ticket
