@@ -7,7 +7,9 @@ browser_packages=()
 command -v npm >/dev/null 2>&1 || browser_packages+=(npm)
 if [ "${#browser_packages[@]}" -gt 0 ]; then
   echo "ci: installing ${browser_packages[*]}" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_packages[@]}" >/dev/null
+  # One `apt-get update` a run: skipped when postgres.sh's already listed the packages.
+  apt-cache show "${browser_packages[@]}" >/dev/null 2>&1 || apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${browser_packages[@]}" >/dev/null
 fi
 if [ ! -f .ci/axe/node_modules/axe-core/axe.min.js ]; then
   echo "ci: installing axe-core" >&2
