@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod actions;
 mod page;
 mod passwords;
 mod portfolio;
@@ -41,6 +42,7 @@ pub fn pages() -> Router<AppState> {
         .route("/app/settings/password", post(settings::change_password))
         .route("/app/settings/digest", post(settings::set_digest))
         .route("/app/portfolios/{id}", get(portfolio::portfolio))
+        .route("/app/portfolios/{id}/actions/{action}", post(actions::act))
         .route(
             "/app/portfolios/{id}/tickets/{ticket}",
             get(portfolio::ticket),

@@ -2,7 +2,7 @@
 //! every one for an Admin; others are answered like a portfolio that does not exist).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use freshet_api::{ApiError, AppState, readable_portfolio};
@@ -11,6 +11,7 @@ use freshet_projections::inbox::{self, InboxFilter};
 use uuid::Uuid;
 
 use crate::Viewer;
+use crate::actions::{Action, NoteField};
 use crate::page::{error_page, render};
 use crate::tasks::TaskLine;
 use freshet_mail::links::path;
@@ -23,10 +24,32 @@ struct TicketRow {
     href: String,
 }
 
+/// An action's form as the page draws it.
+struct ActionView {
+    slug: &'static str,
+    label: &'static str,
+    href: String,
+    /// A fresh idempotency key: one drawing of the form is one intent.
+    key: Uuid,
+    /// `none`, `optional` or `required`.
+    note: &'static str,
+    typed: String,
+    problem: Option<String>,
+}
+
+/// An action that was just refused: its problem and what was typed.
+pub(crate) struct Failed {
+    pub action: Action,
+    pub problem: String,
+    pub typed: String,
+}
+
 #[derive(Template)]
 #[template(path = "portfolio.html")]
 struct PortfolioPage {
     person: Option<String>,
+    notice: Option<&'static str>,
+    actions: Vec<ActionView>,
     client: String,
     status: &'static str,
     refresh_date: String,
@@ -74,16 +97,76 @@ async fn load(
     Ok((portfolio, tasks))
 }
 
+#[derive(serde::Deserialize)]
+pub(crate) struct Done {
+    done: Option<String>,
+}
+
 pub(crate) async fn portfolio(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
+    Query(done): Query<Done>,
 ) -> Response {
-    let (portfolio, tasks) = match load(&state, &viewer, id).await {
+    show(
+        &state,
+        &viewer,
+        id,
+        StatusCode::OK,
+        done.done.as_deref(),
+        None,
+    )
+    .await
+}
+
+/// The portfolio's page: its facts, my tasks, the actions I may take now (one of them
+/// perhaps just refused), and its Ad Set.
+pub(crate) async fn show(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    status: StatusCode,
+    done: Option<&str>,
+    failed: Option<Failed>,
+) -> Response {
+    let (portfolio, tasks) = match load(state, viewer, id).await {
         Ok(found) => found,
         Err(error) => return error_page(&error, viewer.label()),
     };
     let id = portfolio.id.to_string();
+    let actions = Action::ALL
+        .into_iter()
+        .filter(|action| {
+            failed
+                .as_ref()
+                .is_some_and(|failed| failed.action == *action)
+                || action.offered(state, viewer, &portfolio)
+        })
+        .map(|action| {
+            let failed = failed.as_ref().filter(|failed| failed.action == action);
+            ActionView {
+                slug: action.slug(),
+                label: action.label(),
+                href: format!("{}/actions/{}", path::portfolio(&id), action.slug()),
+                key: Uuid::new_v4(),
+                note: match action.note() {
+                    NoteField::None => "none",
+                    NoteField::Optional => "optional",
+                    NoteField::Required => "required",
+                },
+                typed: failed
+                    .map(|failed| failed.typed.clone())
+                    .unwrap_or_default(),
+                problem: failed.map(|failed| failed.problem.clone()),
+            }
+        })
+        .collect();
+    let notice = done.and_then(|slug| {
+        Action::ALL
+            .into_iter()
+            .find(|action| action.slug() == slug)
+            .map(|_| "Done.")
+    });
     let tickets = portfolio
         .ad_sets
         .get(&portfolio.cycle.number)
@@ -101,9 +184,11 @@ pub(crate) async fn portfolio(
         })
         .unwrap_or_default();
     render(
-        StatusCode::OK,
+        status,
         &PortfolioPage {
             person: viewer.label(),
+            notice,
+            actions,
             client: portfolio.client.to_string(),
             status: portfolio
                 .cycle
