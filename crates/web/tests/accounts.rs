@@ -12,7 +12,7 @@ use freshet_store::testing::TestDatabase;
 use freshet_testkit::App;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::{Browser, app, emailed_link, emails_settled};
+use support::{Browser, PASSWORD, app, emailed_link, emails_settled, signed_in};
 
 freshet_store::on_both_backends!(
     an_invited_person_chooses_a_password_signs_in_acts_and_signs_out,
@@ -25,20 +25,6 @@ freshet_store::on_both_backends!(
     guessing_the_current_password_in_settings_is_held_back,
     a_person_changes_their_password_and_their_digest_in_settings,
 );
-
-const PASSWORD: &str = "orchard lantern seven";
-
-/// Gives `email` a password and signs a browser in with it.
-async fn signed_in(app: &App, email: &str) -> Browser {
-    let password = Password::parse(PASSWORD).unwrap();
-    credentials::set_password(&app.db.database, email, &password, app.clock_now())
-        .await
-        .unwrap();
-    let mut browser = Browser::new(app);
-    let page = browser.sign_in(email, PASSWORD).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    browser
-}
 
 fn advance(app: &App, by: TimeDelta) {
     app.clock.set(app.clock_now() + by);

@@ -6,31 +6,16 @@
 
 mod support;
 
-use freshet_accounts::{Password, credentials};
 use freshet_store::testing::TestDatabase;
 use freshet_testkit::{App, date};
 use reqwest::{Method, StatusCode};
-use support::{Browser, app};
+use support::{app, signed_in};
 
 freshet_store::on_both_backends!(
     b4_each_person_is_offered_only_the_actions_the_domain_accepts_from_them,
     b5_r5_a_request_posted_twice_is_recorded_once,
     a_refused_action_shows_its_problem_next_to_the_form_and_keeps_what_was_typed,
 );
-
-const PASSWORD: &str = "orchard lantern seven";
-
-async fn signed_in(app: &App, email: &str) -> Browser {
-    let password = Password::parse(PASSWORD).unwrap();
-    let now = freshet_service::Clock::now(&*app.clock);
-    credentials::set_password(&app.db.database, email, &password, now)
-        .await
-        .unwrap();
-    let mut browser = Browser::new(app);
-    let page = browser.sign_in(email, PASSWORD).await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    browser
-}
 
 /// The key of the action's form on `page`.
 fn key_of(page: &str, slug: &str) -> String {

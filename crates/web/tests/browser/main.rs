@@ -18,14 +18,12 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use chrome::{Page, in_browser, workspace};
-use support::{app, emailed_link};
+use support::{PASSWORD, app, emailed_link};
 
 freshet_store::on_both_backends!(
     a_person_is_invited_signs_in_and_out_and_follows_a_task_to_its_portfolio,
     every_page_passes_the_accessibility_check,
 );
-
-const PASSWORD: &str = "orchard lantern seven";
 
 /// `sqlite` or `postgres`: names a test's screenshots apart.
 fn backend(app: &App) -> &'static str {

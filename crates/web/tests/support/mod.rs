@@ -21,6 +21,22 @@ pub async fn app(db: TestDatabase, limit: u32) -> App {
     App::start_with_pages(db, date(2027, 3, 1), options, freshet_web::pages()).await
 }
 
+/// The password [`signed_in`] gives.
+pub const PASSWORD: &str = "orchard lantern seven";
+
+/// Gives `email` the password [`PASSWORD`] and signs a new browser in with it.
+pub async fn signed_in(app: &App, email: &str) -> Browser {
+    let password = freshet_accounts::Password::parse(PASSWORD).unwrap();
+    let now = freshet_service::Clock::now(&*app.clock);
+    freshet_accounts::credentials::set_password(&app.db.database, email, &password, now)
+        .await
+        .unwrap();
+    let mut browser = Browser::new(app);
+    let page = browser.sign_in(email, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    browser
+}
+
 /// What a page answered.
 #[derive(Debug)]
 pub struct Page {
