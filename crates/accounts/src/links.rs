@@ -15,7 +15,7 @@ use secrecy::SecretString;
 use crate::AccountError;
 use crate::passwords::Password;
 use crate::sessions::{self, NewSession, SessionPolicy};
-use crate::tokens::token_hash;
+use crate::tokens::{is_secret_shaped, new_secret, token_hash};
 use crate::users::{self, USER_COLUMNS, User, UserRow, db_actor};
 
 /// How long a link works.
@@ -55,12 +55,8 @@ pub struct NewLink {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Whether `value` has the shape of a link's secret (`fl_` and 64 lowercase hex digits).
-fn is_link_shaped(value: &str) -> bool {
-    value.strip_prefix("fl_").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    })
-}
+/// What a link's secret starts with.
+const PREFIX: &str = "fl_";
 
 /// Makes a link for `user` in `tx`. `by`: the Admin who invites (`None`: the command line
 /// or, for a reset, the person themselves).
@@ -71,8 +67,7 @@ pub(crate) async fn make(
     by: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<NewLink, sqlx::Error> {
-    let bytes: [u8; 32] = rand::random();
-    let secret = format!("fl_{}", hex::encode(bytes));
+    let secret = new_secret(PREFIX);
     let expires_at = now + LINK_LIFETIME;
     on_tx!(tx, conn => {
         sqlx::query(
@@ -135,7 +130,7 @@ pub async fn holder(
     purpose: LinkPurpose,
     now: DateTime<Utc>,
 ) -> Result<Option<User>, AccountError> {
-    if !is_link_shaped(secret) {
+    if !is_secret_shaped(secret, PREFIX) {
         return Ok(None);
     }
     let sql = format!(

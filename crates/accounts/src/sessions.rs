@@ -14,7 +14,7 @@ use freshet_store::{Database, Tx, on_pool, on_tx};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::AccountError;
-use crate::tokens::token_hash;
+use crate::tokens::{is_secret_shaped, new_secret, token_hash};
 use crate::users::{USER_COLUMNS, User, UserRow};
 
 /// `last_seen_at` is written at most this often per session.
@@ -55,17 +55,8 @@ pub struct SignedIn {
     pub session_hash: String,
 }
 
-/// Whether `value` has the shape of a session secret (`fs_` and 64 lowercase hex digits).
-pub fn is_session_shaped(value: &str) -> bool {
-    value.strip_prefix("fs_").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-    })
-}
-
-fn new_secret() -> String {
-    let bytes: [u8; 32] = rand::random();
-    format!("fs_{}", hex::encode(bytes))
-}
+/// What a session's secret starts with.
+const PREFIX: &str = "fs_";
 
 const INSERT_SESSION: &str = "INSERT INTO sessions \
      (id_hash, user_id, created_at, last_seen_at, expires_at, password_version) \
@@ -82,7 +73,7 @@ pub(crate) async fn begin(
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<NewSession, AccountError> {
-    let secret = new_secret();
+    let secret = new_secret(PREFIX);
     let expires_at = now + policy.absolute;
     let inserted = on_tx!(tx, conn => {
         sqlx::query(INSERT_SESSION)
@@ -119,7 +110,7 @@ pub async fn authenticate(
     policy: SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<SignedIn>, AccountError> {
-    if !is_session_shaped(secret) {
+    if !is_secret_shaped(secret, PREFIX) {
         return Ok(None);
     }
     let hash = token_hash(secret);

@@ -60,14 +60,21 @@ pub fn token_hash(token: &str) -> String {
 /// Whether `value` has the shape of a token (`fr_` and 64 lowercase hex digits). Anything
 /// else cannot match one, so it is refused without a lookup.
 pub fn is_token_shaped(value: &str) -> bool {
-    value.strip_prefix("fr_").is_some_and(|hex| {
+    is_secret_shaped(value, "fr_")
+}
+
+/// Whether `value` is `prefix` and 64 lowercase hex digits: the shape of every secret
+/// Freshet hands out (tokens `fr_`, sessions `fs_`, one-time links `fl_`).
+pub(crate) fn is_secret_shaped(value: &str, prefix: &str) -> bool {
+    value.strip_prefix(prefix).is_some_and(|hex| {
         hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     })
 }
 
-fn new_token() -> String {
+/// A new secret: `prefix` and 32 random bytes in hex.
+pub(crate) fn new_secret(prefix: &str) -> String {
     let bytes: [u8; 32] = rand::random();
-    format!("fr_{}", hex::encode(bytes))
+    format!("{prefix}{}", hex::encode(bytes))
 }
 
 pub(crate) fn new_issued(
@@ -86,7 +93,7 @@ pub(crate) fn new_issued(
             revoked_at: None,
             revoked_by: None,
         },
-        secret: new_token().into(),
+        secret: new_secret("fr_").into(),
     })
 }
 
@@ -274,7 +281,7 @@ mod tests {
 
     #[test]
     fn tokens_are_random_and_hashed() {
-        let (a, b) = (new_token(), new_token());
+        let (a, b) = (new_secret("fr_"), new_secret("fr_"));
         assert_ne!(a, b);
         assert_eq!(a.len(), 3 + 64);
         assert!(is_token_shaped(&a) && is_token_shaped(&b));
