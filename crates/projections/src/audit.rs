@@ -76,3 +76,31 @@ pub async fn portfolio_as_of(
         source,
     })
 }
+
+/// One event of a portfolio's history, decoded, with when it was recorded and by whom.
+#[derive(Debug, Clone)]
+pub struct DecodedChange {
+    pub recorded_at: DateTime<Utc>,
+    /// `user:<id>`, `admin:<id>` or `system`.
+    pub actor: Option<String>,
+    pub event: freshet_domain::Event,
+}
+
+/// Every event of `portfolio`, decoded, oldest first: for pages that show what the state
+/// does not keep (the text of every Note, each revision request).
+pub async fn decoded_history(
+    store: &dyn EventStore,
+    portfolio: PortfolioId,
+) -> Result<Vec<DecodedChange>, ProjectionError> {
+    let records = store.read_stream(&stream(portfolio), 1).await?;
+    records
+        .iter()
+        .map(|record| {
+            Ok(DecodedChange {
+                recorded_at: record.recorded_at,
+                actor: record.actor.clone(),
+                event: decode(record)?,
+            })
+        })
+        .collect()
+}

@@ -4,9 +4,11 @@ mod actions;
 mod page;
 mod passwords;
 mod portfolio;
+mod record;
 mod settings;
 mod sign_in;
 mod tasks;
+mod ticket;
 mod viewer;
 mod work;
 
@@ -43,28 +45,38 @@ pub fn pages() -> Router<AppState> {
         .route("/app/settings/digest", post(settings::set_digest))
         .route("/app/portfolios/{id}", get(portfolio::portfolio))
         .route("/app/portfolios/{id}/actions/{action}", post(actions::act))
-        .route(
-            "/app/portfolios/{id}/tickets/{ticket}",
-            get(portfolio::ticket),
-        )
+        .route("/app/portfolios/{id}/tickets/{ticket}", get(ticket::ticket))
         .route("/app/static/app.css", get(stylesheet))
+        .route("/app/static/live.js", get(live_script))
         // Any other address under /app is a page that does not exist, answered as a page.
         .route("/app/{*rest}", any(page::not_found))
         .layer(axum::middleware::map_response(page::security_headers))
 }
 
 async fn stylesheet() -> ([(HeaderName, HeaderValue); 2], &'static str) {
+    asset("text/css; charset=utf-8", include_str!("../static/app.css"))
+}
+
+/// The page's own small script: live updates of the person's tasks.
+async fn live_script() -> ([(HeaderName, HeaderValue); 2], &'static str) {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../static/live.js"),
+    )
+}
+
+fn asset(
+    content_type: &'static str,
+    body: &'static str,
+) -> ([(HeaderName, HeaderValue); 2], &'static str) {
     (
         [
-            (
-                CONTENT_TYPE,
-                HeaderValue::from_static("text/css; charset=utf-8"),
-            ),
+            (CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=3600"),
             ),
         ],
-        include_str!("../static/app.css"),
+        body,
     )
 }

@@ -1,47 +1,39 @@
-//! A portfolio and a ticket, as far as the signed-in person may see them (their team's, or
-//! every one for an Admin; others are answered like a portfolio that does not exist).
+//! A portfolio's page, as far as the signed-in person may see it (their team's, or every
+//! one for an Admin; others are answered like a portfolio that does not exist): its facts,
+//! my tasks there, the actions I may take now, its Ad Set and its Notes.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use freshet_api::{ApiError, AppState, readable_portfolio};
-use freshet_domain::{Portfolio, PortfolioId, TicketId};
+use freshet_domain::{Lifecycle, Portfolio, PortfolioId, Role, TaskId, TicketStatus};
+use freshet_mail::links::path;
 use freshet_projections::inbox::{self, InboxFilter};
 use uuid::Uuid;
 
 use crate::Viewer;
-use crate::actions::{Action, NoteField};
+use crate::actions::{
+    Action, ActionView, Failed, Origin, Scope, Target, Typed, done_notice, forms, offered,
+};
 use crate::page::{error_page, render};
+use crate::record::{NoteLine, Record};
 use crate::tasks::TaskLine;
-use freshet_mail::links::path;
+
+/// A task on the page, with the "Mark done" form when it finishes by hand.
+pub(crate) struct TaskItem {
+    pub line: TaskLine,
+    pub done: Option<ActionView>,
+}
 
 struct TicketRow {
     title: String,
     status: &'static str,
     copy: &'static str,
     graphics: &'static str,
+    needs_revisions: &'static str,
+    round: u32,
     href: String,
-}
-
-/// An action's form as the page draws it.
-struct ActionView {
-    slug: &'static str,
-    label: &'static str,
-    href: String,
-    /// A fresh idempotency key: one drawing of the form is one intent.
-    key: Uuid,
-    /// `none`, `optional` or `required`.
-    note: &'static str,
-    typed: String,
-    problem: Option<String>,
-}
-
-/// An action that was just refused: its problem and what was typed.
-pub(crate) struct Failed {
-    pub action: Action,
-    pub problem: String,
-    pub typed: String,
 }
 
 #[derive(Template)]
@@ -49,37 +41,29 @@ pub(crate) struct Failed {
 struct PortfolioPage {
     person: Option<String>,
     notice: Option<&'static str>,
+    id: String,
     actions: Vec<ActionView>,
     client: String,
     status: &'static str,
+    lifecycle: Option<String>,
     refresh_date: String,
     cadence: String,
+    team: Vec<(&'static str, String)>,
     am_note: Option<String>,
     ad_lab_link: Option<String>,
-    tasks: Vec<TaskLine>,
+    tasks: Vec<TaskItem>,
+    progress: Option<String>,
+    folder: Option<String>,
     tickets: Vec<TicketRow>,
+    notes: Vec<NoteLine>,
 }
 
-#[derive(Template)]
-#[template(path = "ticket.html")]
-struct TicketPage {
-    person: Option<String>,
-    client: String,
-    portfolio_href: String,
-    title: String,
-    status: &'static str,
-    copy: &'static str,
-    graphics: &'static str,
-    needs_revisions: Option<&'static str>,
-    tasks: Vec<TaskLine>,
-}
-
-async fn load(
+/// The portfolio, if `viewer` may read it, and their open tasks on it.
+pub(crate) async fn load(
     state: &AppState,
     viewer: &Viewer,
-    id: Uuid,
+    id: PortfolioId,
 ) -> Result<(Portfolio, Vec<TaskLine>), ApiError> {
-    let id = PortfolioId::from_uuid(id);
     let portfolio = readable_portfolio(state, &viewer.0, id).await?;
     let filter = InboxFilter {
         assignee: Some(viewer.0.id()),
@@ -97,9 +81,52 @@ async fn load(
     Ok((portfolio, tasks))
 }
 
+/// [`load`], and what the portfolio's history holds besides.
+pub(crate) async fn load_with_record(
+    state: &AppState,
+    viewer: &Viewer,
+    id: PortfolioId,
+) -> Result<(Portfolio, Vec<TaskLine>, Record), ApiError> {
+    let (portfolio, tasks) = load(state, viewer, id).await?;
+    Ok((portfolio, tasks, Record::load(state, id).await?))
+}
+
+/// `tasks` with a "Mark done" form on each the domain lets this person finish by hand.
+pub(crate) fn task_items(
+    state: &AppState,
+    viewer: &Viewer,
+    portfolio: &Portfolio,
+    tasks: Vec<TaskLine>,
+    failed: Option<&Failed>,
+) -> Vec<TaskItem> {
+    tasks
+        .into_iter()
+        .map(|line| {
+            let target = Target {
+                ticket: None,
+                task: line.task_id.parse::<TaskId>().ok(),
+            };
+            let done = (target.task.is_some()
+                && (failed.is_some_and(|f| f.target == target)
+                    || offered(state, viewer, portfolio, Action::CompleteTask, target)))
+            .then(|| {
+                ActionView::new(
+                    Action::CompleteTask,
+                    portfolio.id,
+                    target,
+                    Origin::Own,
+                    failed,
+                    &Typed::default(),
+                )
+            });
+            TaskItem { line, done }
+        })
+        .collect()
+}
+
 #[derive(serde::Deserialize)]
 pub(crate) struct Done {
-    done: Option<String>,
+    pub done: Option<String>,
 }
 
 pub(crate) async fn portfolio(
@@ -108,68 +135,44 @@ pub(crate) async fn portfolio(
     Path(id): Path<Uuid>,
     Query(done): Query<Done>,
 ) -> Response {
-    show(
-        &state,
-        &viewer,
-        id,
-        StatusCode::OK,
-        done.done.as_deref(),
-        None,
-    )
-    .await
+    let notice = done_notice(done.done.as_deref());
+    let id = PortfolioId::from_uuid(id);
+    show_portfolio(&state, &viewer, id, StatusCode::OK, notice, None).await
 }
 
-/// The portfolio's page: its facts, my tasks, the actions I may take now (one of them
-/// perhaps just refused), and its Ad Set.
-pub(crate) async fn show(
+/// The portfolio's page with `status`, perhaps a notice, perhaps an action just refused.
+pub(crate) async fn show_portfolio(
     state: &AppState,
     viewer: &Viewer,
-    id: Uuid,
+    id: PortfolioId,
     status: StatusCode,
-    done: Option<&str>,
+    notice: Option<&'static str>,
     failed: Option<Failed>,
 ) -> Response {
-    let (portfolio, tasks) = match load(state, viewer, id).await {
-        Ok(found) => found,
+    let (portfolio, tasks, record) = match load_with_record(state, viewer, id).await {
+        Ok(loaded) => loaded,
         Err(error) => return error_page(&error, viewer.label()),
     };
-    let id = portfolio.id.to_string();
-    let actions = Action::ALL
-        .into_iter()
-        .filter(|action| {
-            failed
-                .as_ref()
-                .is_some_and(|failed| failed.action == *action)
-                || action.offered(state, viewer, &portfolio)
-        })
-        .map(|action| {
-            let failed = failed.as_ref().filter(|failed| failed.action == action);
-            ActionView {
-                slug: action.slug(),
-                label: action.label(),
-                href: format!("{}/actions/{}", path::portfolio(&id), action.slug()),
-                key: Uuid::new_v4(),
-                note: match action.note() {
-                    NoteField::None => "none",
-                    NoteField::Optional => "optional",
-                    NoteField::Required => "required",
-                },
-                typed: failed
-                    .map(|failed| failed.typed.clone())
-                    .unwrap_or_default(),
-                problem: failed.map(|failed| failed.problem.clone()),
-            }
-        })
-        .collect();
-    let notice = done.and_then(|slug| {
-        Action::ALL
-            .into_iter()
-            .find(|action| action.slug() == slug)
-            .map(|_| "Done.")
-    });
-    let tickets = portfolio
-        .ad_sets
-        .get(&portfolio.cycle.number)
+    let failed = failed.as_ref();
+    let prefill = Typed {
+        link: portfolio
+            .ad_lab_link
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        ..Typed::default()
+    };
+    let actions = forms(
+        state,
+        viewer,
+        &portfolio,
+        Scope::Portfolio,
+        Target::default(),
+        failed,
+        &prefill,
+    );
+    let set = portfolio.ad_sets.get(&portfolio.cycle.number);
+    let tickets = set
         .map(|set| {
             set.tickets
                 .iter()
@@ -178,72 +181,65 @@ pub(crate) async fn show(
                     status: ticket.status.label(),
                     copy: ticket.copy.label(),
                     graphics: ticket.graphic.label(),
-                    href: path::ticket(&id, ticket.id),
+                    needs_revisions: ticket.needs_revisions.map_or("", |kind| kind.label()),
+                    round: ticket.revision_round,
+                    href: path::ticket(id, ticket.id),
                 })
                 .collect()
         })
         .unwrap_or_default();
-    render(
-        status,
-        &PortfolioPage {
-            person: viewer.label(),
-            notice,
-            actions,
-            client: portfolio.client.to_string(),
-            status: portfolio
-                .cycle
-                .status
-                .map_or("No Refresh Requested", |status| status.label()),
-            refresh_date: portfolio
-                .refresh_date()
-                .format("%A, %B %-d, %Y")
-                .to_string(),
-            cadence: portfolio.schedule.cadence.to_string(),
-            am_note: portfolio.am_note.as_ref().map(|note| note.text.to_string()),
-            ad_lab_link: portfolio.ad_lab_link.as_ref().map(ToString::to_string),
-            tasks,
-            tickets,
+    let progress = set.map(|set| {
+        let ready = set
+            .tickets
+            .iter()
+            .filter(|t| t.status != TicketStatus::InProgress)
+            .count();
+        format!(
+            "{ready} of {} ready ({} created)",
+            set.deliverables,
+            set.tickets.len()
+        )
+    });
+    let names = record.names_of(&portfolio);
+    let page = PortfolioPage {
+        person: viewer.label(),
+        notice,
+        id: id.to_string(),
+        tasks: task_items(state, viewer, &portfolio, tasks, failed),
+        actions,
+        client: portfolio.client.to_string(),
+        status: portfolio
+            .cycle
+            .status
+            .map_or("None (no refresh under way)", |status| status.label()),
+        lifecycle: match portfolio.lifecycle {
+            Lifecycle::Active => None,
+            Lifecycle::Paused(since) => {
+                Some(format!("Paused since {}", since.format("%B %-d, %Y")))
+            }
+            Lifecycle::Ended(on) => Some(format!("Ended on {}", on.format("%B %-d, %Y"))),
         },
-    )
+        refresh_date: portfolio
+            .refresh_date()
+            .format("%A, %B %-d, %Y")
+            .to_string(),
+        cadence: portfolio.schedule.cadence.to_string(),
+        team: names,
+        am_note: portfolio.am_note.as_ref().map(|note| note.text.to_string()),
+        ad_lab_link: portfolio.ad_lab_link.as_ref().map(ToString::to_string),
+        progress,
+        folder: set.map(|set| set.folder.to_string()),
+        tickets,
+        notes: record.portfolio_notes(),
+    };
+    render(status, &page)
 }
 
-pub(crate) async fn ticket(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path((id, ticket)): Path<(Uuid, Uuid)>,
-) -> Response {
-    let (portfolio, tasks) = match load(&state, &viewer, id).await {
-        Ok(found) => found,
-        Err(error) => return error_page(&error, viewer.label()),
-    };
-    let ticket_id = TicketId::from_uuid(ticket);
-    let found = portfolio
-        .ad_sets
-        .values()
-        .flat_map(|set| set.tickets.iter().chain(&set.withdrawn))
-        .find(|ticket| ticket.id == ticket_id);
-    let Some(ticket) = found else {
-        let missing = ApiError::NotFound(format!("no ticket {ticket_id} in this portfolio"));
-        return error_page(&missing, viewer.label());
-    };
-    let title = ticket.title.to_string();
-    let ticket_key = ticket_id.to_string();
-    let tasks = tasks
-        .into_iter()
-        .filter(|task| task.ticket_id.as_deref() == Some(ticket_key.as_str()))
-        .collect();
-    render(
-        StatusCode::OK,
-        &TicketPage {
-            person: viewer.label(),
-            client: portfolio.client.to_string(),
-            portfolio_href: path::portfolio(portfolio.id),
-            title,
-            status: ticket.status.label(),
-            copy: ticket.copy.label(),
-            graphics: ticket.graphic.label(),
-            needs_revisions: ticket.needs_revisions.map(|kind| kind.label()),
-            tasks,
-        },
-    )
-}
+/// The five roles of a team in the order the process documents name them.
+pub(crate) const ROLES: [(Role, &str); 5] = [
+    (Role::AccountManager, "Account Manager"),
+    (Role::SocialAdSpecialist, "Social Ad Specialist"),
+    (Role::Copywriter, "Copywriter"),
+    (Role::Designer, "Designer"),
+    (Role::TeamLead, "Team Lead"),
+];

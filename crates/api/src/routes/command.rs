@@ -211,19 +211,10 @@ impl<P> CommandCall<P> {
         let mut consistency_label = "eventual";
         if self.consistency == Consistency::Strong {
             consistency_label = "strong";
-            if let Some(position) = outcome.result.last_position() {
-                let waited = state
-                    .runner()
-                    .wait_for(
-                        &freshet_projections::PROJECTION_NAMES,
-                        position,
-                        state.options().consistency_timeout,
-                    )
-                    .await;
-                if let Err(timeout) = waited {
-                    tracing::warn!(error = %timeout, "the read side did not catch up in time");
-                    consistency_label = "timeout";
-                }
+            if let Some(position) = outcome.result.last_position()
+                && !state.read_side_caught_up(position).await
+            {
+                consistency_label = "timeout";
             }
         }
         Ok(CommandResponse {

@@ -286,3 +286,24 @@ impl Page {
         std::fs::write(file, png).expect("write the screenshot");
     }
 }
+
+impl Page {
+    /// Chooses the option with `value` in the `<select>` matching `css`.
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.find(css)
+            .await
+            .select_by_value(value)
+            .await
+            .expect("choose an option");
+    }
+
+    /// Whether an element matches `css` on the page shown.
+    pub async fn has(&self, css: &str) -> bool {
+        !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("find")
+            .is_empty()
+    }
+}

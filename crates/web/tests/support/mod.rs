@@ -231,3 +231,54 @@ pub async fn emails(app: &App, kind: &str) -> i64 {
             .unwrap(),
     }
 }
+
+/// A form of a page, as a browser would send it: its address and its hidden fields.
+#[derive(Debug, Clone)]
+pub struct FormOnPage {
+    pub action: String,
+    pub hidden: Vec<(String, String)>,
+}
+
+/// The first form on `page` whose id starts with `action-<prefix>`; `None` when the page
+/// offers no such form.
+pub fn form(page: &str, prefix: &str) -> Option<FormOnPage> {
+    let start = page.find(&format!("id=\"action-{prefix}"))?;
+    let opening = page[..start].rfind("<form")?;
+    let end = opening + page[opening..].find("</form>")?;
+    let html = &page[opening..end];
+    let attribute = |tag: &str, name: &str| {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        Some(tag[start..start + tag[start..].find('"')?].to_owned())
+    };
+    let action = attribute(html, "action")?;
+    let hidden = html
+        .split("<input")
+        .skip(1)
+        .filter(|input| input.contains("type=\"hidden\""))
+        .filter_map(|input| Some((attribute(input, "name")?, attribute(input, "value")?)))
+        .collect();
+    Some(FormOnPage { action, hidden })
+}
+
+impl Browser {
+    /// Opens `path`, fills the first form whose id starts with `action-<prefix>` with
+    /// `fields`, and posts it: the answer. Panics, showing the page, when there is no such
+    /// form.
+    pub async fn act(&mut self, path: &str, prefix: &str, fields: &[(&str, &str)]) -> Page {
+        let page = self.get(path).await;
+        let found = form(&page.body, prefix)
+            .unwrap_or_else(|| panic!("no {prefix} form on {path}: {}", page.body));
+        let mut sent: Vec<(&str, &str)> = found
+            .hidden
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        sent.extend_from_slice(fields);
+        self.post(&found.action, &sent).await
+    }
+
+    /// Whether `path` offers a form whose id starts with `action-<prefix>`.
+    pub async fn offers(&mut self, path: &str, prefix: &str) -> bool {
+        form(&self.get(path).await.body, prefix).is_some()
+    }
+}
