@@ -160,6 +160,10 @@ pub(crate) async fn show_portfolio(
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default(),
+        deliverables: portfolio
+            .current_ad_set()
+            .map(|set| set.deliverables.to_string())
+            .unwrap_or_default(),
         ..Typed::default()
     };
     let actions = forms(

@@ -106,7 +106,10 @@ pub(crate) async fn show_ticket(
             Scope::Ticket,
             target,
             failed,
-            &Typed::default(),
+            &Typed {
+                title: ticket.title.to_string(),
+                ..Typed::default()
+            },
         ),
         notes: record.ticket_notes(ticket_id),
         review: record.ticket_review(ticket_id),

@@ -18,6 +18,7 @@ freshet_store::on_both_backends!(
     r5_to_r19_every_action_of_a_cycle_is_taken_from_the_pages_by_its_own_person,
     b5_r7_a_ticket_form_posted_twice_creates_one_ticket,
     b4_r14_a_refused_ticket_action_keeps_what_was_typed_and_changes_nothing,
+    r7_the_set_is_corrected_renamed_and_withdrawn_from_and_the_am_cancels_the_cycle,
 );
 
 /// The Creative Refresh Status the portfolio's page shows.
@@ -338,4 +339,65 @@ async fn b4_r14_a_refused_ticket_action_keeps_what_was_typed_and_changes_nothing
         .to_string();
     assert!(!history.contains("RevisionsRequested"));
     assert_eq!(history.matches("\"TicketCreated\"").count(), 1);
+}
+
+async fn r7_the_set_is_corrected_renamed_and_withdrawn_from_and_the_am_cancels_the_cycle(
+    db: TestDatabase,
+) {
+    let app = app(db, 10).await;
+    let (portfolio, page, mut am, mut sas) = requested(&app).await;
+    done(
+        &sas.act(
+            &page,
+            "create-ticket",
+            &[("title", "One"), ("folder", "F"), ("deliverables", "1")],
+        )
+        .await,
+    );
+    let first = ticket_pages(&sas.get(&page).await.body, &portfolio)[0].clone();
+    assert!(
+        !sas.offers(&first, "clone-ticket").await,
+        "the set is complete"
+    );
+    // R7: one set-wide count, corrected on the portfolio; then a clone fits.
+    done(
+        &sas.act(&page, "correct-count", &[("deliverables", "2")])
+            .await,
+    );
+    assert!(
+        sas.get(&page)
+            .await
+            .body
+            .contains("0 of 2 ready (1 created)")
+    );
+    done(&sas.act(&first, "clone-ticket", &[("title", "Two")]).await);
+    let tickets = ticket_pages(&sas.get(&page).await.body, &portfolio);
+    assert_eq!(tickets.len(), 2);
+    let clone = tickets.iter().find(|t| **t != first).unwrap().clone();
+    // Withdrawn: out of the Ad Set, its page says so.
+    done(&sas.act(&clone, "withdraw-ticket", &[]).await);
+    assert_eq!(
+        ticket_pages(&sas.get(&page).await.body, &portfolio),
+        [first.clone()]
+    );
+    assert!(sas.get(&clone).await.body.contains("was withdrawn"));
+    // Renamed by the SAS only.
+    assert!(!am.offers(&first, "rename-ticket").await, "B4: the SAS's");
+    done(
+        &sas.act(&first, "rename-ticket", &[("title", "One, renamed")])
+            .await,
+    );
+    assert!(sas.get(&page).await.body.contains("One, renamed"));
+    // The client withdrew: the AM cancels the cycle with the reason, a Note.
+    assert!(!sas.offers(&page, "cancel-cycle").await, "B4: the AM's");
+    done(
+        &am.act(
+            &page,
+            "cancel-cycle",
+            &[("note", "Budget frozen until May")],
+        )
+        .await,
+    );
+    let after = am.get(&page).await.body;
+    assert!(after.contains("No tickets in this cycle yet."), "{after}");
 }

@@ -57,6 +57,12 @@ pub(crate) enum Action {
     CompleteDeliverable,
     /// The SAS or AM takes a ticket out of the Ad Set before sign-off.
     WithdrawTicket,
+    /// The SAS or AM corrects the set-wide Number of Deliverables before sign-off (R7).
+    CorrectCount,
+    /// The AM cancels the cycle: the client withdrew after the tickets were created.
+    CancelCycle,
+    /// The SAS renames a ticket.
+    RenameTicket,
     /// The assignee finishes a task that has no other action (share, implement, confirm).
     CompleteTask,
 }
@@ -101,7 +107,7 @@ pub(crate) const REVISION_KINDS: [(&str, RevisionKind); 3] = [
 ];
 
 impl Action {
-    pub(crate) const ALL: [Action; 20] = [
+    pub(crate) const ALL: [Action; 23] = [
         Action::Request,
         Action::Decline,
         Action::Note,
@@ -110,6 +116,8 @@ impl Action {
         Action::AdLabLink,
         Action::SignOff,
         Action::Implemented,
+        Action::CorrectCount,
+        Action::CancelCycle,
         Action::SubmitCopy,
         Action::SubmitGraphics,
         Action::ApproveCopy,
@@ -120,6 +128,7 @@ impl Action {
         Action::CompleteDeliverable,
         Action::TicketNote,
         Action::CloneTicket,
+        Action::RenameTicket,
         Action::WithdrawTicket,
         Action::CompleteTask,
     ];
@@ -145,6 +154,9 @@ impl Action {
             Action::RequestRevisions => "request-revisions",
             Action::CompleteDeliverable => "complete-deliverable",
             Action::WithdrawTicket => "withdraw-ticket",
+            Action::CorrectCount => "correct-count",
+            Action::CancelCycle => "cancel-cycle",
+            Action::RenameTicket => "rename-ticket",
             Action::CompleteTask => "complete-task",
         }
     }
@@ -175,6 +187,9 @@ impl Action {
             Action::RequestRevisions => "Request revisions",
             Action::CompleteDeliverable => "Mark Completed Deliverable",
             Action::WithdrawTicket => "Withdraw this ticket",
+            Action::CorrectCount => "Correct the Number of Deliverables",
+            Action::CancelCycle => "Cancel this cycle",
+            Action::RenameTicket => "Rename this ticket",
             Action::CompleteTask => "Mark done",
         }
     }
@@ -188,7 +203,9 @@ impl Action {
             | Action::DeliverablesSubmitted
             | Action::AdLabLink
             | Action::SignOff
-            | Action::Implemented => Scope::Portfolio,
+            | Action::Implemented
+            | Action::CorrectCount
+            | Action::CancelCycle => Scope::Portfolio,
             Action::CompleteTask => Scope::Task,
             _ => Scope::Ticket,
         }
@@ -206,7 +223,12 @@ impl Action {
                 required: false,
             }],
             Action::CreateTicket => &[Field::Title, Field::Folder, Field::Deliverables],
-            Action::CloneTicket => &[Field::Title],
+            Action::CloneTicket | Action::RenameTicket => &[Field::Title],
+            Action::CorrectCount => &[Field::Deliverables],
+            Action::CancelCycle => &[Field::Note {
+                label: "Why the client withdrew",
+                required: true,
+            }],
             Action::AdLabLink => &[Field::Link],
             Action::SendBackCopy | Action::SendBackGraphics => &[Field::Note {
                 label: "What to change",
@@ -316,6 +338,18 @@ impl Action {
             },
             Action::WithdrawTicket => Command::WithdrawTicket {
                 ticket_id: ticket()?,
+            },
+            Action::CorrectCount => Command::CorrectDeliverableCount {
+                deliverables: deliverables(&typed.deliverables)?,
+            },
+            Action::CancelCycle => Command::CancelCycle {
+                reason: note(typed, "Say why the client withdrew first.")?,
+            },
+            Action::RenameTicket => Command::EditTicket {
+                ticket_id: ticket()?,
+                title: Some(TicketTitle::parse(typed.title.trim()).map_err(sentence)?),
+                folder: None,
+                deliverables: None,
             },
             Action::CompleteTask => Command::CompleteTask {
                 task_id: target.task.ok_or_else(|| missing("task"))?,

@@ -307,3 +307,21 @@ impl Page {
             .is_empty()
     }
 }
+
+impl Page {
+    /// Waits, without reloading, until the element matching `css` shows text containing
+    /// `expected` (the page's own live updates bring it).
+    pub async fn wait_for(&self, css: &str, expected: &str) {
+        for _ in 0..100 {
+            if self.texts(css).await.iter().any(|t| t.contains(expected)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "{css} never showed {expected:?} on {} without a reload: {:?}",
+            self.path().await,
+            self.texts(css).await
+        );
+    }
+}

@@ -248,3 +248,36 @@ pub(crate) async fn five_people_take_a_whole_cycle_from_kickoff_to_implementatio
     })
     .await;
 }
+
+/// My work follows the person's tasks by itself: a new task appears without a reload; while
+/// they are typing, the page offers the update instead of taking their text away.
+pub(crate) async fn my_work_updates_itself_when_a_task_arrives(db: TestDatabase) {
+    let app = app(db, 10).await;
+    everyone_has_a_password(&app).await;
+    let (base, name) = (app.base.clone(), format!("live-{}", backend(&app)));
+    in_browser(&base, &name, move |page| async move {
+        as_person(&page, "am@example.com", "Amy AM").await;
+        assert!(!page.has(".tasks .task").await);
+        // R2: a portfolio refreshing within 15 days brings the AM her kickoff task.
+        app.create_portfolio(date(2027, 3, 8)).await;
+        page.wait_for(".tasks .task", "Reach out to client").await;
+        // She starts her request; another task arrives meanwhile.
+        unfold(&page, "Request the refresh").await;
+        fill(&page, "request", "note", "Half-typed direction").await;
+        app.create_portfolio(date(2027, 3, 9)).await;
+        page.wait_for("#live-update", "Your tasks changed").await;
+        assert_eq!(
+            page.value("form[id^=action-request] [name=note]").await,
+            "Half-typed direction",
+            "what she typed stays"
+        );
+        assert_eq!(
+            page.texts(".tasks .task > a").await.len(),
+            1,
+            "not reloaded yet"
+        );
+        page.click("#live-update button").await;
+        assert_eq!(page.texts(".tasks .task > a").await.len(), 2);
+    })
+    .await;
+}

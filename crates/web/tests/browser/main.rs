@@ -19,13 +19,17 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use chrome::{Page, in_browser, workspace};
-use cycle::five_people_take_a_whole_cycle_from_kickoff_to_implementation_in_the_browser;
+use cycle::{
+    five_people_take_a_whole_cycle_from_kickoff_to_implementation_in_the_browser,
+    my_work_updates_itself_when_a_task_arrives,
+};
 use support::{PASSWORD, app, emailed_link};
 
 freshet_store::on_both_backends!(
     a_person_is_invited_signs_in_and_out_and_follows_a_task_to_its_portfolio,
     every_page_passes_the_accessibility_check,
     five_people_take_a_whole_cycle_from_kickoff_to_implementation_in_the_browser,
+    my_work_updates_itself_when_a_task_arrives,
 );
 
 /// `sqlite` or `postgres`: names a test's screenshots apart.
