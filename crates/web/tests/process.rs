@@ -378,7 +378,7 @@ async fn r7_the_set_is_corrected_renamed_and_withdrawn_from_and_the_am_cancels_t
     done(&sas.act(&clone, "withdraw-ticket", &[]).await);
     assert_eq!(
         ticket_pages(&sas.get(&page).await.body, &portfolio),
-        [first.clone()]
+        std::slice::from_ref(&first)
     );
     assert!(sas.get(&clone).await.body.contains("was withdrawn"));
     // Renamed by the SAS only.
