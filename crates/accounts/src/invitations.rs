@@ -40,7 +40,8 @@ pub async fn invite(
     now: DateTime<Utc>,
 ) -> Result<Invitation, AccountError> {
     let mut tx = Tx::begin(db).await?;
-    let user = users::insert(&mut tx, name, email, admin, by, now).await?;
+    let id = UserId::from_uuid(Uuid::now_v7());
+    let user = users::insert(&mut tx, id, name, email, admin, by, now).await?;
     let link = links::make(&mut tx, user.id, LinkPurpose::Invitation, by, now).await?;
     send(
         &mut tx,

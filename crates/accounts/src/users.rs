@@ -99,16 +99,32 @@ pub async fn add(
     by: Option<UserId>,
 ) -> Result<(User, IssuedToken), AccountError> {
     let mut tx = Tx::begin(db).await?;
-    let user = insert(&mut tx, name, email, admin, by, Utc::now()).await?;
+    let id = UserId::from_uuid(Uuid::now_v7());
+    let user = insert(&mut tx, id, name, email, admin, by, Utc::now()).await?;
     let token = tokens::new_issued(user.id, "initial", by)?;
     tokens::insert_token(&mut tx, &token).await?;
     tx.commit().await?;
     Ok((user, token))
 }
 
-/// Inserts a new user (no password, no token) in `tx`.
+/// Creates a user who already has an id elsewhere (the benchmarks' generated people),
+/// with no token and no password.
+pub async fn add_with_id(
+    db: &Database,
+    id: UserId,
+    name: &str,
+    email: &str,
+) -> Result<User, AccountError> {
+    let mut tx = Tx::begin(db).await?;
+    let user = insert(&mut tx, id, name, email, false, None, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Inserts a new user `id` (no password, no token) in `tx`.
 pub(crate) async fn insert(
     tx: &mut Tx,
+    id: UserId,
     name: &str,
     email: &str,
     admin: bool,
@@ -117,7 +133,7 @@ pub(crate) async fn insert(
 ) -> Result<User, AccountError> {
     let (name, email) = validation::name_and_email(name, email)?;
     let user = User {
-        id: UserId::from_uuid(Uuid::now_v7()),
+        id,
         name,
         email,
         admin,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use freshet_accounts::users;
-use freshet_api::{ApiOptions, AppState, router};
+use freshet_api::{ApiOptions, AppState, router_with};
 use freshet_domain::UserId;
 use freshet_follower::{Runner, RunnerConfig};
 use freshet_projections::inbox::{self, InboxFilter};
@@ -56,7 +56,7 @@ pub async fn serve(url: &str, listen: std::net::SocketAddr) -> Result<()> {
         let mut sink = Vec::new();
         let _ = tokio::io::stdin().read_to_end(&mut sink).await;
     };
-    axum::serve(listener, router(state))
+    axum::serve(listener, router_with(state, freshet_web::pages()))
         .with_graceful_shutdown(stdin_closed)
         .await?;
     for worker in workers {
@@ -229,6 +229,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
                 .with_latencies(outcome.latencies),
         );
     }
+    let my_work = my_work(&db, &server, &client, &people, connections, limits, ctx).await?;
     let mut child = server.child;
     drop(child.stdin.take());
     if tokio::time::timeout(Duration::from_secs(10), child.wait())
@@ -238,6 +239,128 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
         child.kill().await.ok();
     }
     report.add(&figure);
+    report.add(&my_work);
     report.add(&memory);
     Ok(())
 }
+
+/// How many of the generated people sign in to the web app in the My work figure.
+const WEB_PEOPLE: usize = 50;
+
+/// The web app's My work page (every open task of the person, grouped, with its forms),
+/// over HTTP, against its own query on the pool (`inbox::list` of up to a thousand tasks,
+/// no HTTP, no HTML).
+async fn my_work(
+    db: &Database,
+    server: &Server,
+    client: &reqwest::Client,
+    people: &Arc<Vec<UserId>>,
+    connections: usize,
+    limits: Limits,
+    ctx: &Ctx,
+) -> Result<Figure> {
+    // The people with the most open tasks: the page's worst case.
+    let mut busiest = Vec::new();
+    for person in people
+        .iter()
+        .step_by((people.len() / (WEB_PEOPLE * 4)).max(1))
+    {
+        let open = InboxFilter {
+            assignee: Some(*person),
+            open: Some(true),
+            limit: MY_WORK_TASKS,
+            ..InboxFilter::default()
+        };
+        busiest.push((inbox::list(db, &open).await?.len(), *person));
+    }
+    busiest.sort_unstable_by(|a, b| b.cmp(a));
+    busiest.truncate(WEB_PEOPLE);
+    let most = busiest.first().map_or(0, |(tasks, _)| *tasks);
+    let mut tokens = Vec::new();
+    for (n, (_, person)) in busiest.iter().enumerate() {
+        users::add_with_id(
+            db,
+            *person,
+            &format!("Person {n}"),
+            &format!("p{n}@bench.example"),
+        )
+        .await?;
+        let issued = freshet_accounts::tokens::issue(db, *person, "bench", None).await?;
+        tokens.push((*person, format!("Bearer {}", issued.secret.expose_secret())));
+    }
+    let tokens = Arc::new(tokens);
+    let mut figure = Figure::new(
+        SCENARIO,
+        format!("GET /app/ (My work, up to {most} tasks a person), {connections} connections"),
+        Target::Postgres.name(),
+        "pages/s",
+    )
+    .baseline(format!(
+        "inbox::list of the same person's open tasks on the pool, no HTTP, {connections} clients"
+    ))
+    .goal(Goal::new(
+        "renders in a few milliseconds: p99 < 10 ms, ≥ 50% of its query alone",
+        vec![Check::P99Below(10.0), Check::RatioAtLeast(0.5)],
+    ));
+    for run in 0..ctx.args.runs {
+        let outcome = {
+            let (client, tokens) = (client.clone(), Arc::clone(&tokens));
+            let page = format!("http://{}/app/", server.address);
+            closed_loop(connections, limits, move |_, sequence| {
+                let (_, auth) = &tokens[sequence as usize % tokens.len()];
+                let request = client.get(&page).header("authorization", auth);
+                async move {
+                    let response = request.send().await.map_err(|e| e.to_string())?;
+                    let status = response.status();
+                    let body = response.text().await.map_err(|e| e.to_string())?;
+                    if !status.is_success() || !body.contains("<h1>My work</h1>") {
+                        return Err(format!(
+                            "{status}: {}",
+                            body.chars().take(200).collect::<String>()
+                        ));
+                    }
+                    Ok(())
+                }
+            })
+            .await
+        };
+        eprintln!(
+            "  My work run {run}: {:.0} pages/s, p99 {:.2} ms, {} failed",
+            outcome.per_second(),
+            outcome.latencies.quantile_ms(0.99).unwrap_or(f64::NAN),
+            outcome.errors
+        );
+        figure.push_freshet(
+            Sample::new(outcome.per_second())
+                .with("failed", outcome.errors as f64)
+                .with_latencies(outcome.latencies),
+        );
+        let outcome = {
+            let (db, tokens) = (db.clone(), Arc::clone(&tokens));
+            closed_loop(connections, limits, move |_, sequence| {
+                let db = db.clone();
+                let (person, _) = tokens[sequence as usize % tokens.len()];
+                async move {
+                    let filter = InboxFilter {
+                        assignee: Some(person),
+                        open: Some(true),
+                        limit: MY_WORK_TASKS,
+                        ..InboxFilter::default()
+                    };
+                    std::hint::black_box(inbox::list(&db, &filter).await?);
+                    Ok::<(), sqlx::Error>(())
+                }
+            })
+            .await
+        };
+        figure.push_baseline(
+            Sample::new(outcome.per_second())
+                .with("failed", outcome.errors as f64)
+                .with_latencies(outcome.latencies),
+        );
+    }
+    Ok(figure)
+}
+
+/// The most tasks My work lists (as `freshet_web` does).
+const MY_WORK_TASKS: u32 = 1_000;
