@@ -1,5 +1,6 @@
 //! Stall alerts (B1) for Team Leads and Admins: every gate whose deadline passed, how late,
-//! and whose move it is. An Admin sees every open alert; a Team Lead those of the teams they
+//! and whose move it is. How late counts from the day the alert was raised (the scheduler
+//! ticks daily, so that is the day after the missed deadline). An Admin sees every open alert; a Team Lead those of the teams they
 //! lead (the alerts the domain put in their inbox). Anyone else is answered like a page
 //! that does not exist.
 
@@ -134,7 +135,7 @@ async fn list(state: &AppState, viewer: &Viewer) -> Result<Vec<Alert>, ApiError>
                 .due_on
                 .map_or_else(String::new, |due| due.format("%a, %b %-d, %Y").to_string()),
             late: match days {
-                0 => "Since today".to_owned(),
+                0 => "Raised today".to_owned(),
                 1 => "1 day".to_owned(),
                 days => format!("{days} days"),
             },

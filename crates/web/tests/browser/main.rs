@@ -235,6 +235,11 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
             page.open(path).await;
             violations.extend(check(&page, &axe, name, photos).await);
         }
+        // Settings with a calendar feed's address just made, shown once.
+        page.open("/app/settings").await;
+        page.click("form[action='/app/settings/calendar'] button")
+            .await;
+        violations.extend(check(&page, &axe, "settings, new calendar address", photos).await);
         assert!(
             violations.is_empty(),
             "serious or critical accessibility violations:\n{}",
