@@ -145,7 +145,8 @@ fn search(filters: &Filters, today: NaiveDate) -> Result<PortfolioSearch, ApiErr
     })
 }
 
-fn status_code(status: RefreshStatus) -> String {
+/// A status's code (`creatives_pending_approval`), as the read models keep it.
+pub(crate) fn status_code(status: RefreshStatus) -> String {
     match serde_json::to_value(status) {
         Ok(serde_json::Value::String(code)) => code,
         _ => String::new(),

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::Viewer;
 use crate::chart::Chart;
+use crate::listing::status_code;
 use crate::page::{error_page, render};
 use crate::people::Names;
 
@@ -137,12 +138,7 @@ fn cycle_view(rows: &[CycleMetricsRow]) -> (Vec<Chart>, Vec<Table>, Option<Strin
     let status_label = |code: &str| {
         RefreshStatus::ALL
             .into_iter()
-            .find(|status| {
-                serde_json::to_value(status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    == Some(code.to_owned())
-            })
+            .find(|status| status_code(*status) == code)
             .map_or("Between cycles", RefreshStatus::label)
     };
     let statuses = Chart::new(

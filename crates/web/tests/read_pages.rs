@@ -414,6 +414,17 @@ async fn the_calendar_feed_works_without_a_session_until_renewed_or_stopped(db: 
     let mut outsider = signed_in(&app, "out@example.com").await;
     let theirs = feed_in(&outsider.post("/app/settings/calendar", &[]).await.body);
     assert_eq!(events(&app, &theirs).await.unwrap(), []);
+    // A deactivated person's feed answers no more.
+    let deactivated = app
+        .call(
+            reqwest::Method::POST,
+            &format!("/admin/users/{}/deactivate", app.outsider.id),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert!(deactivated.status.is_success(), "{}", deactivated.body);
+    assert_eq!(events(&app, &theirs).await, Err(StatusCode::NOT_FOUND));
     // The page shows the address once; afterwards, only that there is one.
     let later = am.get("/app/settings").await.body;
     assert!(!later.contains("/app/calendar/fc_"), "{later}");
