@@ -18,6 +18,7 @@ use support::{Browser, app, signed_in};
 
 freshet_store::on_both_backends!(
     b4_portfolios_lists_my_teams_portfolios_and_filters_them,
+    the_portfolio_listing_is_paged_keeping_its_filters,
     b2_history_shows_who_when_and_why_and_the_portfolio_as_it_stood,
     the_calendar_shows_coming_dates_and_a_what_if_changes_nothing,
     b1_alerts_show_stalled_gates_to_team_leads_and_admins_only,
@@ -165,6 +166,37 @@ async fn b4_portfolios_lists_my_teams_portfolios_and_filters_them(db: TestDataba
         "{}",
         bad.body
     );
+}
+
+async fn the_portfolio_listing_is_paged_keeping_its_filters(db: TestDatabase) {
+    let app = app(db, 10).await;
+    for n in 0..26 {
+        portfolio_of(
+            &app,
+            &format!("Client {n:02}"),
+            &app.am.id,
+            date(2027, 5, 20),
+        )
+        .await;
+    }
+    portfolio_of(&app, "Other", &app.am.id, date(2027, 5, 20)).await;
+    let mut am = signed_in(&app, "am@example.com").await;
+    let first = am.get("/app/portfolios?q=client").await.body;
+    let names = clients(&first);
+    assert_eq!(names.len(), 25);
+    assert_eq!(names[0], "Client 00");
+    assert!(!first.contains("rel=\"prev\""), "no page before the first");
+    let next = "/app/portfolios?q=client&#38;page=2";
+    assert!(first.contains(next), "{first}");
+    let second = am.get("/app/portfolios?q=client&page=2").await.body;
+    assert_eq!(clients(&second), ["Client 25"]);
+    assert!(
+        second.contains("/app/portfolios?q=client&#38;page=1"),
+        "{second}"
+    );
+    assert!(!second.contains("rel=\"next\""), "no page after the last");
+    let bad = am.get("/app/portfolios?page=0").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
 async fn b2_history_shows_who_when_and_why_and_the_portfolio_as_it_stood(db: TestDatabase) {
