@@ -366,10 +366,40 @@ async fn b3_metrics_are_charts_with_their_numbers_for_the_team_only(db: TestData
     // Across portfolios: Admins only.
     let refused = am.get("/app/metrics?by=am").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    // A cycle closed (declined, with a Note: R5) counts in the summaries.
+    let declined = app.create_portfolio(date(2027, 3, 8)).await;
+    app.ok(
+        &app.am.token,
+        &format!("/portfolios/{declined}/notes"),
+        Some(json!({ "text": "Client is happy as is" })),
+    )
+    .await;
+    app.ok(
+        &app.am.token,
+        &format!("/portfolios/{declined}/decline"),
+        None,
+    )
+    .await;
     let mut admin = signed_in(&app, "admin@example.com").await;
-    for by in ["portfolio", "am", "sas"] {
+    for (by, name) in [
+        ("portfolio", "Acme Outdoor"),
+        ("am", "Amy AM"),
+        ("sas", "Sam SAS"),
+    ] {
         let page = admin.get(&format!("/app/metrics?by={by}")).await;
         assert_eq!(page.status, StatusCode::OK, "{by}: {}", page.body);
+        assert_eq!(
+            page.body.matches("<svg role=\"img\"").count(),
+            4,
+            "{by}: {}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains(&format!("<th scope=\"row\">{name}</th><td>1</td>")),
+            "{by}: one closed cycle of {name}: {}",
+            page.body
+        );
     }
     not_found(&mut signed_in(&app, "out@example.com").await, &path).await;
 }

@@ -218,6 +218,20 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
         // The pages of Team Leads and Admins: a stalled gate on the alerts page (B1), and
         // metrics across portfolios.
         let stalled = app.create_portfolio(date(2027, 3, 5)).await;
+        // A closed (declined) cycle, for the metrics across portfolios.
+        let declined = app.create_portfolio(date(2027, 3, 8)).await;
+        app.ok(
+            &app.am.token,
+            &format!("/portfolios/{declined}/notes"),
+            Some(json!({ "text": "Client is happy as is" })),
+        )
+        .await;
+        app.ok(
+            &app.am.token,
+            &format!("/portfolios/{declined}/decline"),
+            None,
+        )
+        .await;
         app.clock.set_date(date(2027, 3, 12));
         app.ok(&app.admin, &format!("/portfolios/{stalled}/tick"), None)
             .await;
