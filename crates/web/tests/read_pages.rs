@@ -14,7 +14,7 @@ use freshet_testkit::{App, date};
 use icalendar::{Calendar, CalendarComponent, Component, DatePerhapsTime};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{Browser, app, signed_in};
+use support::{Browser, app, declined_cycle, signed_in};
 
 freshet_store::on_both_backends!(
     b4_portfolios_lists_my_teams_portfolios_and_filters_them,
@@ -367,19 +367,7 @@ async fn b3_metrics_are_charts_with_their_numbers_for_the_team_only(db: TestData
     let refused = am.get("/app/metrics?by=am").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     // A cycle closed (declined, with a Note: R5) counts in the summaries.
-    let declined = app.create_portfolio(date(2027, 3, 8)).await;
-    app.ok(
-        &app.am.token,
-        &format!("/portfolios/{declined}/notes"),
-        Some(json!({ "text": "Client is happy as is" })),
-    )
-    .await;
-    app.ok(
-        &app.am.token,
-        &format!("/portfolios/{declined}/decline"),
-        None,
-    )
-    .await;
+    declined_cycle(&app).await;
     let mut admin = signed_in(&app, "admin@example.com").await;
     for (by, name) in [
         ("portfolio", "Acme Outdoor"),

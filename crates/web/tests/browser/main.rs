@@ -18,7 +18,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use chrome::{Page, in_browser, workspace};
-use support::{PASSWORD, app, emailed_link};
+use support::{PASSWORD, app, declined_cycle, emailed_link};
 
 freshet_store::on_both_backends!(
     a_person_is_invited_signs_in_and_out_and_follows_a_task_to_its_portfolio,
@@ -219,19 +219,7 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
         // metrics across portfolios.
         let stalled = app.create_portfolio(date(2027, 3, 5)).await;
         // A closed (declined) cycle, for the metrics across portfolios.
-        let declined = app.create_portfolio(date(2027, 3, 8)).await;
-        app.ok(
-            &app.am.token,
-            &format!("/portfolios/{declined}/notes"),
-            Some(json!({ "text": "Client is happy as is" })),
-        )
-        .await;
-        app.ok(
-            &app.am.token,
-            &format!("/portfolios/{declined}/decline"),
-            None,
-        )
-        .await;
+        declined_cycle(&app).await;
         app.clock.set_date(date(2027, 3, 12));
         app.ok(&app.admin, &format!("/portfolios/{stalled}/tick"), None)
             .await;
