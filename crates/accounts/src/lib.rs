@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod digest;
 mod directory;
 mod error;
+pub mod feeds;
 pub mod invitations;
 pub mod links;
 pub mod passwords;

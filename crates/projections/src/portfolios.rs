@@ -243,8 +243,36 @@ pub async fn list(
     db: &Database,
     filter: &PortfolioFilter,
 ) -> Result<Vec<PortfolioRow>, sqlx::Error> {
+    search(db, filter, &PortfolioSearch::default()).await
+}
+
+/// What a person looking for portfolios may narrow the listing by, beyond
+/// [`PortfolioFilter`]. Unset fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortfolioSearch {
+    /// The Creative Refresh Status code (`creatives_pending_approval`).
+    /// `no_refresh_requested` also matches a portfolio without one (between cycles), as the
+    /// pages show both alike.
+    pub status: Option<String>,
+    pub account_manager: Option<UserId>,
+    pub social_ad_specialist: Option<UserId>,
+    pub team_lead: Option<UserId>,
+    /// The Creative Refresh Date on or after this day.
+    pub refresh_from: Option<NaiveDate>,
+    /// The Creative Refresh Date on or before this day.
+    pub refresh_to: Option<NaiveDate>,
+    /// Part of the client's name, in any case.
+    pub client: Option<String>,
+}
+
+/// [`list`], narrowed by `search`.
+pub async fn search(
+    db: &Database,
+    filter: &PortfolioFilter,
+    search: &PortfolioSearch,
+) -> Result<Vec<PortfolioRow>, sqlx::Error> {
     let rows = on_pool!(db, pool => {
-        select("", filter).build_query_as::<PortfolioRow>().fetch_all(pool).await?
+        select_matching("", filter, search).build_query_as::<PortfolioRow>().fetch_all(pool).await?
     });
     Ok(rows)
 }
@@ -257,6 +285,37 @@ pub fn select<'a, DB: sqlx::Database>(
 where
     DbUuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    NaiveDate: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    select_matching(prefix, filter, &PortfolioSearch::default())
+}
+
+/// `%part%` for `LIKE … ESCAPE '\'`, lower case, with the pattern's own characters
+/// escaped so a client named "100% Natural" is found by "100%".
+fn contains_pattern(part: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in part.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The query of [`search`], after `prefix`.
+pub fn select_matching<'a, DB: sqlx::Database>(
+    prefix: &str,
+    filter: &PortfolioFilter,
+    search: &PortfolioSearch,
+) -> QueryBuilder<'a, DB>
+where
+    DbUuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    NaiveDate: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     let mut sql = QueryBuilder::new(prefix);
     sql.push(format!("SELECT {COLUMNS} FROM portfolios WHERE {ACTIVE}"));
@@ -271,6 +330,34 @@ where
                 .push_bind(DbUuid(member.as_uuid()));
         }
         sql.push(")");
+    }
+    if let Some(code) = &search.status {
+        sql.push(" AND (status = ").push_bind(code.clone());
+        if code == "no_refresh_requested" {
+            sql.push(" OR status IS NULL");
+        }
+        sql.push(")");
+    }
+    for (column, person) in [
+        ("account_manager", search.account_manager),
+        ("social_ad_specialist", search.social_ad_specialist),
+        ("team_lead", search.team_lead),
+    ] {
+        if let Some(person) = person {
+            sql.push(format!(" AND {column} = "))
+                .push_bind(DbUuid(person.as_uuid()));
+        }
+    }
+    if let Some(from) = search.refresh_from {
+        sql.push(" AND refresh_date >= ").push_bind(from);
+    }
+    if let Some(to) = search.refresh_to {
+        sql.push(" AND refresh_date <= ").push_bind(to);
+    }
+    if let Some(part) = search.client.as_deref().filter(|part| !part.is_empty()) {
+        sql.push(" AND LOWER(client) LIKE ")
+            .push_bind(contains_pattern(part))
+            .push(" ESCAPE '\\'");
     }
     if let Some(after) = filter.after {
         sql.push(

@@ -1,8 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 mod actions;
+mod alerts;
+mod calendar;
+mod chart;
+mod feed;
+mod history;
+mod listing;
+mod metrics;
 mod page;
 mod passwords;
+mod people;
 mod portfolio;
 mod record;
 mod settings;
@@ -46,6 +54,15 @@ pub fn pages() -> Router<AppState> {
         .route("/app/portfolios/{id}", get(portfolio::portfolio))
         .route("/app/portfolios/{id}/actions/{action}", post(actions::act))
         .route("/app/portfolios/{id}/tickets/{ticket}", get(ticket::ticket))
+        .route("/app/portfolios", get(listing::list))
+        .route("/app/portfolios/{id}/history", get(history::history))
+        .route("/app/portfolios/{id}/calendar", get(calendar::calendar))
+        .route("/app/alerts", get(alerts::alerts))
+        .route("/app/metrics", get(metrics::metrics))
+        .route("/app/settings/calendar", post(settings::new_feed))
+        .route("/app/settings/calendar/stop", post(settings::stop_feed))
+        // The secret is the credential: no session needed (see `feed`).
+        .route("/app/calendar/{file}", get(feed::feed))
         .route("/app/static/app.css", get(stylesheet))
         .route("/app/static/live.js", get(live_script))
         // Any other address under /app is a page that does not exist, answered as a page.

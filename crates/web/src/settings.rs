@@ -1,5 +1,5 @@
-//! Settings: the daily digest on or off, and a new password (which signs the person out
-//! everywhere else).
+//! Settings: the daily digest on or off, a new password (which signs the person out
+//! everywhere else), and the address of their private calendar feed (made anew or stopped).
 
 use askama::Template;
 use axum::Form;
@@ -7,11 +7,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use freshet_accounts::passwords::MIN_LENGTH;
-use freshet_accounts::{AccountError, Password, credentials, digest};
+use freshet_accounts::{AccountError, Password, credentials, digest, feeds};
 use freshet_api::{ApiError, AppState, Credential};
+use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
 use crate::Viewer;
+use crate::feed::feed_path;
 use crate::page::{error_page, render};
 use crate::passwords::sentence;
 use crate::sign_in::ClientAddress;
@@ -25,6 +27,10 @@ struct SettingsPage {
     min_length: usize,
     notice: Option<&'static str>,
     problem: Option<String>,
+    /// When the calendar feed's current address was made.
+    feed_made: Option<String>,
+    /// The feed's address, just made: shown this once.
+    feed_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -38,9 +44,14 @@ async fn show(
     status: StatusCode,
     notice: Option<&'static str>,
     problem: Option<String>,
+    feed_url: Option<String>,
 ) -> Response {
     let daily_digest = match digest::daily_digest(state.db(), viewer.0.id()).await {
         Ok(on) => on.unwrap_or(false),
+        Err(error) => return error_page(&ApiError::from(error), viewer.label()),
+    };
+    let feed_made = match feeds::made_at(state.db(), viewer.0.id()).await {
+        Ok(made) => made.map(|at| at.format("%B %-d, %Y").to_string()),
         Err(error) => return error_page(&ApiError::from(error), viewer.label()),
     };
     render(
@@ -52,6 +63,8 @@ async fn show(
             min_length: MIN_LENGTH,
             notice,
             problem,
+            feed_made,
+            feed_url,
         },
     )
 }
@@ -64,9 +77,10 @@ pub(crate) async fn page(
     let notice = match saved.saved.as_deref() {
         Some("password") => Some("Your password is changed. You are signed out everywhere else."),
         Some("digest") => Some("Saved."),
+        Some("calendar") => Some("Your calendar feed is stopped."),
         _ => None,
     };
-    show(&state, &viewer, StatusCode::OK, notice, None).await
+    show(&state, &viewer, StatusCode::OK, notice, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -110,6 +124,7 @@ pub(crate) async fn change_password(
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
             Some(problem),
+            None,
         )
     };
     if form.password != form.confirmation {
@@ -154,6 +169,31 @@ pub(crate) async fn change_password(
             attempt.failed();
             refused("Your current password is not right.".into()).await
         }
+        Err(error) => error_page(&ApiError::from(error), viewer.label()),
+    }
+}
+
+/// A new address for the calendar feed (the old one stops working), shown this once: the
+/// page is the answer to the form, not a redirect, so the secret is in no address.
+pub(crate) async fn new_feed(State(state): State<AppState>, viewer: Viewer) -> Response {
+    match feeds::renew(state.db(), viewer.0.id(), state.now()).await {
+        Ok(secret) => {
+            let url = state
+                .options()
+                .public_url
+                .link(&feed_path(secret.expose_secret()));
+            let notice =
+                Some("Here is your new calendar address. Any earlier one no longer works.");
+            show(&state, &viewer, StatusCode::OK, notice, None, Some(url)).await
+        }
+        Err(error) => error_page(&ApiError::from(error), viewer.label()),
+    }
+}
+
+/// Stops the calendar feed: its address no longer answers.
+pub(crate) async fn stop_feed(State(state): State<AppState>, viewer: Viewer) -> Response {
+    match feeds::stop(state.db(), viewer.0.id()).await {
+        Ok(()) => Redirect::to("/app/settings?saved=calendar").into_response(),
         Err(error) => error_page(&ApiError::from(error), viewer.label()),
     }
 }

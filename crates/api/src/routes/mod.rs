@@ -271,10 +271,15 @@ pub fn metrics_router(state: AppState) -> Router {
 }
 
 /// A request's path as the log may keep it: a segment holding a secret (a one-time link's
-/// `fl_…`, or a token or session someone pasted into an address) is replaced, so a live
-/// invitation or reset link never lands in the logs.
+/// `fl_…`, a calendar feed's `fc_…`, or a token or session someone pasted into an address)
+/// is replaced, so a live invitation or reset link or a feed's address never lands in the
+/// logs.
 fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    let secret = |segment: &str| ["fl_", "fr_", "fs_"].iter().any(|p| segment.starts_with(p));
+    let secret = |segment: &str| {
+        ["fc_", "fl_", "fr_", "fs_"]
+            .iter()
+            .any(|p| segment.starts_with(p))
+    };
     if !path.split('/').any(secret) {
         return std::borrow::Cow::Borrowed(path);
     }
@@ -350,6 +355,8 @@ mod tests {
         assert_eq!(loggable_path(&link), "/app/invitation/{secret}");
         let reset = format!("/app/password-reset/fl_{}", "b".repeat(64));
         assert_eq!(loggable_path(&reset), "/app/password-reset/{secret}");
+        let feed = format!("/app/calendar/fc_{}", "c".repeat(64));
+        assert_eq!(loggable_path(&feed), "/app/calendar/{secret}");
         assert_eq!(loggable_path("/portfolios/1/notes"), "/portfolios/1/notes");
     }
 }

@@ -23,7 +23,7 @@ use cycle::{
     five_people_take_a_whole_cycle_from_kickoff_to_implementation_in_the_browser,
     my_work_updates_itself_when_a_task_arrives,
 };
-use support::{PASSWORD, app, emailed_link};
+use support::{PASSWORD, app, declined_cycle, emailed_link};
 
 freshet_store::on_both_backends!(
     a_person_is_invited_signs_in_and_out_and_follows_a_task_to_its_portfolio,
@@ -206,11 +206,49 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
                 format!("/app/portfolios/{portfolio}/tickets/{ticket}"),
             ),
             ("not found, signed in", "/app/no-such-page".to_owned()),
+            ("portfolios", "/app/portfolios?q=acme".to_owned()),
+            (
+                "history",
+                format!("/app/portfolios/{portfolio}/history?on=2027-03-01"),
+            ),
+            ("calendar", format!("/app/portfolios/{portfolio}/calendar")),
+            (
+                "calendar, what-if",
+                format!("/app/portfolios/{portfolio}/calendar?every=2&unit=weeks&date=2027-06-30"),
+            ),
+            ("metrics", format!("/app/metrics?portfolio={portfolio}")),
         ];
         for (name, path) in &signed_in {
             page.open(path).await;
             violations.extend(check(&page, &axe, name, photos).await);
         }
+        // The pages of Team Leads and Admins: a stalled gate on the alerts page (B1), and
+        // metrics across portfolios.
+        let stalled = app.create_portfolio(date(2027, 3, 5)).await;
+        // A closed (declined) cycle, for the metrics across portfolios.
+        declined_cycle(&app).await;
+        app.clock.set_date(date(2027, 3, 12));
+        app.ok(&app.admin, &format!("/portfolios/{stalled}/tick"), None)
+            .await;
+        let password = Password::parse(PASSWORD).unwrap();
+        let now = freshet_service::Clock::now(&*app.clock);
+        credentials::set_password(&app.db.database, "admin@example.com", &password, now)
+            .await
+            .unwrap();
+        page.click("header .sign-out button").await;
+        sign_in(&page, "admin@example.com", PASSWORD).await;
+        for (name, path) in [
+            ("alerts", "/app/alerts"),
+            ("metrics per AM", "/app/metrics?by=am"),
+        ] {
+            page.open(path).await;
+            violations.extend(check(&page, &axe, name, photos).await);
+        }
+        // Settings with a calendar feed's address just made, shown once.
+        page.open("/app/settings").await;
+        page.click("form[action='/app/settings/calendar'] button")
+            .await;
+        violations.extend(check(&page, &axe, "settings, new calendar address", photos).await);
         assert!(
             violations.is_empty(),
             "serious or critical accessibility violations:\n{}",

@@ -282,3 +282,22 @@ impl Browser {
         form(&self.get(path).await.body, prefix).is_some()
     }
 }
+
+/// A portfolio (refreshing on 2027-03-08, so kicked off at once) whose AM logged a Note and
+/// declined the refresh (R5): a closed cycle for the metrics. Its id.
+pub async fn declined_cycle(app: &App) -> String {
+    let portfolio = app.create_portfolio(date(2027, 3, 8)).await;
+    app.ok(
+        &app.am.token,
+        &format!("/portfolios/{portfolio}/notes"),
+        Some(serde_json::json!({ "text": "Client is happy as is" })),
+    )
+    .await;
+    app.ok(
+        &app.am.token,
+        &format!("/portfolios/{portfolio}/decline"),
+        None,
+    )
+    .await;
+    portfolio
+}
