@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod actions;
+mod admin;
 mod page;
 mod passwords;
 mod portfolio;
@@ -47,6 +48,7 @@ pub fn pages() -> Router<AppState> {
             "/app/portfolios/{id}/tickets/{ticket}",
             get(portfolio::ticket),
         )
+        .merge(admin::pages())
         .route("/app/static/app.css", get(stylesheet))
         // Any other address under /app is a page that does not exist, answered as a page.
         .route("/app/{*rest}", any(page::not_found))

@@ -47,7 +47,7 @@ pub(crate) struct Failed {
 #[derive(Template)]
 #[template(path = "portfolio.html")]
 struct PortfolioPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     notice: Option<&'static str>,
     actions: Vec<ActionView>,
     client: String,
@@ -63,7 +63,7 @@ struct PortfolioPage {
 #[derive(Template)]
 #[template(path = "ticket.html")]
 struct TicketPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     client: String,
     portfolio_href: String,
     title: String,

@@ -18,7 +18,7 @@ const MOST_TASKS: u32 = 1_000;
 #[derive(Template)]
 #[template(path = "work.html")]
 struct WorkPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     groups: Vec<Group>,
 }
 
