@@ -474,16 +474,7 @@ async fn a_failed_email_shows_its_error_and_retry_puts_it_back_in_the_queue(db: 
         &[("name", "Fay Fail"), ("email", "fay@example.com")],
     )
     .await;
-    let sql = "UPDATE mail_outbox SET status = 'failed', attempts = 5, \
-               last_error = 'mailbox unavailable' WHERE kind = 'invitation'";
-    match &app.db.database {
-        freshet_store::Database::Postgres(pool) => {
-            sqlx::query(sql).execute(pool).await.unwrap();
-        }
-        freshet_store::Database::Sqlite(pool) => {
-            sqlx::query(sql).execute(pool).await.unwrap();
-        }
-    }
+    support::fail_emails(&app, "invitation", "mailbox unavailable").await;
     let page = ada.get("/app/admin/outbox").await.body;
     let failed = &page
         [page.find("id=\"state-failed\"").unwrap()..page.find("id=\"state-pending\"").unwrap()];

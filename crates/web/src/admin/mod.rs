@@ -89,7 +89,7 @@ pub(crate) struct Done {
 /// again with what was typed), or a page of its own (not found, a server error).
 pub(crate) enum Refusal {
     Sentence(String),
-    Page(Response),
+    Page(Box<Response>),
 }
 
 impl Refusal {
@@ -98,7 +98,7 @@ impl Refusal {
     fn of(error: ApiError, admin: &Admin) -> Self {
         let status = error.classify().0;
         if status.is_server_error() || status == StatusCode::NOT_FOUND {
-            Refusal::Page(error_page(&error, admin.0.label()))
+            Refusal::Page(Box::new(error_page(&error, admin.0.label())))
         } else {
             Refusal::Sentence(error.problem().detail)
         }

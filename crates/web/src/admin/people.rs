@@ -170,7 +170,7 @@ pub(crate) async fn invite(
     match invited {
         Ok(_) => Redirect::to("/app/admin/people?done=invited").into_response(),
         Err(error) => match Refusal::of(ApiError::from(error), &admin) {
-            Refusal::Page(page) => page,
+            Refusal::Page(page) => *page,
             Refusal::Sentence(problem) => {
                 let status = StatusCode::UNPROCESSABLE_ENTITY;
                 show(&state, &admin, status, None, form, Some(problem), None).await
@@ -195,7 +195,7 @@ pub(crate) async fn invite_again(
     match invited {
         Ok(_) => Redirect::to("/app/admin/people?done=invited-again").into_response(),
         Err(error) => match Refusal::of(ApiError::from(error), &admin) {
-            Refusal::Page(page) => page,
+            Refusal::Page(page) => *page,
             Refusal::Sentence(problem) => {
                 let status = StatusCode::UNPROCESSABLE_ENTITY;
                 let again = Some((id, problem));
@@ -275,7 +275,7 @@ pub(crate) async fn deactivate(
     match deactivated {
         Ok(_) => Redirect::to("/app/admin/people?done=deactivated").into_response(),
         Err(error) => match Refusal::of(ApiError::from(error), &admin) {
-            Refusal::Page(page) => page,
+            Refusal::Page(page) => *page,
             Refusal::Sentence(problem) => {
                 confirmation(&state, &admin, id, status, Some(problem)).await
             }

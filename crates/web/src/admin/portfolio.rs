@@ -170,7 +170,7 @@ async fn role_selects(
     typed: &PortfolioForm,
 ) -> Result<Vec<RoleSelect>, ApiError> {
     let mut people = users::list(state.db()).await?;
-    people.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    people.sort_by_key(|user| user.name.to_lowercase());
     Ok(Role::ALL
         .into_iter()
         .map(|role| {
@@ -328,7 +328,7 @@ pub(crate) async fn create(
     .await;
     match created {
         Ok(id) => Redirect::to(&format!("/app/admin/portfolios/{id}?done=created")).into_response(),
-        Err(Refusal::Page(page)) => page,
+        Err(Refusal::Page(page)) => *page,
         Err(Refusal::Sentence(problem)) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             show_new(&state, &admin, status, form, Some(problem)).await
@@ -594,7 +594,7 @@ pub(crate) async fn act(
     .await;
     match done {
         Ok(()) => Redirect::to(&format!("/app/admin/portfolios/{id}?done={slug}")).into_response(),
-        Err(Refusal::Page(page)) => page,
+        Err(Refusal::Page(page)) => *page,
         Err(Refusal::Sentence(problem)) => {
             let failed = Some((action, problem, form));
             let status = StatusCode::UNPROCESSABLE_ENTITY;

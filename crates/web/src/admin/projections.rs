@@ -131,7 +131,7 @@ pub(crate) async fn rebuild(
     match start_rebuild(&state, &name) {
         Ok(_) => Redirect::to(&format!("/app/admin/projections?started={name}")).into_response(),
         Err(error) => match Refusal::of(error, &admin) {
-            Refusal::Page(page) => page,
+            Refusal::Page(page) => *page,
             Refusal::Sentence(problem) => {
                 let status = StatusCode::CONFLICT;
                 show(&state, &admin, status, None, Some((name, problem))).await

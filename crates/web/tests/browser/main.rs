@@ -18,7 +18,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use chrome::{Page, in_browser, workspace};
-use support::{PASSWORD, app, emailed_link};
+use support::{PASSWORD, app, emailed_link, fail_emails};
 
 freshet_store::on_both_backends!(
     a_person_is_invited_signs_in_and_out_and_follows_a_task_to_its_portfolio,
@@ -49,9 +49,14 @@ async fn invite(app: &App, name: &str, email: &str) -> String {
 
 /// Gives the AM a password.
 async fn am_has_a_password(app: &App) {
+    has_a_password(app, "am@example.com").await;
+}
+
+/// Gives `email` the password [`PASSWORD`].
+async fn has_a_password(app: &App, email: &str) {
     let password = Password::parse(PASSWORD).unwrap();
     let now = freshet_service::Clock::now(&*app.clock);
-    credentials::set_password(&app.db.database, "am@example.com", &password, now)
+    credentials::set_password(&app.db.database, email, &password, now)
         .await
         .unwrap();
 }
@@ -204,6 +209,57 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
             page.open(path).await;
             violations.extend(check(&page, &axe, name, photos).await);
         }
+        // The Admin pages, as an Admin meets them (Nia's invitation failed, to retry).
+        has_a_password(&app, "admin@example.com").await;
+        fail_emails(&app, "invitation", "550 mailbox unavailable").await;
+        page.click("header .sign-out button").await;
+        sign_in(&page, "admin@example.com", PASSWORD).await;
+        assert_eq!(page.path().await, "/app/");
+        let admin = [
+            ("admin people", "/app/admin/people".to_owned()),
+            (
+                "admin deactivate",
+                format!("/app/admin/people/{}/deactivate", app.copywriter.id),
+            ),
+            ("admin portfolios", "/app/admin/portfolios".to_owned()),
+            (
+                "admin new portfolio",
+                "/app/admin/portfolios/new".to_owned(),
+            ),
+            (
+                "admin portfolio",
+                format!("/app/admin/portfolios/{portfolio}"),
+            ),
+            ("admin projections", "/app/admin/projections".to_owned()),
+            ("admin outbox", "/app/admin/outbox".to_owned()),
+        ];
+        for (name, path) in &admin {
+            page.open(path).await;
+            violations.extend(check(&page, &axe, name, photos).await);
+        }
+        // A refused reschedule shows its problem by the form; a rebuild shows its progress.
+        page.open(&format!("/app/admin/portfolios/{portfolio}"))
+            .await;
+        // A date input is typed into differently by locale: set the date a person picks.
+        page.client
+            .execute(
+                "document.querySelector('#schedule-date').value = '2027-02-01';",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        page.click("#action-schedule button[type=submit]").await;
+        assert!(
+            page.text("#action-schedule .problem")
+                .await
+                .contains("past"),
+            "{}",
+            page.text("main").await
+        );
+        violations.extend(check(&page, &axe, "admin portfolio, refused", photos).await);
+        page.open("/app/admin/projections").await;
+        page.click("#projection-inbox button[type=submit]").await;
+        violations.extend(check(&page, &axe, "admin projections, rebuilding", photos).await);
         assert!(
             violations.is_empty(),
             "serious or critical accessibility violations:\n{}",

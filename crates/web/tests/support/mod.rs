@@ -231,3 +231,28 @@ pub async fn emails(app: &App, kind: &str) -> i64 {
             .unwrap(),
     }
 }
+
+/// Marks every email of `kind` in the outbox failed with `error`, as the delivery worker
+/// does when its attempts run out.
+pub async fn fail_emails(app: &App, kind: &str, error: &str) {
+    let sql = "UPDATE mail_outbox SET status = 'failed', attempts = 5, last_error = $2 \
+               WHERE kind = $1";
+    match &app.db.database {
+        freshet_store::Database::Postgres(pool) => {
+            sqlx::query(sql)
+                .bind(kind)
+                .bind(error)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        freshet_store::Database::Sqlite(pool) => {
+            sqlx::query(sql)
+                .bind(kind)
+                .bind(error)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
