@@ -353,6 +353,13 @@ async fn r1_a_refused_reschedule_shows_the_domains_sentence_and_keeps_the_input(
     assert!(form.contains("value=\"2027-02-01\""), "{form}");
     assert!(form.contains("value=\"3\""), "{form}");
     assert!(form.contains("value=\"weeks\" selected"), "{form}");
+    // The other forms show the portfolio as it is.
+    let team = &refused.body[refused.body.find("id=\"action-team\"").unwrap()..];
+    let team = &team[..team.find("</form>").unwrap()];
+    assert!(
+        team.contains(&format!("value=\"{}\" selected", app.am.id)),
+        "{team}"
+    );
     assert_eq!(recorded(&app, &portfolio, "PortfolioRescheduled").await, 0);
     let shown = facts(&mut ada, &portfolio).await;
     assert!(

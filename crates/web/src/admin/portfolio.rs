@@ -49,6 +49,9 @@ pub(crate) struct PortfolioForm {
     #[serde(default)]
     reason: String,
     confirm: Option<String>,
+    /// What a refused resume form had as its date (it posts it as `refresh_date`).
+    #[serde(skip)]
+    resume_date: String,
 }
 
 impl PortfolioForm {
@@ -504,18 +507,28 @@ async fn show(
         Err(error) => return error_page(&error, admin.0.label()),
     };
     let present = PortfolioForm::of(&portfolio);
+    // Only the refused form keeps what was typed; the others show the portfolio as it is.
     let typed = match &failed {
-        Some((Action::Team | Action::Schedule, _, typed)) => PortfolioForm {
-            // Only the refused form keeps what was typed; the other shows the present.
-            reason: String::new(),
-            ..typed.clone()
+        Some((Action::Team, _, typed)) => PortfolioForm {
+            am: typed.am.clone(),
+            sas: typed.sas.clone(),
+            copywriter: typed.copywriter.clone(),
+            designer: typed.designer.clone(),
+            team_lead: typed.team_lead.clone(),
+            ..present
+        },
+        Some((Action::Schedule, _, typed)) => PortfolioForm {
+            every: typed.every.clone(),
+            unit: typed.unit.clone(),
+            refresh_date: typed.refresh_date.clone(),
+            ..present
         },
         Some((_, _, typed)) => PortfolioForm {
             reason: typed.reason.clone(),
-            refresh_date: typed.refresh_date.clone(),
-            ..present.clone()
+            resume_date: typed.refresh_date.clone(),
+            ..present
         },
-        None => present.clone(),
+        None => present,
     };
     let roles = match role_selects(state, &typed).await {
         Ok(roles) => roles,

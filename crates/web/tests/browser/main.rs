@@ -212,6 +212,7 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
         // The Admin pages, as an Admin meets them (Nia's invitation failed, to retry).
         has_a_password(&app, "admin@example.com").await;
         fail_emails(&app, "invitation", "550 mailbox unavailable").await;
+        page.open("/app/settings").await;
         page.click("header .sign-out button").await;
         sign_in(&page, "admin@example.com", PASSWORD).await;
         assert_eq!(page.path().await, "/app/");
@@ -250,12 +251,11 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
             .unwrap();
         page.click("#action-schedule button[type=submit]").await;
         assert!(
-            page.text("#action-schedule .problem")
-                .await
-                .contains("past"),
+            !page.text("#action-schedule .problem").await.is_empty(),
             "{}",
             page.text("main").await
         );
+        assert_eq!(page.value("#schedule-date").await, "2027-02-01");
         violations.extend(check(&page, &axe, "admin portfolio, refused", photos).await);
         page.open("/app/admin/projections").await;
         page.click("#projection-inbox button[type=submit]").await;
