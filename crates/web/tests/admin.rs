@@ -20,7 +20,8 @@ freshet_store::on_both_backends!(
     r2_creating_a_portfolio_within_15_days_kicks_it_off,
     b5_a_create_form_posted_twice_creates_one_portfolio,
     r1_a_refused_reschedule_shows_the_domains_sentence_and_keeps_the_input,
-    pausing_resuming_and_ending_a_portfolio,
+    b5_pausing_resuming_and_ending_a_portfolio,
+    changing_the_team_from_its_form_and_a_role_left_unchosen,
     a_rebuild_starts_and_the_page_shows_its_progress,
     a_failed_email_shows_its_error_and_retry_puts_it_back_in_the_queue,
 );
@@ -385,7 +386,7 @@ async fn r1_a_refused_reschedule_shows_the_domains_sentence_and_keeps_the_input(
     assert!(shown.contains("every 2 months"), "{shown}");
 }
 
-async fn pausing_resuming_and_ending_a_portfolio(db: TestDatabase) {
+async fn b5_pausing_resuming_and_ending_a_portfolio(db: TestDatabase) {
     let app = app(db, 10).await;
     let portfolio = app.create_portfolio(date(2027, 4, 1)).await;
     let mut ada = admin(&app).await;
@@ -395,6 +396,9 @@ async fn pausing_resuming_and_ending_a_portfolio(db: TestDatabase) {
     let key = key_of(&page, "action-pause");
     let paused = ada.post(&format!("{manage}/pause"), &[("key", &key)]).await;
     assert_eq!(paused.status, StatusCode::SEE_OTHER, "{}", paused.body);
+    // B5: the same form posted again is the same pause, not a refusal nor a second one.
+    let again = ada.post(&format!("{manage}/pause"), &[("key", &key)]).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
     let page = ada.get(&manage).await.body;
     assert!(page.contains("Paused since"), "{page}");
     assert!(!page.contains("id=\"action-pause\""));
@@ -503,4 +507,55 @@ async fn a_failed_email_shows_its_error_and_retry_puts_it_back_in_the_queue(db: 
     // Pressed again: no longer failed, said next to nothing lost.
     let again = ada.post(retry, &[]).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+}
+
+async fn changing_the_team_from_its_form_and_a_role_left_unchosen(db: TestDatabase) {
+    let app = app(db, 10).await;
+    // Eight days away: the AM has the kickoff task (R2).
+    let portfolio = app.create_portfolio(date(2027, 3, 9)).await;
+    let mut ada = admin(&app).await;
+    let manage = format!("/app/admin/portfolios/{portfolio}");
+    let page = ada.get(&manage).await.body;
+    let key = key_of(&page, "action-team");
+    let changed = ada
+        .post(
+            &format!("{manage}/team"),
+            &[
+                ("key", &key),
+                ("am", &app.outsider.id),
+                ("sas", &app.sas.id),
+                ("copywriter", &app.copywriter.id),
+                ("designer", &app.designer.id),
+                ("team_lead", &app.team_lead.id),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    assert_eq!(recorded(&app, &portfolio, "TeamChanged").await, 1);
+    let shown = facts(&mut ada, &portfolio).await;
+    assert!(
+        shown.contains("<dt>Account Manager</dt><dd>Olly Outsider</dd>"),
+        "{shown}"
+    );
+    // A role left unchosen is refused, the others kept.
+    let key = key_of(&ada.get(&manage).await.body, "action-team");
+    let refused = ada
+        .post(
+            &format!("{manage}/team"),
+            &[("key", &key), ("am", ""), ("sas", &app.am.id)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("Choose the Account Manager."),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains(&format!("value=\"{}\" selected", app.am.id)),
+        "what was typed is kept"
+    );
+    assert_eq!(recorded(&app, &portfolio, "TeamChanged").await, 1);
 }
