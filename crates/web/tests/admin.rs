@@ -11,7 +11,7 @@ mod support;
 use freshet_store::testing::TestDatabase;
 use freshet_testkit::{App, date};
 use reqwest::{Method, StatusCode};
-use support::{Browser, app, emails, signed_in};
+use support::{Browser, app, emails, form_key as key_of, recorded, signed_in};
 
 freshet_store::on_both_backends!(
     b4_admin_pages_work_for_an_admin_and_are_not_found_for_anyone_else,
@@ -35,35 +35,8 @@ const PAGES: [&str; 6] = [
     "/app/admin/people/00000000-0000-0000-0000-000000000000/deactivate",
 ];
 
-/// The value of the hidden `key` field of the form with `id` on `page`.
-fn key_of(page: &str, id: &str) -> String {
-    let form = &page[page
-        .find(&format!("id=\"{id}\""))
-        .unwrap_or_else(|| panic!("no form {id} in {page}"))..];
-    let start = form.find("name=\"key\" value=\"").unwrap() + "name=\"key\" value=\"".len();
-    form[start..start + 36].to_owned()
-}
-
 async fn admin(app: &App) -> Browser {
     signed_in(app, "admin@example.com").await
-}
-
-/// How many `event`s the portfolio's history holds (the API's, as the Admin).
-async fn recorded(app: &App, portfolio: &str, event: &str) -> usize {
-    let history = app
-        .call(
-            Method::GET,
-            &format!("/portfolios/{portfolio}/history"),
-            Some(&app.admin),
-            None,
-        )
-        .await;
-    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
-    history
-        .body
-        .to_string()
-        .matches(&format!("\"{event}\""))
-        .count()
 }
 
 /// The facts list of a portfolio's Admin page (read from its events, not a read model).

@@ -256,3 +256,30 @@ pub async fn fail_emails(app: &App, kind: &str, error: &str) {
         }
     }
 }
+
+/// The value of the hidden `key` field (the idempotency key) of the form with `id` on `page`.
+pub fn form_key(page: &str, id: &str) -> String {
+    let form = &page[page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no form {id} in {page}"))..];
+    let start = form.find("name=\"key\" value=\"").unwrap() + "name=\"key\" value=\"".len();
+    form[start..start + 36].to_owned()
+}
+
+/// How many `event`s the portfolio's history holds (the API's, as the Admin).
+pub async fn recorded(app: &App, portfolio: &str, event: &str) -> usize {
+    let history = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/portfolios/{portfolio}/history"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    history
+        .body
+        .to_string()
+        .matches(&format!("\"{event}\""))
+        .count()
+}
