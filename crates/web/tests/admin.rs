@@ -72,6 +72,11 @@ async fn b4_admin_pages_work_for_an_admin_and_are_not_found_for_anyone_else(db: 
             "{path}: the same page as a missing one"
         );
     }
+    let start = ada.get("/app/admin").await;
+    assert_eq!(start.location.as_deref(), Some("/app/admin/people"));
+    let page = amy.get("/app/admin").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(page.body, not_found);
     // The nav offers the Admin pages to Admins only.
     assert!(
         ada.get("/app/")

@@ -29,14 +29,8 @@ use crate::page::{self, error_page};
 /// The Admin pages' routes, to merge into the app's.
 pub(crate) fn pages() -> Router<AppState> {
     Router::new()
-        .route(
-            "/app/admin",
-            get(|| async { axum::response::Redirect::to("/app/admin/people") }),
-        )
-        .route(
-            "/app/admin/",
-            get(|| async { axum::response::Redirect::to("/app/admin/people") }),
-        )
+        .route("/app/admin", get(to_people))
+        .route("/app/admin/", get(to_people))
         .route("/app/admin/people", get(people::page).post(people::invite))
         .route(
             "/app/admin/people/{id}/invitation",
@@ -60,6 +54,11 @@ pub(crate) fn pages() -> Router<AppState> {
         )
         .route("/app/admin/outbox", get(outbox::page))
         .route("/app/admin/outbox/{id}/retry", post(outbox::retry))
+}
+
+/// The Admin pages' first page (for an Admin only: to anyone else, no such address).
+async fn to_people(_: Admin) -> axum::response::Redirect {
+    axum::response::Redirect::to("/app/admin/people")
 }
 
 /// A signed-in Admin. Anyone else signed in gets the page of an address that does not
