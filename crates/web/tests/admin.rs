@@ -22,6 +22,7 @@ freshet_store::on_both_backends!(
     r1_a_refused_reschedule_shows_the_domains_sentence_and_keeps_the_input,
     b5_pausing_resuming_and_ending_a_portfolio,
     changing_the_team_from_its_form_and_a_role_left_unchosen,
+    cancelling_a_cycle_needs_a_reason,
     a_rebuild_starts_and_the_page_shows_its_progress,
     a_failed_email_shows_its_error_and_retry_puts_it_back_in_the_queue,
 );
@@ -536,4 +537,52 @@ async fn changing_the_team_from_its_form_and_a_role_left_unchosen(db: TestDataba
         "what was typed is kept"
     );
     assert_eq!(recorded(&app, &portfolio, "TeamChanged").await, 1);
+}
+
+async fn cancelling_a_cycle_needs_a_reason(db: TestDatabase) {
+    let app = app(db, 10).await;
+    let portfolio = app.create_portfolio(date(2027, 3, 8)).await;
+    app.ok(
+        &app.am.token,
+        &format!("/portfolios/{portfolio}/request"),
+        Some(serde_json::json!({ "note": "New photos in the drive" })),
+    )
+    .await;
+    app.ok(
+        &app.sas.token,
+        &format!("/portfolios/{portfolio}/tickets"),
+        Some(
+            serde_json::json!({ "title": "Feed 1080x1080", "folder": "Spring", "deliverables": 1 }),
+        ),
+    )
+    .await;
+    let mut ada = admin(&app).await;
+    let manage = format!("/app/admin/portfolios/{portfolio}");
+    let page = ada.get(&manage).await.body;
+    let key = key_of(&page, "action-cancel");
+    let refused = ada
+        .post(
+            &format!("{manage}/cancel"),
+            &[("key", &key), ("reason", "  ")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Say why the client withdrew."));
+    assert_eq!(recorded(&app, &portfolio, "CycleCancelled").await, 0);
+    let key = key_of(&refused.body, "action-cancel");
+    let cancelled = ada
+        .post(
+            &format!("{manage}/cancel"),
+            &[("key", &key), ("reason", "The client paused all ads")],
+        )
+        .await;
+    assert_eq!(
+        cancelled.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        cancelled.body
+    );
+    assert_eq!(recorded(&app, &portfolio, "CycleCancelled").await, 1);
+    let page = ada.get(cancelled.location.as_deref().unwrap()).await.body;
+    assert!(page.contains("The cycle is cancelled."), "{page}");
 }
