@@ -37,7 +37,7 @@ struct Alert {
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct AlertsPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     alerts: Vec<Alert>,
 }
 

@@ -44,7 +44,7 @@ struct Line {
 #[derive(Template)]
 #[template(path = "calendar.html")]
 struct CalendarPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     client: String,
     portfolio_href: String,
     href: String,

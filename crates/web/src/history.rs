@@ -51,7 +51,7 @@ struct Past {
 #[derive(Template)]
 #[template(path = "history.html")]
 struct HistoryPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     client: String,
     portfolio_href: String,
     href: String,

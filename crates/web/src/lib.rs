@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod actions;
+mod admin;
 mod alerts;
 mod calendar;
 mod chart;
@@ -63,6 +64,7 @@ pub fn pages() -> Router<AppState> {
         .route("/app/settings/calendar/stop", post(settings::stop_feed))
         // The secret is the credential: no session needed (see `feed`).
         .route("/app/calendar/{file}", get(feed::feed))
+        .merge(admin::pages())
         .route("/app/static/app.css", get(stylesheet))
         .route("/app/static/live.js", get(live_script))
         // Any other address under /app is a page that does not exist, answered as a page.

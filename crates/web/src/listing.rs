@@ -66,7 +66,7 @@ struct Choice {
 #[derive(Template)]
 #[template(path = "portfolios.html")]
 struct ListingPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     statuses: Vec<Choice>,
     ams: Vec<Choice>,
     sass: Vec<Choice>,

@@ -52,7 +52,7 @@ struct Table {
 #[derive(Template)]
 #[template(path = "metrics.html")]
 struct MetricsPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     heading: String,
     admin: bool,
     groupings: Vec<(&'static str, &'static str, bool)>,

@@ -25,11 +25,25 @@ pub(crate) fn render(status: StatusCode, template: &impl Template) -> Response {
     }
 }
 
+/// The signed-in person as the layout shows them: their name, and whether the nav offers
+/// the Admin pages. Every page's `person` field is one (filled by `Viewer::label`).
+#[derive(Debug, Clone)]
+pub(crate) struct Person {
+    pub name: String,
+    pub admin: bool,
+}
+
+impl std::fmt::Display for Person {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
 /// A page with a heading, a sentence and, perhaps, a link on.
 #[derive(Template)]
 #[template(path = "message.html")]
 pub(crate) struct Message {
-    pub person: Option<String>,
+    pub person: Option<Person>,
     pub heading: &'static str,
     pub text: String,
     pub link: Option<(&'static str, &'static str)>,
@@ -42,7 +56,7 @@ impl Message {
 }
 
 /// The page for an error of the layers below: the problem's sentence (internals never).
-pub(crate) fn error_page(error: &ApiError, person: Option<String>) -> Response {
+pub(crate) fn error_page(error: &ApiError, person: Option<Person>) -> Response {
     let problem = error.problem();
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let heading = match status {

@@ -19,7 +19,7 @@ use crate::page::{Message, error_page, render};
 #[derive(Template)]
 #[template(path = "choose_password.html")]
 struct ChoosePassword {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     invitation: bool,
     name: String,
     email: String,
@@ -172,7 +172,7 @@ pub(crate) fn sentence(error: &AccountError) -> String {
 #[derive(Template)]
 #[template(path = "reset_request.html")]
 struct ResetRequest {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     sent_to: Option<String>,
 }
 

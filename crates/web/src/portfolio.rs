@@ -39,7 +39,7 @@ struct TicketRow {
 #[derive(Template)]
 #[template(path = "portfolio.html")]
 struct PortfolioPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     notice: Option<&'static str>,
     id: String,
     actions: Vec<ActionView>,

@@ -21,7 +21,7 @@ use crate::sign_in::ClientAddress;
 #[derive(Template)]
 #[template(path = "settings.html")]
 struct SettingsPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     email: String,
     daily_digest: bool,
     min_length: usize,

@@ -23,7 +23,7 @@ use crate::viewer::safe_next;
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 struct SignInPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     problem: Option<String>,
     email: String,
     next: String,

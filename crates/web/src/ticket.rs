@@ -20,7 +20,7 @@ use crate::record::{NoteLine, ReviewLine};
 #[derive(Template)]
 #[template(path = "ticket.html")]
 struct TicketPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     notice: Option<&'static str>,
     client: String,
     portfolio_href: String,

@@ -6,7 +6,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use freshet_api::{ApiError, AppState, Caller};
 
-use crate::page::error_page;
+use crate::page::{Person, error_page};
 
 /// The person signed in (through the same [`Caller`] as the API, so the same permissions
 /// apply, B4).
@@ -14,9 +14,12 @@ use crate::page::error_page;
 pub struct Viewer(pub Caller);
 
 impl Viewer {
-    /// How the page header names them.
-    pub(crate) fn label(&self) -> Option<String> {
-        Some(self.0.user.name.clone())
+    /// How the page header names them (and whether it offers the Admin pages).
+    pub(crate) fn label(&self) -> Option<Person> {
+        Some(Person {
+            name: self.0.user.name.clone(),
+            admin: self.0.is_admin(),
+        })
     }
 }
 

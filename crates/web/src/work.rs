@@ -27,7 +27,7 @@ struct WorkItem {
 #[derive(Template)]
 #[template(path = "work.html")]
 struct WorkPage {
-    person: Option<String>,
+    person: Option<crate::page::Person>,
     notice: Option<&'static str>,
     groups: Vec<Group<WorkItem>>,
 }

@@ -7,9 +7,9 @@
 mod support;
 
 use freshet_store::testing::TestDatabase;
-use freshet_testkit::{App, date};
-use reqwest::{Method, StatusCode};
-use support::{app, signed_in};
+use freshet_testkit::date;
+use reqwest::StatusCode;
+use support::{app, recorded, signed_in};
 
 freshet_store::on_both_backends!(
     b4_each_person_is_offered_only_the_actions_the_domain_accepts_from_them,
@@ -19,27 +19,7 @@ freshet_store::on_both_backends!(
 
 /// The key of the action's form on `page`.
 fn key_of(page: &str, slug: &str) -> String {
-    let form = &page[page
-        .find(&format!("id=\"action-{slug}\""))
-        .unwrap_or_else(|| panic!("no {slug} form in {page}"))..];
-    let start = form.find("name=\"key\" value=\"").unwrap() + "name=\"key\" value=\"".len();
-    form[start..start + 36].to_owned()
-}
-
-async fn recorded(app: &App, portfolio: &str, event: &str) -> usize {
-    let history = app
-        .call(
-            Method::GET,
-            &format!("/portfolios/{portfolio}/history"),
-            Some(&app.admin),
-            None,
-        )
-        .await;
-    history
-        .body
-        .to_string()
-        .matches(&format!("\"{event}\""))
-        .count()
+    support::form_key(page, &format!("action-{slug}"))
 }
 
 async fn b4_each_person_is_offered_only_the_actions_the_domain_accepts_from_them(db: TestDatabase) {

@@ -288,20 +288,25 @@ pub async fn projections(
     caller: Caller,
 ) -> Result<Json<Vec<ProjectionStatus>>, ApiError> {
     caller.require_admin("see the projections")?;
-    let lags = projection_lags(&state).await?;
+    Ok(Json(projection_statuses(&state).await?))
+}
+
+/// Every projection's lag and its last rebuild's progress (for the API and the web app's
+/// Admin page alike).
+pub async fn projection_statuses(state: &AppState) -> Result<Vec<ProjectionStatus>, ApiError> {
+    let lags = projection_lags(state).await?;
     let mut rebuilds = state.rebuilds();
-    Ok(Json(
-        lags.into_iter()
-            .map(|lag| ProjectionStatus {
-                rebuild: rebuilds.remove(&lag.name),
-                name: lag.name,
-                events_behind: lag.events_behind,
-                seconds_behind: lag.seconds_behind,
-                checkpoint: lag.checkpoint,
-                failure: lag.failure,
-            })
-            .collect(),
-    ))
+    Ok(lags
+        .into_iter()
+        .map(|lag| ProjectionStatus {
+            rebuild: rebuilds.remove(&lag.name),
+            name: lag.name,
+            events_behind: lag.events_behind,
+            seconds_behind: lag.seconds_behind,
+            checkpoint: lag.checkpoint,
+            failure: lag.failure,
+        })
+        .collect())
 }
 
 pub(crate) async fn projection_lags(state: &AppState) -> Result<Vec<Lag>, ApiError> {
@@ -324,11 +329,18 @@ pub async fn rebuild(
     ApiPath(name): ApiPath<String>,
 ) -> Result<(StatusCode, Json<RebuildProgress>), ApiError> {
     caller.require_admin("rebuild projections")?;
-    let projection = find_projection(&state.projections(), &name)
+    Ok((StatusCode::ACCEPTED, Json(start_rebuild(&state, &name)?)))
+}
+
+/// Starts rebuilding `name` into a new generation in the background (for the API and the
+/// web app's Admin page alike); its progress is in [`projection_statuses`]. A conflict
+/// while one is already running.
+pub fn start_rebuild(state: &AppState, name: &str) -> Result<RebuildProgress, ApiError> {
+    let projection = find_projection(&state.projections(), name)
         .map_err(|_| ApiError::NotFound(format!("no projection \"{name}\"")))?;
-    let initial = RebuildProgress::new(&name);
+    let initial = RebuildProgress::new(name);
     let (sender, receiver) = watch::channel(initial.clone());
-    if !state.track_rebuild(&name, receiver) {
+    if !state.track_rebuild(name, receiver) {
         return Err(ApiError::Conflict(format!(
             "a rebuild of \"{name}\" is already running"
         )));
@@ -342,5 +354,5 @@ pub async fn rebuild(
             Err(error) => tracing::error!(error = %error, "rebuild failed"),
         }
     });
-    Ok((StatusCode::ACCEPTED, Json(initial)))
+    Ok(initial)
 }

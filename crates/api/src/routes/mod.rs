@@ -15,6 +15,7 @@ mod read;
 mod tickets;
 mod values;
 
+pub use admin::{ProjectionStatus, projection_statuses, start_rebuild};
 pub use command::{CommandResult, EventBody, Position};
 pub use ops::metrics_handle;
 pub use read::readable_portfolio;

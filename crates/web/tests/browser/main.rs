@@ -23,7 +23,7 @@ use cycle::{
     five_people_take_a_whole_cycle_from_kickoff_to_implementation_in_the_browser,
     my_work_updates_itself_when_a_task_arrives,
 };
-use support::{PASSWORD, app, declined_cycle, emailed_link};
+use support::{PASSWORD, app, declined_cycle, emailed_link, fail_emails};
 
 freshet_store::on_both_backends!(
     a_person_is_invited_signs_in_and_out_and_follows_a_task_to_its_portfolio,
@@ -56,9 +56,14 @@ async fn invite(app: &App, name: &str, email: &str) -> String {
 
 /// Gives the AM a password.
 async fn am_has_a_password(app: &App) {
+    has_a_password(app, "am@example.com").await;
+}
+
+/// Gives `email` the password [`PASSWORD`].
+async fn has_a_password(app: &App, email: &str) {
     let password = Password::parse(PASSWORD).unwrap();
     let now = freshet_service::Clock::now(&*app.clock);
-    credentials::set_password(&app.db.database, "am@example.com", &password, now)
+    credentials::set_password(&app.db.database, email, &password, now)
         .await
         .unwrap();
 }
@@ -230,11 +235,9 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
         app.clock.set_date(date(2027, 3, 12));
         app.ok(&app.admin, &format!("/portfolios/{stalled}/tick"), None)
             .await;
-        let password = Password::parse(PASSWORD).unwrap();
-        let now = freshet_service::Clock::now(&*app.clock);
-        credentials::set_password(&app.db.database, "admin@example.com", &password, now)
-            .await
-            .unwrap();
+        // The Admin pages, as an Admin meets them (Nia's invitation failed, to retry).
+        has_a_password(&app, "admin@example.com").await;
+        fail_emails(&app, "invitation", "550 mailbox unavailable").await;
         page.click("header .sign-out button").await;
         sign_in(&page, "admin@example.com", PASSWORD).await;
         for (name, path) in [
@@ -249,6 +252,50 @@ async fn every_page_passes_the_accessibility_check(db: TestDatabase) {
         page.click("form[action='/app/settings/calendar'] button")
             .await;
         violations.extend(check(&page, &axe, "settings, new calendar address", photos).await);
+        let admin = [
+            ("admin people", "/app/admin/people".to_owned()),
+            (
+                "admin deactivate",
+                format!("/app/admin/people/{}/deactivate", app.copywriter.id),
+            ),
+            ("admin portfolios", "/app/admin/portfolios".to_owned()),
+            (
+                "admin new portfolio",
+                "/app/admin/portfolios/new".to_owned(),
+            ),
+            (
+                "admin portfolio",
+                format!("/app/admin/portfolios/{portfolio}"),
+            ),
+            ("admin projections", "/app/admin/projections".to_owned()),
+            ("admin outbox", "/app/admin/outbox".to_owned()),
+        ];
+        for (name, path) in &admin {
+            page.open(path).await;
+            violations.extend(check(&page, &axe, name, photos).await);
+        }
+        // A refused reschedule shows its problem by the form; a rebuild shows its progress.
+        page.open(&format!("/app/admin/portfolios/{portfolio}"))
+            .await;
+        // A date input is typed into differently by locale: set the date a person picks.
+        page.client
+            .execute(
+                "document.querySelector('#schedule-date').value = '2027-02-01';",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        page.click("#action-schedule button[type=submit]").await;
+        assert!(
+            !page.text("#action-schedule .problem").await.is_empty(),
+            "{}",
+            page.text("main").await
+        );
+        assert_eq!(page.value("#schedule-date").await, "2027-02-01");
+        violations.extend(check(&page, &axe, "admin portfolio, refused", photos).await);
+        page.open("/app/admin/projections").await;
+        page.click("#projection-inbox button[type=submit]").await;
+        violations.extend(check(&page, &axe, "admin projections, rebuilding", photos).await);
         assert!(
             violations.is_empty(),
             "serious or critical accessibility violations:\n{}",

@@ -301,3 +301,55 @@ pub async fn declined_cycle(app: &App) -> String {
     .await;
     portfolio
 }
+
+/// Marks every email of `kind` in the outbox failed with `error`, as the delivery worker
+/// does when its attempts run out.
+pub async fn fail_emails(app: &App, kind: &str, error: &str) {
+    let sql = "UPDATE mail_outbox SET status = 'failed', attempts = 5, last_error = $2 \
+               WHERE kind = $1";
+    match &app.db.database {
+        freshet_store::Database::Postgres(pool) => {
+            sqlx::query(sql)
+                .bind(kind)
+                .bind(error)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        freshet_store::Database::Sqlite(pool) => {
+            sqlx::query(sql)
+                .bind(kind)
+                .bind(error)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// The value of the hidden `key` field (the idempotency key) of the form with `id` on `page`.
+pub fn form_key(page: &str, id: &str) -> String {
+    let form = &page[page
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no form {id} in {page}"))..];
+    let start = form.find("name=\"key\" value=\"").unwrap() + "name=\"key\" value=\"".len();
+    form[start..start + 36].to_owned()
+}
+
+/// How many `event`s the portfolio's history holds (the API's, as the Admin).
+pub async fn recorded(app: &App, portfolio: &str, event: &str) -> usize {
+    let history = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/portfolios/{portfolio}/history"),
+            Some(&app.admin),
+            None,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    history
+        .body
+        .to_string()
+        .matches(&format!("\"{event}\""))
+        .count()
+}
