@@ -28,6 +28,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Its throughput, failures and latencies, as a report's sample.
+    pub fn into_sample(self) -> crate::report::Sample {
+        crate::report::Sample::new(self.per_second())
+            .with("failed", self.errors as f64)
+            .with_latencies(self.latencies)
+    }
+}
+
+impl Outcome {
     pub fn per_second(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }

@@ -122,9 +122,7 @@ fn freshet_sample(outcome: Outcome, events: u64, conflicts: u64) -> Sample {
 }
 
 fn baseline_sample(outcome: Outcome) -> Sample {
-    Sample::new(outcome.per_second())
-        .with("failed", outcome.errors as f64)
-        .with_latencies(outcome.latencies)
+    outcome.into_sample()
 }
 
 pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {

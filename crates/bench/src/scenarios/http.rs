@@ -196,11 +196,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
             outcome.latencies.quantile_ms(0.99).unwrap_or(f64::NAN),
             outcome.errors
         );
-        figure.push_freshet(
-            Sample::new(outcome.per_second())
-                .with("failed", outcome.errors as f64)
-                .with_latencies(outcome.latencies),
-        );
+        figure.push_freshet(outcome.into_sample());
         memory.push_freshet(Sample::new(peak).with("rss_after_run_mib", rss));
 
         let outcome = {
@@ -223,11 +219,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
             })
             .await
         };
-        figure.push_baseline(
-            Sample::new(outcome.per_second())
-                .with("failed", outcome.errors as f64)
-                .with_latencies(outcome.latencies),
-        );
+        figure.push_baseline(outcome.into_sample());
     }
     let my_work = my_work(&db, &server, &client, &people, connections, limits, ctx).await?;
     let mut child = server.child;
@@ -330,11 +322,7 @@ async fn my_work(
             outcome.latencies.quantile_ms(0.99).unwrap_or(f64::NAN),
             outcome.errors
         );
-        figure.push_freshet(
-            Sample::new(outcome.per_second())
-                .with("failed", outcome.errors as f64)
-                .with_latencies(outcome.latencies),
-        );
+        figure.push_freshet(outcome.into_sample());
         let outcome = {
             let (db, tokens) = (db.clone(), Arc::clone(&tokens));
             closed_loop(connections, limits, move |_, sequence| {
@@ -353,11 +341,7 @@ async fn my_work(
             })
             .await
         };
-        figure.push_baseline(
-            Sample::new(outcome.per_second())
-                .with("failed", outcome.errors as f64)
-                .with_latencies(outcome.latencies),
-        );
+        figure.push_baseline(outcome.into_sample());
     }
     Ok(figure)
 }
