@@ -14,8 +14,9 @@ use freshet_domain::{AgencyCalendar, UserId};
 use freshet_follower::{Runner, RunnerConfig};
 use freshet_hubspot::plan::portfolio_id;
 use freshet_hubspot::{Directory, Exports, Importer, Mapping, Report, Table};
+use freshet_projections::inbox::{self, InboxFilter};
 use freshet_projections::{
-    Live, PROJECTION_NAMES, ReadModelConfig, all_projections, board, portfolios,
+    Live, PROJECTION_NAMES, ReadModelConfig, all_projections, audit, board, portfolios,
 };
 use freshet_service::ProcessConfig;
 use freshet_store::testing::TestDatabase;
@@ -259,6 +260,42 @@ async fn the_apply_makes_the_read_models_match_the_files_and_a_second_import_is_
             .is_none()
     );
     // The AM's share task of a cycle at Creatives Pending Approval is in the inbox.
+    let filter = InboxFilter {
+        portfolio: Some(portfolio_id("18004")),
+        open: Some(true),
+        limit: 100,
+        ..InboxFilter::default()
+    };
+    let open = inbox::list(&db.database, &filter).await.unwrap();
+    assert!(
+        open.iter()
+            .any(|t| t.title == "Share Drafted Deliverables With Client" && t.role == "am"),
+        "{open:?}"
+    );
+    // B2: the history says where each fact came from, when HubSpot had it.
+    let history = audit::history(store.as_ref(), portfolio_id("18003"), 0, 500)
+        .await
+        .unwrap();
+    let note = history
+        .iter()
+        .find(|e| e.event_type == "PortfolioNoteLogged")
+        .unwrap();
+    assert!(
+        note.payload["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Imported from HubSpot, Creative Portfolio record 18003")
+    );
+    assert!(note.actor.as_deref().unwrap().starts_with("admin:"));
+    assert_eq!(
+        history[0].recorded_at.to_rfc3339(),
+        "2025-09-15T18:45:00+00:00",
+        "HubSpot's Create Date, 14:45 in New York"
+    );
+    assert_eq!(
+        history[0].correlation_id,
+        freshet_hubspot::plan::correlation("18003")
+    );
     let head = store.head().await.unwrap();
 
     let again = import(&db, &store, &fixtures(), true).await;
