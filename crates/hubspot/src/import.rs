@@ -5,13 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use freshet_domain::{
     Actor, Command, Context, Portfolio, RefreshStatus, TicketStatus, UserId, decide,
 };
 use freshet_service::{CommandRequest, CommandService, ManualClock, ProcessConfig, load_portfolio};
-use freshet_store::EventStore;
+use freshet_store::{EventStore, LogPosition};
 
 use crate::error::ImportError;
 use crate::mapping::Mapping;
@@ -45,6 +46,8 @@ pub struct Report {
     pub refused: Vec<Refusal>,
     /// Changes in a newer export that the process cannot make (not applied).
     pub conflicts: Vec<Refusal>,
+    /// Where the last event the import wrote stands in the log (read-your-writes).
+    pub last_position: Option<LogPosition>,
 }
 
 impl fmt::Display for Report {
@@ -82,27 +85,38 @@ impl fmt::Display for Report {
     }
 }
 
+/// One portfolio's accepted steps and the tag of this run's keys.
+#[derive(Debug)]
+struct Planned {
+    version: String,
+    steps: Vec<Step>,
+}
+
+/// Portfolios applied at once: each has its own stream, so they never conflict.
+pub const DEFAULT_IMPORT_CONCURRENCY: usize = 8;
+
 /// Runs imports against one event store, as one Admin.
 #[derive(Debug)]
 pub struct Importer {
     store: Arc<dyn EventStore>,
     config: ProcessConfig,
     admin: UserId,
-    clock: ManualClock,
-    service: CommandService,
+    concurrency: usize,
 }
 
 impl Importer {
     pub fn new(store: Arc<dyn EventStore>, config: ProcessConfig, admin: UserId) -> Self {
-        let clock = ManualClock::new(Utc::now());
-        let service = CommandService::new(Arc::clone(&store), Arc::new(clock.clone()), config);
         Self {
             store,
             config,
             admin,
-            clock,
-            service,
+            concurrency: DEFAULT_IMPORT_CONCURRENCY,
         }
+    }
+
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
     }
 
     /// Reads the exports, plans and judges every portfolio; with `apply`, records them.
@@ -132,9 +146,17 @@ impl Importer {
             ..Report::default()
         };
         let total = u64::try_from(plans.len()).unwrap_or(u64::MAX);
+        let mut accepted = Vec::new();
         for (done, plan) in plans.iter().enumerate() {
-            self.one(plan, &people, now, apply, &mut report).await?;
-            progress(u64::try_from(done + 1).unwrap_or(u64::MAX), total);
+            if let Some(steps) = self.one(plan, &people, now, &mut report).await? {
+                accepted.push((plan, steps));
+            }
+            if !apply {
+                progress(u64::try_from(done + 1).unwrap_or(u64::MAX), total);
+            }
+        }
+        if apply {
+            report.last_position = self.apply(accepted, now, progress).await?;
         }
         report.refused.extend(refused);
         report.refused.sort();
@@ -142,14 +164,14 @@ impl Importer {
         Ok(report)
     }
 
+    /// Plans and judges one portfolio and counts it in `report`: its steps to apply, if any.
     async fn one(
         &self,
         plan: &PortfolioPlan,
         people: &Directory,
         now: DateTime<Utc>,
-        apply: bool,
         report: &mut Report,
-    ) -> Result<(), ImportError> {
+    ) -> Result<Option<Planned>, ImportError> {
         let state = load_portfolio(self.store.as_ref(), plan.id).await?;
         let (steps, conflicts) = plan::steps(plan, state.as_ref(), now, &self.config.calendar);
         report.conflicts.extend(conflicts);
@@ -165,13 +187,13 @@ impl Importer {
                 )));
             }
             report.refused.push(refusal);
-            return Ok(());
+            return Ok(None);
         }
         let changes = steps.iter().filter(|s| s.command != Command::Tick).count();
         match (&state, changes) {
             (Some(_), 0) => {
                 report.portfolios_unchanged += 1;
-                return Ok(());
+                return Ok(None);
             }
             (Some(_), _) => report.portfolios_changed += 1,
             (None, _) => {
@@ -211,24 +233,58 @@ impl Importer {
             report.ad_sets += 1;
         }
         report.commands += steps.len();
-        if apply {
-            // A change to an existing portfolio is a new request each run; the plan, made
-            // from the current state, never repeats one that was applied.
-            let version = state.map_or_else(|| "new".to_owned(), |_| now.timestamp().to_string());
-            let cause = correlation(&plan.record.origin.record);
-            for step in steps {
-                self.clock.set(step.at);
-                let key = format!(
-                    "hubspot/{}/{version}/{}",
-                    plan.record.origin.record, step.key
-                );
-                let request = CommandRequest::new(plan.id, step.command, actor)
-                    .with_idempotency_key(key)
-                    .with_correlation_id(cause);
-                self.service.execute(request).await?;
-            }
+        // A change to an existing portfolio is a new request each run; the plan, made from
+        // the current state, never repeats one that was applied.
+        let version = state.map_or_else(|| "new".to_owned(), |_| now.timestamp().to_string());
+        Ok(Some(Planned { version, steps }))
+    }
+
+    /// Runs the accepted portfolios' steps through the service, `concurrency` portfolios at
+    /// a time, each worker with its own clock set to each step's instant.
+    async fn apply(
+        &self,
+        accepted: Vec<(&PortfolioPlan, Planned)>,
+        now: DateTime<Utc>,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Option<LogPosition>, ImportError> {
+        let total = u64::try_from(accepted.len()).unwrap_or(u64::MAX);
+        let done = AtomicU64::new(0);
+        let workers = self.concurrency.max(1);
+        let mut lanes: Vec<Vec<(&PortfolioPlan, Planned)>> =
+            (0..workers).map(|_| Vec::new()).collect();
+        for (i, item) in accepted.into_iter().enumerate() {
+            lanes[i % workers].push(item);
         }
-        Ok(())
+        let actor = Actor::admin(self.admin);
+        let lanes = lanes.into_iter().map(|lane| {
+            let done = &done;
+            async move {
+                let clock = ManualClock::new(now);
+                let mut last: Option<LogPosition> = None;
+                let service = CommandService::new(
+                    Arc::clone(&self.store),
+                    Arc::new(clock.clone()),
+                    self.config,
+                );
+                for (plan, planned) in lane {
+                    let record = &plan.record.origin.record;
+                    let cause = correlation(record);
+                    for step in planned.steps {
+                        clock.set(step.at);
+                        let key = format!("hubspot/{record}/{}/{}", planned.version, step.key);
+                        let request = CommandRequest::new(plan.id, step.command, actor)
+                            .with_idempotency_key(key)
+                            .with_correlation_id(cause);
+                        let outcome = service.execute(request).await?;
+                        last = last.max(outcome.result.positions.last().copied());
+                    }
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                }
+                Ok::<_, ImportError>(last)
+            }
+        });
+        let lasts = futures::future::try_join_all(lanes).await?;
+        Ok(lasts.into_iter().flatten().max())
     }
 
     /// Decides every step in memory, in order, and checks that the result is what the

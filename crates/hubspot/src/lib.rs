@@ -9,7 +9,7 @@ pub mod spreadsheet;
 mod table;
 
 pub use error::ImportError;
-pub use import::{Exports, Importer, Report};
+pub use import::{DEFAULT_IMPORT_CONCURRENCY, Exports, Importer, Report};
 pub use mapping::Mapping;
 pub use records::{Directory, Refusal};
 pub use table::{Column, Row, Table};

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Days, Utc};
 use freshet_domain::{
-    AgencyCalendar, Approval, Command, NoteText, Portfolio, PortfolioId, RefreshStatus, Ticket,
-    TicketId, TicketStatus, work::KICKOFF_LEAD_DAYS,
+    AgencyCalendar, Approval, Command, NoteText, Portfolio, PortfolioId, RefreshStatus,
+    RevisionKind, Ticket, TicketId, TicketStatus, work::KICKOFF_LEAD_DAYS,
 };
 use uuid::Uuid;
 
@@ -189,8 +189,14 @@ pub fn steps(
     let target = plan.expected_status();
     let mut out = Vec::new();
     let mut conflicts = Vec::new();
+    // A portfolio made in HubSpot after its refresh date is created on that date: Freshet
+    // refuses a portfolio whose date is already past (the kickoff then fires at once).
+    let first = record
+        .created
+        .min(calendar.noon_on(record.refresh_date))
+        .min(now);
     let mut time = Timeline {
-        last: record.created.min(now),
+        last: first,
         now,
         historical: state.is_none(),
     };
@@ -212,7 +218,7 @@ pub fn steps(
     };
     let current = match state {
         None => {
-            let at = time.at(record.created.min(noon(0)));
+            let at = time.at(first);
             let command = Command::CreatePortfolio {
                 portfolio_id: plan.id,
                 client: record.client.clone(),
@@ -380,10 +386,8 @@ fn creative_work(
     conflicts: &mut Vec<Refusal>,
 ) {
     for ticket in &plan.tickets {
-        let id = ticket_id(&ticket.origin.record);
+        let (id, now, status) = standing(state, ticket);
         let origin = &ticket.origin;
-        let now = ticket_in(state, id);
-        let status = now.map_or(TicketStatus::InProgress, |t| t.status);
         if status == TicketStatus::CompletedDeliverable
             && ticket.status != TicketStatus::CompletedDeliverable
         {
@@ -441,10 +445,9 @@ fn reviews(
     conflicts: &mut Vec<Refusal>,
 ) {
     for ticket in &plan.tickets {
-        let id = ticket_id(&ticket.origin.record);
+        let (id, now, status) = standing(state, ticket);
         let origin = &ticket.origin;
-        let now = ticket_in(state, id);
-        let status = now.map_or(TicketStatus::InProgress, |t| t.status);
+        let first_round = now.is_none_or(|t| t.revision_round == 0);
         match (status, ticket.status, ticket.needs_revisions) {
             (TicketStatus::CompletedDeliverable, _, _) => {}
             (_, TicketStatus::CompletedDeliverable, _) => {
@@ -452,28 +455,14 @@ fn reviews(
                 let command = Command::CompleteDeliverable { ticket_id: id };
                 out.push(step(at, command, origin, "completed"));
             }
-            (TicketStatus::InProgress, TicketStatus::InProgress, Some(kind))
-                if now.is_none_or(|t| t.revision_round == 0) =>
-            {
-                let at = time.at(time.last);
-                let text = format!("Needs Revisions in HubSpot: {kind} (imported).");
-                let command = Command::RequestRevisions {
-                    ticket_id: id,
-                    kind,
-                    feedback: note(text),
-                };
-                out.push(step(at, command, origin, "revisions"));
+            // In Progress with Needs Revisions: it went to the client and came back (R14);
+            // a new ticket reaches Pending Approval first (`creative_work`).
+            (TicketStatus::InProgress, TicketStatus::InProgress, Some(kind)) if first_round => {
+                out.push(revisions(time, id, kind, origin, 0));
             }
             (TicketStatus::PendingApproval, TicketStatus::InProgress, Some(kind)) => {
-                let at = time.at(time.last);
-                let text = format!("Needs Revisions in HubSpot: {kind} (imported).");
-                let command = Command::RequestRevisions {
-                    ticket_id: id,
-                    kind,
-                    feedback: note(text),
-                };
-                let key = format!("revisions-{}", now.map_or(0, |t| t.revision_round));
-                out.push(step(at, command, origin, &key));
+                let round = now.map_or(0, |t| t.revision_round);
+                out.push(revisions(time, id, kind, origin, round));
             }
             (TicketStatus::PendingApproval, TicketStatus::InProgress, None) => {
                 conflicts.push(origin.refuse(
@@ -483,6 +472,33 @@ fn reviews(
             _ => {}
         }
     }
+}
+
+fn revisions(
+    time: &mut Timeline,
+    ticket_id: TicketId,
+    kind: RevisionKind,
+    origin: &Origin,
+    round: u32,
+) -> Step {
+    let at = time.at(time.last);
+    let text = format!("Needs Revisions in HubSpot: {kind} (imported).");
+    let command = Command::RequestRevisions {
+        ticket_id,
+        kind,
+        feedback: note(text),
+    };
+    step(at, command, origin, &format!("revisions-{round}"))
+}
+
+/// A ticket's id, and where Freshet has it (a new one: In Progress).
+fn standing<'a>(
+    state: Option<&'a Portfolio>,
+    ticket: &TicketRecord,
+) -> (TicketId, Option<&'a Ticket>, TicketStatus) {
+    let id = ticket_id(&ticket.origin.record);
+    let now = ticket_in(state, id);
+    (id, now, now.map_or(TicketStatus::InProgress, |t| t.status))
 }
 
 fn step(at: DateTime<Utc>, command: Command, origin: &Origin, key: &str) -> Step {

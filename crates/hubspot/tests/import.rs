@@ -15,9 +15,7 @@ use freshet_follower::{Runner, RunnerConfig};
 use freshet_hubspot::plan::portfolio_id;
 use freshet_hubspot::{Directory, Exports, Importer, Mapping, Report, Table};
 use freshet_projections::inbox::{self, InboxFilter};
-use freshet_projections::{
-    Live, PROJECTION_NAMES, ReadModelConfig, all_projections, audit, board, portfolios,
-};
+use freshet_projections::{Live, ReadModelConfig, all_projections, audit, board, portfolios};
 use freshet_service::ProcessConfig;
 use freshet_store::testing::TestDatabase;
 use freshet_store::{Database, EventStore};
@@ -110,14 +108,27 @@ async fn import(
         Arc::clone(store),
         RunnerConfig::default(),
     );
-    for projection in all_projections(store, ReadModelConfig::default()) {
-        runner.catch_up(&Live(projection)).await.unwrap();
+    // Caught up to the import's last event: on PostgreSQL the log is read only up to the
+    // oldest transaction still open in the cluster (other tests' too), so poll.
+    let target = report.last_position.unwrap_or_default();
+    let names = all_projections(store, ReadModelConfig::default())
+        .iter()
+        .map(|p| p.name().to_owned())
+        .collect::<Vec<_>>();
+    let names = names.iter().map(String::as_str).collect::<Vec<_>>();
+    for _ in 0..400 {
+        for projection in all_projections(store, ReadModelConfig::default()) {
+            runner.catch_up(&Live(projection)).await.unwrap();
+        }
+        if runner
+            .wait_for(&names, target, Duration::from_millis(1))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    let head = store.head().await.unwrap();
-    runner
-        .wait_for(&PROJECTION_NAMES, head, Duration::from_secs(10))
-        .await
-        .unwrap();
     report
 }
 
