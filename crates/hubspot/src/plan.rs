@@ -74,7 +74,7 @@ pub fn group(
     let mut plans = Vec::new();
     for record in portfolios {
         let mut tickets = by_record.remove(&record.origin.record).unwrap_or_default();
-        tickets.sort_by(|a, b| (a.created, a.origin.line).cmp(&(b.created, b.origin.line)));
+        tickets.sort_by_key(|t| (t.created, t.origin.line));
         let plan = PortfolioPlan {
             id: portfolio_id(&record.origin.record),
             record,
@@ -321,7 +321,7 @@ pub fn steps(
     (out, conflicts)
 }
 
-fn ticket_in<'a>(state: Option<&'a Portfolio>, id: TicketId) -> Option<&'a Ticket> {
+fn ticket_in(state: Option<&Portfolio>, id: TicketId) -> Option<&Ticket> {
     state?.current_ad_set()?.tickets.iter().find(|t| t.id == id)
 }
 

@@ -374,10 +374,6 @@ async fn a_newer_export_applies_only_the_forward_change_and_reports_the_backward
     )
     .unwrap()
     .replace(
-        "7002,Story 9x16,Creative Deliverables,Pending Approval",
-        "7002,Story 9x16,Creative Deliverables,Pending Approval",
-    )
-    .replace(
         "7003,\"Feed 1x1, testimonial\",Creative Deliverables,In Progress",
         "7003,\"Feed 1x1, testimonial\",Creative Deliverables,Pending Approval",
     );
