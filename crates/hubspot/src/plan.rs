@@ -509,3 +509,57 @@ fn step(at: DateTime<Utc>, command: Command, origin: &Origin, key: &str) -> Step
         key: format!("{}-{key}", origin.record),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use freshet_domain::{Actor, Context, Deadlines, UserId, decide};
+
+    use super::*;
+    use crate::mapping::Mapping;
+    use crate::records::{Directory, portfolios};
+    use crate::table::Table;
+
+    // R2: a portfolio made in HubSpot after its refresh date is created on that date, so
+    // the domain takes it (it refuses a new portfolio whose date is past) and kicks it off.
+    #[test]
+    fn r2_a_portfolio_made_after_its_refresh_date_is_created_on_that_date() {
+        let text = "Record ID,Client Name,Creative Refresh Status,Creative Refresh Date,Creative Refresh Cadence,Create Date,Account Manager,Social Ad Specialist,Copywriter,Graphic Designer,Team Lead\n\
+                    9,Late Client,Refresh Request Submitted,2026-03-01,4 weeks,2026-03-05 10:00,a@x.io,a@x.io,a@x.io,a@x.io,a@x.io\n";
+        let table = Table::read("p.csv", text.as_bytes()).expect("reads");
+        let people = Directory::new([("a@x.io".to_owned(), UserId::from_uuid(Uuid::from_u128(3)))]);
+        let calendar = AgencyCalendar::default();
+        let (mut records, _) =
+            portfolios(&table, &Mapping::default(), &people, &calendar).expect("columns");
+        let record = records.pop().expect("one record");
+        let plan = PortfolioPlan {
+            id: portfolio_id("9"),
+            record,
+            tickets: Vec::new(),
+        };
+        let now = Utc
+            .with_ymd_and_hms(2026, 3, 9, 12, 0, 0)
+            .single()
+            .expect("an instant");
+        let (steps, conflicts) = steps(&plan, None, now, &calendar);
+        assert!(conflicts.is_empty());
+        assert_eq!(steps[0].at, calendar.noon_on(plan.record.refresh_date));
+        let mut state = None;
+        for step in &steps {
+            let context = Context {
+                actor: Actor::admin(UserId::from_uuid(Uuid::from_u128(1))),
+                now: step.at,
+                today: calendar.today(step.at),
+                deadlines: Deadlines::default(),
+            };
+            let events = decide(state.as_ref(), &step.command, &context)
+                .unwrap_or_else(|e| panic!("{}: {e}", step.command.action()));
+            for event in &events {
+                state = Portfolio::evolve(state, event).ok();
+            }
+        }
+        let state = state.expect("created");
+        assert_eq!(state.status(), Some(RefreshStatus::RefreshRequestSubmitted));
+        assert!(state.cycle.kicked_off);
+    }
+}

@@ -392,4 +392,50 @@ mod tests {
         assert!(people.person("Bo Ek").is_err());
         assert!(people.person("bo@example.com").is_err());
     }
+
+    #[test]
+    fn headers_and_labels_in_another_language_work_through_the_mapping() {
+        let mapping = Mapping::parse(
+            r#"
+[portfolios]
+record_id = "Datensatz-ID"
+client = "Kunde"
+status = "Status der Auffrischung"
+refresh_date = "Datum der Auffrischung"
+cadence = "Rhythmus"
+created = "Erstelldatum"
+account_manager = "Kundenbetreuer"
+social_ad_specialist = "Social-Ads-Spezialist"
+copywriter = "Texter"
+designer = "Grafiker"
+team_lead = "Teamleiter"
+[refresh_status]
+"Anfrage eingereicht" = "Refresh Request Submitted"
+[cadence_words]
+"Wochen" = "weeks"
+"alle" = "every"
+"#,
+        )
+        .expect("a valid mapping");
+        let text = "Datensatz-ID,Kunde,Status der Auffrischung,Datum der Auffrischung,Rhythmus,Erstelldatum,Kundenbetreuer,Social-Ads-Spezialist,Texter,Grafiker,Teamleiter\n\
+                    42,Bäckerei Müller,Anfrage eingereicht,2026-04-01,alle 4 Wochen,2026-01-05 08:30,a@x.de,a@x.de,a@x.de,a@x.de,a@x.de\n";
+        let table = Table::read("export.csv", text.as_bytes()).expect("reads");
+        let a = UserId::from_uuid(uuid::Uuid::from_u128(7));
+        let people = Directory::new([("a@x.de".to_owned(), a)]);
+        let calendar = AgencyCalendar::default();
+        let (records, refused) = portfolios(&table, &mapping, &people, &calendar).expect("columns");
+        assert_eq!(refused, vec![]);
+        assert_eq!(records[0].client.as_str(), "Bäckerei Müller");
+        assert_eq!(
+            records[0].status,
+            Some(RefreshStatus::RefreshRequestSubmitted)
+        );
+        assert_eq!(
+            records[0].cadence,
+            Cadence::new(4, CadenceUnit::Weeks).expect("valid")
+        );
+        // The default headers are not there: a clear error names the missing one.
+        let error = portfolios(&table, &Mapping::default(), &people, &calendar).err();
+        assert!(error.is_some_and(|e| e.to_string().contains("\"Record ID\"")));
+    }
 }
