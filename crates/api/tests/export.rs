@@ -117,4 +117,14 @@ async fn b4_the_export_round_trips_to_the_read_models_with_the_listing_permissio
     assert_eq!(ticket["Ticket status"], "In Progress");
     assert_eq!(ticket["Copy Approval"], "Not Submitted");
     assert_eq!(ticket["Portfolio ID"], p);
+
+    // The OpenAPI document names both with a text/csv answer.
+    let document = app
+        .call(reqwest::Method::GET, "/openapi.json", None, None)
+        .await
+        .body;
+    for path in ["/portfolios.csv", "/portfolios/{id}/tickets.csv"] {
+        let content = &document["paths"][path]["get"]["responses"]["200"]["content"];
+        assert!(content.get("text/csv").is_some(), "{path}: {content}");
+    }
 }
