@@ -72,6 +72,10 @@ pub struct Args {
     #[arg(long, default_value_t = freshet_automation::DEFAULT_TICK_CONCURRENCY)]
     pub scheduler_concurrency: usize,
 
+    /// Portfolios (10 tickets each) of the HubSpot import scenario; the goal is for 10,000.
+    #[arg(long, default_value_t = 500)]
+    pub import_portfolios: usize,
+
     /// Inbox tasks the HTTP scenario serves.
     #[arg(long, default_value_t = 100_000)]
     pub http_tasks: u64,
@@ -107,6 +111,8 @@ pub enum Scenario {
     Lag,
     /// 4 and 7. Inbox queries over HTTP, and the server's peak memory.
     Http,
+    /// 8. A HubSpot import (`freshet import hubspot --apply`).
+    Import,
     /// Everything above, in that order.
     All,
 }

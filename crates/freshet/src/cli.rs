@@ -131,6 +131,11 @@ pub enum Commands {
     /// Look into the email outbox.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Move in from another tool (HubSpot); a dry run unless --apply.
+    #[command(subcommand)]
+    Import(crate::hubspot::ImportCommand),
+    /// The portfolios (or one portfolio's tickets) as CSV, for a spreadsheet.
+    Export(crate::hubspot::ExportArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

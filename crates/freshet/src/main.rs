@@ -6,6 +6,7 @@ mod core;
 mod demo;
 #[cfg(test)]
 mod deploy_check;
+mod hubspot;
 mod mail;
 mod ops;
 mod progress;
@@ -31,5 +32,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Commands::Users(command) => users::users(common, command).await,
         Commands::Outbox(command) => ops::outbox(common, command).await,
+        Commands::Import(command) => hubspot::import(common, command).await,
+        Commands::Export(args) => hubspot::export(common, args).await,
     }
 }

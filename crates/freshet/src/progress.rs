@@ -56,3 +56,12 @@ pub async fn rebuild_with_progress_bars(
     }
     result
 }
+
+/// A bar of `done/total` things (the import's portfolios), drawn on stderr.
+pub fn count_bar(prefix: &'static str) -> ProgressBar {
+    let style =
+        ProgressStyle::with_template("{prefix:>14} [{bar:40}] {pos}/{len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+    ProgressBar::new(0).with_style(style).with_prefix(prefix)
+}

@@ -4,6 +4,7 @@
 mod admin;
 mod command;
 mod events;
+mod export;
 mod extract;
 mod inbox;
 mod invitations;
@@ -114,6 +115,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(portfolios::get_portfolio))
         .routes(routes!(portfolios::portfolio_as_of))
         .routes(routes!(portfolios::history))
+        .routes(routes!(export::portfolios_csv))
+        .routes(routes!(export::tickets_csv))
         .routes(routes!(portfolios::calendar))
         .routes(routes!(metrics::cycle_metrics))
         .routes(routes!(outbox::outbox))

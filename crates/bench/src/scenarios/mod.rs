@@ -2,6 +2,7 @@
 
 pub mod commands;
 pub mod http;
+pub mod import;
 pub mod lag;
 pub mod rebuild;
 pub mod scheduler;
@@ -107,6 +108,9 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
     }
     if wants(Scenario::Http) {
         http::run(ctx, report).await?;
+    }
+    if wants(Scenario::Import) {
+        import::run(ctx, report).await?;
     }
     Ok(())
 }
