@@ -179,16 +179,16 @@ impl AppState {
         &self.inner.db
     }
 
-    /// Read-your-writes: waits (within `consistency_timeout`) until every read model has
-    /// applied the log up to `position`; whether they did.
-    pub async fn read_side_caught_up(&self, position: freshet_store::LogPosition) -> bool {
+    /// Read-your-writes: waits (within `consistency_timeout`) until the read models `names`
+    /// have applied the log up to `position`; whether they did.
+    pub async fn read_side_caught_up(
+        &self,
+        names: &[&str],
+        position: freshet_store::LogPosition,
+    ) -> bool {
         let waited = self
             .runner()
-            .wait_for(
-                &freshet_projections::PROJECTION_NAMES,
-                position,
-                self.options().consistency_timeout,
-            )
+            .wait_for(names, position, self.options().consistency_timeout)
             .await;
         if let Err(timeout) = &waited {
             tracing::warn!(error = %timeout, "the read side did not catch up in time");

@@ -1,16 +1,19 @@
 //! My work: the home page after sign-in, every open task of the signed-in person, by when
 //! it is due, each with what the rules show with it and the action that finishes it.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use freshet_api::{ApiError, AppState};
-use freshet_domain::{PortfolioId, TaskId, TicketId};
+
+use freshet_domain::{Portfolio, PortfolioId, TaskId, TicketId};
 use freshet_projections::inbox::{self, InboxFilter};
 
 use crate::Viewer;
-use crate::actions::{Action, ActionView, Origin, Scope, Target, Typed, done_notice};
+use crate::actions::{Action, ActionView, Origin, Scope, Target, Typed, done_notice, offered};
 use crate::page::{error_page, render};
 use crate::portfolio::Done;
 use crate::tasks::{Group, TaskLine, grouped};
@@ -48,13 +51,17 @@ pub(crate) async fn my_work(
         Err(error) => return error_page(&ApiError::from(error), viewer.label()),
     };
     let today = state.today();
-    let lines = tasks
+    let lines: Vec<TaskLine> = tasks
         .iter()
         .map(|task| TaskLine::new(task, today))
         .collect();
+    let portfolios = match open_portfolios(&state, &lines).await {
+        Ok(portfolios) => portfolios,
+        Err(error) => return error_page(&error, viewer.label()),
+    };
     let groups = grouped(lines, today)
         .into_iter()
-        .map(|group| group.map(item))
+        .map(|group| group.map(|line| item(&state, &viewer, &portfolios, line)))
         .collect();
     render(
         StatusCode::OK,
@@ -66,11 +73,41 @@ pub(crate) async fn my_work(
     )
 }
 
-/// The task and the actions that finish a task of its kind. They are not checked against
-/// the portfolio here, so the page stays one query however many tasks there are; the
-/// command decides when it is posted, and a refusal shows on the task's own page.
-fn item(line: TaskLine) -> WorkItem {
-    let portfolio = line.portfolio_id.parse::<PortfolioId>().ok();
+/// The portfolios of `lines`, as the commands would decide on them: read through the
+/// service's cache, the ones not in it many to a round trip.
+async fn open_portfolios(
+    state: &AppState,
+    lines: &[TaskLine],
+) -> Result<HashMap<PortfolioId, Portfolio>, ApiError> {
+    let mut ids: Vec<PortfolioId> = lines
+        .iter()
+        .filter_map(|line| line.portfolio_id.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    state.service().warm(&ids).await?;
+    let mut portfolios = HashMap::with_capacity(ids.len());
+    for id in ids {
+        if let Some(portfolio) = state.service().portfolio(id).await? {
+            portfolios.insert(id, portfolio);
+        }
+    }
+    Ok(portfolios)
+}
+
+/// The task and the actions that finish a task of its kind, those the domain would
+/// accept from this person now (B4).
+fn item(
+    state: &AppState,
+    viewer: &Viewer,
+    portfolios: &HashMap<PortfolioId, Portfolio>,
+    line: TaskLine,
+) -> WorkItem {
+    let portfolio = line
+        .portfolio_id
+        .parse::<PortfolioId>()
+        .ok()
+        .and_then(|id| portfolios.get(&id));
     let target = Target {
         ticket: line
             .ticket_id
@@ -82,7 +119,7 @@ fn item(line: TaskLine) -> WorkItem {
         (Some(portfolio), Some(kind)) => Action::ALL
             .into_iter()
             .filter(|action| action.finishes(kind))
-            .map(|action| {
+            .filter_map(|action| {
                 let target = match action.scope() {
                     Scope::Portfolio => Target::default(),
                     Scope::Ticket => Target {
@@ -94,15 +131,17 @@ fn item(line: TaskLine) -> WorkItem {
                         ..target
                     },
                 };
-                ActionView::new(
-                    action,
-                    portfolio,
-                    target,
-                    Origin::Work,
-                    None,
-                    &Typed::default(),
-                )
-                .for_task_line(&line.task_id)
+                offered(state, viewer, portfolio, action, target).then(|| {
+                    ActionView::new(
+                        action,
+                        portfolio.id,
+                        target,
+                        Origin::Work,
+                        None,
+                        &Typed::default(),
+                    )
+                    .for_task_line(&line)
+                })
             })
             .collect(),
         _ => Vec::new(),

@@ -128,7 +128,8 @@ async fn a_refused_action_shows_its_problem_next_to_the_form_and_keeps_what_was_
         refused.body
     );
     assert!(refused.body.contains(long.trim()), "what was typed is kept");
-    // Not theirs (B4): the SAS posting the AM's request is refused and nothing recorded.
+    // Not theirs (B4): the SAS posting the AM's request is refused (403, as the API answers)
+    // and nothing recorded.
     let mut sas = signed_in(&app, "sas@example.com").await;
     let refused = sas
         .post(
@@ -139,7 +140,7 @@ async fn a_refused_action_shows_its_problem_next_to_the_form_and_keeps_what_was_
             ],
         )
         .await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(refused.body.contains("Account Manager"), "{}", refused.body);
     assert_eq!(recorded(&app, &portfolio, "RefreshRequested").await, 0);
 }

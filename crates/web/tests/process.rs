@@ -19,6 +19,7 @@ freshet_store::on_both_backends!(
     b5_r7_a_ticket_form_posted_twice_creates_one_ticket,
     b4_r14_a_refused_ticket_action_keeps_what_was_typed_and_changes_nothing,
     r7_the_set_is_corrected_renamed_and_withdrawn_from_and_the_am_cancels_the_cycle,
+    b4_a_person_of_another_team_can_neither_see_nor_act_on_a_portfolio,
 );
 
 /// The Creative Refresh Status the portfolio's page shows.
@@ -321,7 +322,11 @@ async fn b4_r14_a_refused_ticket_action_keeps_what_was_typed_and_changes_nothing
             ],
         )
         .await;
-    assert_eq!(am_ticket.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        am_ticket.status,
+        StatusCode::CONFLICT,
+        "the ticket is not with the client yet"
+    );
     assert!(
         am_ticket.body.contains("Too early, surely"),
         "{}",
@@ -375,7 +380,22 @@ async fn r7_the_set_is_corrected_renamed_and_withdrawn_from_and_the_am_cancels_t
     assert_eq!(tickets.len(), 2);
     let clone = tickets.iter().find(|t| **t != first).unwrap().clone();
     // Withdrawn: out of the Ad Set, its page says so.
-    done(&sas.act(&clone, "withdraw-ticket", &[]).await);
+    // Not without ticking the box: a click alone changes nothing.
+    let unconfirmed = sas.act(&clone, "withdraw-ticket", &[]).await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unconfirmed.body.contains("Tick the box"),
+        "{}",
+        unconfirmed.body
+    );
+    assert_eq!(
+        ticket_pages(&sas.get(&page).await.body, &portfolio).len(),
+        2
+    );
+    done(
+        &sas.act(&clone, "withdraw-ticket", &[("confirm", "yes")])
+            .await,
+    );
     assert_eq!(
         ticket_pages(&sas.get(&page).await.body, &portfolio),
         std::slice::from_ref(&first)
@@ -400,4 +420,52 @@ async fn r7_the_set_is_corrected_renamed_and_withdrawn_from_and_the_am_cancels_t
     );
     let after = am.get(&page).await.body;
     assert!(after.contains("No tickets in this cycle yet."), "{after}");
+}
+
+async fn b4_a_person_of_another_team_can_neither_see_nor_act_on_a_portfolio(db: TestDatabase) {
+    let app = app(db, 10).await;
+    let (portfolio, page, _, mut sas) = requested(&app).await;
+    done(
+        &sas.act(
+            &page,
+            "create-ticket",
+            &[("title", "One"), ("folder", "F"), ("deliverables", "2")],
+        )
+        .await,
+    );
+    let ticket = ticket_pages(&sas.get(&page).await.body, &portfolio)[0].clone();
+    let target = ticket.rsplit('/').next().unwrap().to_owned();
+    let mut outsider = signed_in(&app, "out@example.com").await;
+    for path in [&page, &ticket] {
+        let seen = outsider.get(path).await;
+        assert_eq!(seen.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!seen.body.contains("Acme Outdoor"), "nothing of it shows");
+    }
+    let before = app.version(&portfolio).await;
+    for (action, fields) in [
+        ("note", vec![("note", "Sneaky")]),
+        ("decline", vec![("confirm", "yes")]),
+        (
+            "clone-ticket",
+            vec![("ticket", target.as_str()), ("title", "Two")],
+        ),
+        (
+            "ticket-note",
+            vec![("ticket", target.as_str()), ("note", "Hi")],
+        ),
+    ] {
+        let mut form = vec![("key", "00000000-0000-4000-8000-0000000000aa")];
+        form.extend(fields);
+        let refused = outsider
+            .post(&format!("{page}/actions/{action}"), &form)
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::NOT_FOUND,
+            "{action}: {}",
+            refused.body
+        );
+        assert!(!refused.body.contains("Acme Outdoor"));
+    }
+    assert_eq!(app.version(&portfolio).await, before, "nothing recorded");
 }

@@ -212,7 +212,9 @@ impl<P> CommandCall<P> {
         if self.consistency == Consistency::Strong {
             consistency_label = "strong";
             if let Some(position) = outcome.result.last_position()
-                && !state.read_side_caught_up(position).await
+                && !state
+                    .read_side_caught_up(&freshet_projections::PROJECTION_NAMES, position)
+                    .await
             {
                 consistency_label = "timeout";
             }

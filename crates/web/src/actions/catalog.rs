@@ -80,6 +80,10 @@ pub(crate) enum Field {
     Deliverables,
     Link,
     RevisionKind,
+    /// A box to tick: for what cannot be undone by a click.
+    Confirm {
+        label: &'static str,
+    },
 }
 
 /// What a person typed into an action's form.
@@ -97,6 +101,9 @@ pub(crate) struct Typed {
     pub link: String,
     #[serde(default)]
     pub kind: String,
+    /// `yes` when the box of a [`Field::Confirm`] is ticked.
+    #[serde(default)]
+    pub confirm: String,
 }
 
 /// The revision kinds as the form offers them: value and label.
@@ -225,6 +232,12 @@ impl Action {
             Action::CreateTicket => &[Field::Title, Field::Folder, Field::Deliverables],
             Action::CloneTicket | Action::RenameTicket => &[Field::Title],
             Action::CorrectCount => &[Field::Deliverables],
+            Action::Decline => &[Field::Confirm {
+                label: "The client does not want a refresh this cycle",
+            }],
+            Action::WithdrawTicket => &[Field::Confirm {
+                label: "Take this ticket out of the Ad Set",
+            }],
             Action::CancelCycle => &[Field::Note {
                 label: "Why the client withdrew",
                 required: true,
@@ -262,8 +275,15 @@ impl Action {
             Action::ApproveGraphics | Action::SendBackGraphics => kind == K::ReviewGraphics,
             Action::CompleteTask => matches!(
                 kind,
-                K::ShareDraftedDeliverables | K::ImplementNewCreatives | K::ConfirmAdsRunning
+                K::CreateDeliverables
+                    | K::ShareDraftedDeliverables
+                    | K::ImplementNewCreatives
+                    | K::ConfirmAdsRunning
             ),
+            // The usual last steps, when the whole set went as planned: every ticket
+            // created (R9), the client approving the whole set (R17).
+            Action::DeliverablesSubmitted => kind == K::CreateDeliverables,
+            Action::SignOff => kind == K::ShareDraftedDeliverables,
             _ => false,
         }
     }
@@ -284,7 +304,10 @@ impl Action {
             Action::Request => Command::RequestRefresh {
                 note: optional_note(typed)?,
             },
-            Action::Decline => Command::DeclineRefresh,
+            Action::Decline => {
+                confirmed(typed)?;
+                Command::DeclineRefresh
+            }
             Action::CreateTicket => Command::CreateTicket {
                 ticket_id: new_ticket,
                 title: TicketTitle::parse(typed.title.trim()).map_err(sentence)?,
@@ -336,9 +359,12 @@ impl Action {
             Action::CompleteDeliverable => Command::CompleteDeliverable {
                 ticket_id: ticket()?,
             },
-            Action::WithdrawTicket => Command::WithdrawTicket {
-                ticket_id: ticket()?,
-            },
+            Action::WithdrawTicket => {
+                confirmed(typed)?;
+                Command::WithdrawTicket {
+                    ticket_id: ticket()?,
+                }
+            }
             Action::CorrectCount => Command::CorrectDeliverableCount {
                 deliverables: deliverables(&typed.deliverables)?,
             },
@@ -369,6 +395,7 @@ impl Action {
             deliverables: set.map_or_else(|| "1".to_owned(), |set| set.deliverables.to_string()),
             link: "https://adlab.example/sample".to_owned(),
             kind: "both".to_owned(),
+            confirm: "yes".to_owned(),
         };
         if self == Action::Request {
             vec![Typed::default(), sample]
@@ -388,6 +415,14 @@ pub(crate) struct Target {
 /// A value's refusal as the API words it.
 fn sentence(invalid: InvalidValue) -> String {
     ApiError::from(invalid).problem().detail
+}
+
+fn confirmed(typed: &Typed) -> Result<(), String> {
+    if typed.confirm == "yes" {
+        Ok(())
+    } else {
+        Err("Tick the box to confirm first.".to_owned())
+    }
 }
 
 fn missing(what: &str) -> String {

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::catalog::{Action, Field, REVISION_KINDS, Scope, Target, Typed};
 use crate::Viewer;
+use crate::tasks::TaskLine;
 use freshet_mail::links::path;
 
 /// Where a form was posted from: where to go once it is done.
@@ -37,6 +38,8 @@ pub(crate) struct FieldView {
     pub required: bool,
     pub value: String,
     pub hint: &'static str,
+    /// The ids of what describes it (its hint, the problem shown with the form).
+    pub described: String,
     pub options: Vec<(&'static str, &'static str, bool)>,
 }
 
@@ -51,6 +54,8 @@ pub(crate) struct ActionView {
     pub hidden: Vec<(&'static str, String)>,
     pub fields: Vec<FieldView>,
     pub problem: Option<String>,
+    /// The button's accessible name when its words alone are ambiguous on the page.
+    pub aria_label: Option<String>,
 }
 
 impl ActionView {
@@ -81,10 +86,17 @@ impl ActionView {
         if origin == Origin::Work {
             hidden.push(("from", "work".to_owned()));
         }
+        let problem = failed.map(|f| f.problem.clone());
         let fields = action
             .fields()
             .iter()
-            .map(|field| field_view(*field, &id, typed))
+            .map(|field| {
+                let mut view = field_view(*field, &id, typed);
+                let hint = (!view.hint.is_empty()).then(|| format!("{}-hint", view.id));
+                let shown = problem.as_ref().map(|_| format!("action-{id}-problem"));
+                view.described = hint.into_iter().chain(shown).collect::<Vec<_>>().join(" ");
+                view
+            })
             .collect();
         Self {
             label: action.label(),
@@ -92,18 +104,32 @@ impl ActionView {
             key: Uuid::new_v4(),
             hidden,
             fields,
-            problem: failed.map(|f| f.problem.clone()),
+            problem,
+            aria_label: None,
             id,
         }
     }
 
-    /// Names the form after a task too, for a page that lists one form per task.
-    pub(crate) fn for_task_line(mut self, task: &str) -> Self {
+    /// Names the form after a task too, for a page that lists one form per task, and
+    /// tells screen readers which task its button is for.
+    pub(crate) fn for_task_line(mut self, line: &TaskLine) -> Self {
+        let task = line.task_id.as_str();
         let suffix = format!("-t{}", task.get(..8).unwrap_or(task));
+        let form = self.id.clone();
         self.id.push_str(&suffix);
         for field in &mut self.fields {
             field.id = format!("{}-{}", self.id, field.name);
+            field.described = field.described.replace(&form, &self.id);
         }
+        let ticket = line
+            .ticket
+            .as_deref()
+            .map(|ticket| format!(", {ticket}"))
+            .unwrap_or_default();
+        self.aria_label = Some(format!(
+            "{}: {}, {}{ticket}",
+            self.label, line.title, line.client
+        ));
         self
     }
 }
@@ -129,6 +155,7 @@ fn field_view(field: Field, form: &str, typed: &Typed) -> FieldView {
             "",
         ),
         Field::Link => ("link", "Ad Lab link", "url", true, &typed.link, ""),
+        Field::Confirm { label } => ("confirm", label, "checkbox", true, &typed.confirm, ""),
         Field::RevisionKind => ("kind", "Needs Revisions", "select", true, &typed.kind, ""),
     };
     let options = if field == Field::RevisionKind {
@@ -147,6 +174,7 @@ fn field_view(field: Field, form: &str, typed: &Typed) -> FieldView {
         required,
         value: value.clone(),
         hint,
+        described: String::new(),
         options,
     }
 }

@@ -27,6 +27,12 @@ use crate::ticket::show_ticket;
 pub(crate) use catalog::{Action, Scope, Target, Typed};
 pub(crate) use form::{ActionView, Failed, Origin, forms, offered};
 
+/// The read models the pages an action leads to read (My work, the portfolios list).
+pub(crate) const PAGES_READ: [&str; 2] = [
+    freshet_projections::inbox::NAME,
+    freshet_projections::portfolios::NAME,
+];
+
 /// What an action's form posts.
 #[derive(Deserialize)]
 pub(crate) struct ActionForm {
@@ -65,7 +71,10 @@ pub(crate) async fn act(
     // same ticket, so the service sees the same request and answers it once.
     let command = match action.command(target, &form.typed, TicketId::from_uuid(form.key)) {
         Ok(command) => command,
-        Err(problem) => return refused(&state, &viewer, portfolio, refuse(problem)).await,
+        Err(problem) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return refused(&state, &viewer, portfolio, refuse(problem), status).await;
+        }
     };
     let request = CommandRequest::new(portfolio, command, viewer.0.actor())
         .with_idempotency_key(format!("web:{}", form.key));
@@ -74,7 +83,7 @@ pub(crate) async fn act(
             // Read-your-writes: the page this leads to shows the change (within the
             // server's consistency timeout; past it, the page's live updates catch up).
             if let Some(position) = outcome.result.last_position() {
-                state.read_side_caught_up(position).await;
+                state.read_side_caught_up(&PAGES_READ, position).await;
             }
             let page = match (form.from.as_deref(), action.scope(), target.ticket) {
                 (Some("work"), _, _) => "/app/".to_owned(),
@@ -89,7 +98,8 @@ pub(crate) async fn act(
             if status.is_server_error() || status == StatusCode::NOT_FOUND {
                 return error_page(&error, viewer.label());
             }
-            refused(&state, &viewer, portfolio, refuse(error.problem().detail)).await
+            let problem = refuse(error.problem().detail);
+            refused(&state, &viewer, portfolio, problem, status).await
         }
     }
 }
@@ -101,8 +111,8 @@ async fn refused(
     viewer: &Viewer,
     portfolio: PortfolioId,
     failed: Failed,
+    status: StatusCode,
 ) -> Response {
-    let status = StatusCode::UNPROCESSABLE_ENTITY;
     match (failed.action.scope(), failed.target.ticket) {
         (Scope::Ticket, Some(ticket)) => {
             show_ticket(state, viewer, portfolio, ticket, status, None, Some(failed)).await

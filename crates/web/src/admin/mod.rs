@@ -121,7 +121,15 @@ async fn run(
     let request = CommandRequest::new(portfolio, command, admin.0.0.actor())
         .with_idempotency_key(format!("web:{key}"));
     match state.service().execute(request).await {
-        Ok(_) => Ok(()),
+        Ok(outcome) => {
+            // Read-your-writes: the lists the Admin goes back to show the change.
+            if let Some(position) = outcome.result.last_position() {
+                state
+                    .read_side_caught_up(&crate::actions::PAGES_READ, position)
+                    .await;
+            }
+            Ok(())
+        }
         Err(error) => Err(Refusal::of(ApiError::from(error), admin)),
     }
 }

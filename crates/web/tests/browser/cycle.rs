@@ -278,6 +278,25 @@ pub(crate) async fn my_work_updates_itself_when_a_task_arrives(db: TestDatabase)
         );
         page.click("#live-update button").await;
         assert_eq!(page.texts(".tasks .task > a").await.len(), 2);
+        // A refused form's page is the answer to a POST: an update never reloads it (that
+        // would post the form again); it offers the portfolio's own page instead.
+        unfold(&page, "Request the refresh").await;
+        press(&page, "request").await;
+        let refused = page.path().await;
+        assert!(refused.ends_with("/actions/request"), "{refused}");
+        page.client
+            .execute("document.activeElement.blur();", Vec::new())
+            .await
+            .unwrap();
+        app.create_portfolio(date(2027, 3, 10)).await;
+        page.wait_for("#live-update", "Your tasks changed").await;
+        assert_eq!(page.path().await, refused, "not reloaded");
+        page.click("#live-update button").await;
+        assert_eq!(
+            page.path().await,
+            refused.trim_end_matches("/actions/request"),
+            "the portfolio's own page"
+        );
     })
     .await;
 }
