@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{NaiveDate, NaiveTime, TimeZone as _};
 use freshet_api::{ApiError, AppState, readable_portfolio};
 use freshet_domain::{Portfolio, PortfolioId};
 use freshet_projections::audit::{self, AuditEntry};
@@ -164,13 +164,15 @@ async fn page(
     };
     let entries = audit::history(state.store().as_ref(), id, i64::from(after), PAGE_SIZE).await?;
     let names = Names::load(state).await?;
+    let zone = state.service().config().calendar.time_zone();
     let changes = entries
         .iter()
         .enumerate()
         .map(|(i, entry)| Change {
             when: entry
                 .recorded_at
-                .format("%a, %b %-d, %Y %H:%M UTC")
+                .with_timezone(&zone)
+                .format("%a, %b %-d, %Y %H:%M")
                 .to_string(),
             who: names.actor(entry.actor.as_deref()),
             what: words(&entry.event_type),
@@ -181,12 +183,22 @@ async fn page(
     let next = (entries.len() >= PAGE_SIZE as usize)
         .then(|| entries.last())
         .flatten()
-        .map(|last| format!("{href}?after={}", last.version));
+        .map(|last| {
+            let on = day.map(|day| format!("&on={day}")).unwrap_or_default();
+            format!("{href}?after={}{on}", last.version)
+        });
     let (past, not_yet) = match day {
         None => (None, false),
         Some(day) => {
-            let instant = day.and_time(NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default());
-            match audit::portfolio_as_of(state.store().as_ref(), id, instant.and_utc()).await? {
+            // The end of that day in the agency's time zone (R3): everything recorded
+            // before the next day began there.
+            let next_day = day.succ_opt().unwrap_or(day).and_time(NaiveTime::MIN);
+            let next_day = zone
+                .from_local_datetime(&next_day)
+                .earliest()
+                .map_or_else(|| next_day.and_utc(), |at| at.with_timezone(&chrono::Utc));
+            let instant = next_day - chrono::TimeDelta::microseconds(1);
+            match audit::portfolio_as_of(state.store().as_ref(), id, instant).await? {
                 Some(then) => (Some(past(day, &then)), false),
                 None => (None, true),
             }
