@@ -116,8 +116,10 @@ pub(crate) async fn page(
     admin: Admin,
     Query(started): Query<Started>,
 ) -> Response {
+    // Only a projection's own name: the address cannot be made to say anything else.
     let notice = started
         .started
+        .filter(|name| freshet_projections::PROJECTION_NAMES.contains(&name.as_str()))
         .map(|name| format!("The rebuild of {name} has started. Refresh to follow it."));
     show(&state, &admin, StatusCode::OK, notice, None).await
 }
