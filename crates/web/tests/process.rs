@@ -249,6 +249,29 @@ async fn requested(app: &App) -> (String, String, Browser, Browser) {
     (portfolio, page, am, sas)
 }
 
+/// The SAS creates the Ad Set's first ticket, "One" in folder "F" of `deliverables`: its
+/// page.
+async fn first_ticket(
+    sas: &mut Browser,
+    portfolio: &str,
+    page: &str,
+    deliverables: &str,
+) -> String {
+    done(
+        &sas.act(
+            page,
+            "create-ticket",
+            &[
+                ("title", "One"),
+                ("folder", "F"),
+                ("deliverables", deliverables),
+            ],
+        )
+        .await,
+    );
+    ticket_pages(&sas.get(page).await.body, portfolio)[0].clone()
+}
+
 async fn b5_r7_a_ticket_form_posted_twice_creates_one_ticket(db: TestDatabase) {
     let app = app(db, 10).await;
     let (portfolio, page, _, mut sas) = requested(&app).await;
@@ -273,15 +296,7 @@ async fn b5_r7_a_ticket_form_posted_twice_creates_one_ticket(db: TestDatabase) {
 async fn b4_r14_a_refused_ticket_action_keeps_what_was_typed_and_changes_nothing(db: TestDatabase) {
     let app = app(db, 10).await;
     let (portfolio, page, mut am, mut sas) = requested(&app).await;
-    done(
-        &sas.act(
-            &page,
-            "create-ticket",
-            &[("title", "One"), ("folder", "F"), ("deliverables", "1")],
-        )
-        .await,
-    );
-    let ticket = ticket_pages(&sas.get(&page).await.body, &portfolio)[0].clone();
+    let ticket = first_ticket(&mut sas, &portfolio, &page, "1").await;
     // R7: the set is complete, so no clone is offered; one posted anyway is refused with
     // the domain's sentence, the title kept.
     assert!(!sas.offers(&ticket, "clone-ticket").await);
@@ -351,15 +366,7 @@ async fn r7_the_set_is_corrected_renamed_and_withdrawn_from_and_the_am_cancels_t
 ) {
     let app = app(db, 10).await;
     let (portfolio, page, mut am, mut sas) = requested(&app).await;
-    done(
-        &sas.act(
-            &page,
-            "create-ticket",
-            &[("title", "One"), ("folder", "F"), ("deliverables", "1")],
-        )
-        .await,
-    );
-    let first = ticket_pages(&sas.get(&page).await.body, &portfolio)[0].clone();
+    let first = first_ticket(&mut sas, &portfolio, &page, "1").await;
     assert!(
         !sas.offers(&first, "clone-ticket").await,
         "the set is complete"
@@ -425,15 +432,7 @@ async fn r7_the_set_is_corrected_renamed_and_withdrawn_from_and_the_am_cancels_t
 async fn b4_a_person_of_another_team_can_neither_see_nor_act_on_a_portfolio(db: TestDatabase) {
     let app = app(db, 10).await;
     let (portfolio, page, _, mut sas) = requested(&app).await;
-    done(
-        &sas.act(
-            &page,
-            "create-ticket",
-            &[("title", "One"), ("folder", "F"), ("deliverables", "2")],
-        )
-        .await,
-    );
-    let ticket = ticket_pages(&sas.get(&page).await.body, &portfolio)[0].clone();
+    let ticket = first_ticket(&mut sas, &portfolio, &page, "2").await;
     let target = ticket.rsplit('/').next().unwrap().to_owned();
     let mut outsider = signed_in(&app, "out@example.com").await;
     for path in [&page, &ticket] {
