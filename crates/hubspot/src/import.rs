@@ -92,8 +92,10 @@ struct Planned {
     steps: Vec<Step>,
 }
 
-/// Portfolios applied at once: each has its own stream, so they never conflict.
-pub const DEFAULT_IMPORT_CONCURRENCY: usize = 8;
+/// Portfolios applied at once: each has its own stream, so they never conflict, and their
+/// appends wait together in the store's queue to be committed a batch at a time (group
+/// commit): as many at once as a batch holds keeps every batch full.
+pub const DEFAULT_IMPORT_CONCURRENCY: usize = 256;
 
 /// Runs imports against one event store, as one Admin.
 #[derive(Debug)]

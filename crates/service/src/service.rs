@@ -1,5 +1,6 @@
 //! `CommandService`: load, decide, append, with retries on conflict and idempotent replays.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -269,6 +270,54 @@ impl CommandService {
     ) -> Result<Option<Portfolio>, ServiceError> {
         let stream = stream_of(portfolio);
         Ok(self.current_state(portfolio, &stream).await?.1)
+    }
+
+    /// Each of `portfolios` as it stands now (those that exist), read cheaply: the ones not
+    /// in the cache many to a round trip, then what the cached ones lack in one more.
+    #[tracing::instrument(skip_all, fields(portfolios = portfolios.len()), err(Display))]
+    pub async fn portfolios(
+        &self,
+        portfolios: &[PortfolioId],
+    ) -> Result<HashMap<PortfolioId, Portfolio>, ServiceError> {
+        self.warm(portfolios).await?;
+        let mut known = HashMap::with_capacity(portfolios.len());
+        for portfolio in portfolios {
+            if let Some(cached) = self.cache.get(*portfolio) {
+                known.insert(*portfolio, cached);
+            }
+        }
+        let streams: Vec<(StreamId, i64)> = known
+            .iter()
+            .map(|(portfolio, (version, _))| (stream_of(*portfolio), *version))
+            .collect();
+        let newer = self.store.read_streams_after(&streams).await?;
+        for records in newer.chunk_by(|a, b| a.stream_id == b.stream_id) {
+            let Some(first) = records.first() else {
+                continue;
+            };
+            let Some(portfolio) = PortfolioId::from_stream_name(first.stream_id.as_str()) else {
+                continue;
+            };
+            let Some((mut version, mut state)) = known.remove(&portfolio) else {
+                continue;
+            };
+            for record in records {
+                let event = decode(record)?;
+                state = Portfolio::evolve(Some(state), &event).map_err(|source| {
+                    ServiceError::History {
+                        stream: first.stream_id.to_string(),
+                        source,
+                    }
+                })?;
+                version = record.version;
+            }
+            self.cache.remember(portfolio, version, state.clone());
+            known.insert(portfolio, (version, state));
+        }
+        Ok(known
+            .into_iter()
+            .map(|(portfolio, (_, state))| (portfolio, state))
+            .collect())
     }
 
     /// Loads the portfolios not in the cache yet, many per round trip, so that commands on

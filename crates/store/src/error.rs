@@ -43,6 +43,13 @@ pub enum StoreError {
     },
     #[error("database error")]
     Database(#[from] sqlx::Error),
+    /// The append's batch failed in a way that leaves its commit unknown (a lost connection):
+    /// reading the stream tells whether it was written.
+    #[error("the append's batch failed, so it may or may not have been written: {0}")]
+    BatchFailed(String),
+    /// The task that writes this store's appends has stopped (the runtime is shutting down).
+    #[error("the store's writer has stopped")]
+    WriterStopped,
     #[error("database migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

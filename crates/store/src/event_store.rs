@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
+use crate::batch::Append;
 use crate::error::StoreError;
 use crate::event::{
     AppendOutcome, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition, Metadata,
@@ -31,6 +32,27 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         meta: &Metadata,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<AppendOutcome, StoreError>;
+
+    /// Appends each of `appends` as [`EventStore::append`] would, each all or nothing on its
+    /// own, and answers each in order: one append's conflict or refused key fails it alone.
+    /// A backend may write them in fewer transactions than appends (group commit); this
+    /// default writes them one after another.
+    async fn append_all(&self, appends: Vec<Append>) -> Vec<Result<AppendOutcome, StoreError>> {
+        let mut answers = Vec::with_capacity(appends.len());
+        for append in appends {
+            answers.push(
+                self.append(
+                    &append.stream,
+                    append.expected,
+                    append.events,
+                    &append.meta,
+                    append.idempotency.as_ref(),
+                )
+                .await,
+            );
+        }
+        answers
+    }
 
     /// The stored outcome of an idempotency key (unless it expired: see
     /// [`IdempotencyKey::valid_since`]), so callers can short-circuit before work.
@@ -74,6 +96,19 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
         let mut events = Vec::new();
         for stream in streams {
             events.extend(self.read_stream(stream, 1).await?);
+        }
+        Ok(events)
+    }
+
+    /// The events of each of `streams` after its given version, in version order per stream
+    /// (streams in any order): what many cached states lack, in few round trips.
+    async fn read_streams_after(
+        &self,
+        streams: &[(StreamId, i64)],
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events = Vec::new();
+        for (stream, after) in streams {
+            events.extend(self.read_stream(stream, after.saturating_add(1)).await?);
         }
         Ok(events)
     }

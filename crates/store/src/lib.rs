@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod batch;
 pub mod codec;
 mod database;
 mod error;
@@ -12,6 +13,7 @@ mod sqlite;
 pub mod testing;
 mod tx;
 
+pub use batch::Append;
 pub use database::{Backend, Database};
 pub use error::StoreError;
 pub use event::{

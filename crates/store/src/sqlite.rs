@@ -9,9 +9,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, broadcast};
 
+use crate::batch::{Append, AppendAnswer, BatchWriter, GroupCommit};
 use crate::codec::{DbUuid, sqlite_time};
 use crate::database::{Backend, Database};
 use crate::error::StoreError;
@@ -33,100 +34,162 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// The same pool, for the reads both backends share ([`reads`]).
     db: Database,
-    write_lock: Arc<Mutex<()>>,
+    writer: Arc<SqliteWriter>,
+    appends: GroupCommit,
+}
+
+/// Writes the appends: every batch in one transaction.
+#[derive(Debug)]
+struct SqliteWriter {
+    pool: SqlitePool,
+    /// This process's writers of the event store take turns here before `BEGIN IMMEDIATE`.
+    write_lock: Mutex<()>,
     notifier: broadcast::Sender<LogPosition>,
 }
 
 impl SqliteStore {
-    /// A store on a migrated database.
+    /// A store on a migrated database. Starts the task that writes its appends, so it must be
+    /// called within a Tokio runtime.
     pub fn new(pool: SqlitePool) -> Self {
         let (notifier, _) = broadcast::channel(SUBSCRIBER_CAPACITY);
+        let writer = Arc::new(SqliteWriter {
+            pool: pool.clone(),
+            write_lock: Mutex::new(()),
+            notifier,
+        });
         Self {
             db: Database::Sqlite(pool.clone()),
             pool,
-            write_lock: Arc::new(Mutex::new(())),
-            notifier,
+            appends: GroupCommit::start(writer.clone()),
+            writer,
         }
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
 
-    /// Replays, or checks and writes the events and the key; the caller commits or rolls back.
-    async fn write(
-        tx: &mut Transaction<'static, Sqlite>,
-        stream: &StreamId,
-        expected: ExpectedVersion,
-        events: &[NewEvent],
-        meta: &Metadata,
-        idempotency: Option<&IdempotencyKey>,
-    ) -> Result<AppendOutcome, StoreError> {
-        if let Some(key) = idempotency
-            && let Some(record) = fetch_record(tx, key).await?
-        {
-            return record.replay_for(key);
+#[async_trait]
+impl BatchWriter for SqliteWriter {
+    async fn write_one(&self, append: &Append) -> AppendAnswer {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        match write(&mut tx, append).await {
+            Ok(outcome @ AppendOutcome::Appended(_)) => {
+                tx.commit().await?;
+                Ok(outcome)
+            }
+            replayed_or_failed => {
+                rollback(tx).await;
+                replayed_or_failed
+            }
         }
-        let actual: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?")
-                .bind(stream.as_str())
-                .fetch_one(&mut **tx)
-                .await?;
-        if !expected.matches(actual) {
-            return Err(StoreError::Conflict {
-                stream: stream.clone(),
-                expected,
-                actual,
-            });
-        }
+    }
 
-        let mut positions = Vec::with_capacity(events.len());
-        for (version, event) in (actual + 1..).zip(events) {
-            let position: i64 = sqlx::query_scalar(
-                "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, \
+    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, StoreError> {
+        let _writer = self.write_lock.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut answers = Vec::with_capacity(appends.len());
+        for append in appends {
+            match write(&mut tx, append).await {
+                // Half an append may be written: the batch is rolled back and written again
+                // one append at a time.
+                Err(StoreError::Database(error)) => return Err(StoreError::Database(error)),
+                // A replay, a conflict or a refused key is found before anything is written.
+                answer => answers.push(answer),
+            }
+        }
+        tx.commit().await?;
+        Ok(answers)
+    }
+
+    fn committed(&self, last: LogPosition) {
+        let _ = self.notifier.send(last);
+    }
+}
+
+async fn rollback(tx: Transaction<'_, Sqlite>) {
+    if let Err(rollback) = tx.rollback().await {
+        tracing::debug!(error = %rollback, "rollback failed; the connection drops it");
+    }
+}
+
+/// Replays, or checks and writes the events and the key; the caller commits or rolls back.
+async fn write(conn: &mut SqliteConnection, append: &Append) -> AppendAnswer {
+    let Append {
+        stream,
+        expected,
+        events,
+        meta,
+        idempotency,
+    } = append;
+    let expected = *expected;
+    let idempotency = idempotency.as_ref();
+    if let Some(key) = idempotency
+        && let Some(record) = fetch_record(&mut *conn, key).await?
+    {
+        return record.replay_for(key);
+    }
+    let actual: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?")
+            .bind(stream.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+    if !expected.matches(actual) {
+        return Err(StoreError::Conflict {
+            stream: stream.clone(),
+            expected,
+            actual,
+        });
+    }
+
+    let mut positions = Vec::with_capacity(events.len());
+    for (version, event) in (actual + 1..).zip(events) {
+        let position: i64 = sqlx::query_scalar(
+            "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, \
                  payload, recorded_at, actor, causation_id, correlation_id) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position",
-            )
-            .bind(DbUuid(event.event_id))
-            .bind(stream.as_str())
-            .bind(version)
-            .bind(&event.event_type)
-            .bind(event.schema_version)
-            .bind(Json(&event.payload))
-            .bind(meta.recorded_at)
-            .bind(meta.actor.as_deref())
-            .bind(DbUuid(meta.causation_id))
-            .bind(DbUuid(meta.correlation_id))
-            .fetch_one(&mut **tx)
-            .await?;
-            positions.push(LogPosition {
-                commit: position,
-                position,
-            });
-        }
-
-        let result = AppendResult {
-            stream_id: stream.clone(),
-            first_version: actual + 1,
-            last_version: actual + positions.len() as i64,
-            positions,
-            event_ids: events.iter().map(|event| event.event_id).collect(),
-        };
-        if let Some(key) = idempotency {
-            // Replaces a use that has expired (fetch_record did not see it).
-            sqlx::query(
-                "INSERT OR REPLACE INTO idempotency_keys \
-                 (key, request_fingerprint, result, created_at) VALUES (?, ?, ?, ?)",
-            )
-            .bind(&key.key)
-            .bind(&key.request_fingerprint)
-            .bind(Json(&result))
-            .bind(sqlite_time(meta.recorded_at))
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(AppendOutcome::Appended(result))
+        )
+        .bind(DbUuid(event.event_id))
+        .bind(stream.as_str())
+        .bind(version)
+        .bind(&event.event_type)
+        .bind(event.schema_version)
+        .bind(Json(&event.payload))
+        .bind(meta.recorded_at)
+        .bind(meta.actor.as_deref())
+        .bind(DbUuid(meta.causation_id))
+        .bind(DbUuid(meta.correlation_id))
+        .fetch_one(&mut *conn)
+        .await?;
+        positions.push(LogPosition {
+            commit: position,
+            position,
+        });
     }
+
+    let result = AppendResult {
+        stream_id: stream.clone(),
+        first_version: actual + 1,
+        last_version: actual + positions.len() as i64,
+        positions,
+        event_ids: events.iter().map(|event| event.event_id).collect(),
+    };
+    if let Some(key) = idempotency {
+        // Replaces a use that has expired (fetch_record did not see it).
+        sqlx::query(
+            "INSERT OR REPLACE INTO idempotency_keys \
+                 (key, request_fingerprint, result, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&key.key)
+        .bind(&key.request_fingerprint)
+        .bind(Json(&result))
+        .bind(sqlite_time(meta.recorded_at))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(AppendOutcome::Appended(result))
 }
 
 #[async_trait]
@@ -140,23 +203,13 @@ impl EventStore for SqliteStore {
         meta: &Metadata,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<AppendOutcome, StoreError> {
-        let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        match Self::write(&mut tx, stream, expected, &events, meta, idempotency).await {
-            Ok(outcome @ AppendOutcome::Appended(_)) => {
-                tx.commit().await?;
-                if let Some(last) = outcome.result().last_position() {
-                    let _ = self.notifier.send(last);
-                }
-                Ok(outcome)
-            }
-            replayed_or_failed => {
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::debug!(error = %rollback, "rollback failed; the connection drops it");
-                }
-                replayed_or_failed
-            }
-        }
+        self.appends
+            .submit_one(stream, expected, events, meta, idempotency)
+            .await
+    }
+
+    async fn append_all(&self, appends: Vec<Append>) -> Vec<Result<AppendOutcome, StoreError>> {
+        self.appends.submit(appends).await
     }
 
     async fn idempotent_outcome(
@@ -173,7 +226,7 @@ impl EventStore for SqliteStore {
         used_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        let _writer = self.write_lock.lock().await;
+        let _writer = self.writer.write_lock.lock().await;
         let deleted = sqlx::query(
             "DELETE FROM idempotency_keys WHERE key IN \
              (SELECT key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)",
@@ -234,7 +287,7 @@ impl EventStore for SqliteStore {
     }
 
     fn subscribe(&self) -> broadcast::Receiver<LogPosition> {
-        self.notifier.subscribe()
+        self.writer.notifier.subscribe()
     }
 }
 

@@ -97,17 +97,22 @@ async fn calendar(state: &AppState, owner: &User) -> Result<Calendar, ApiError> 
     )
     .await?;
     let deadlines = state.service().config().deadlines;
-    for row in mine {
+    let ids: Vec<PortfolioId> = mine
+        .iter()
+        .filter_map(|row| row.portfolio_id.parse().ok())
+        .collect();
+    let states = state.service().portfolios(&ids).await?;
+    for row in &mine {
         let Ok(id) = row.portfolio_id.parse::<PortfolioId>() else {
             continue;
         };
-        let Some(portfolio) = state.service().portfolio(id).await? else {
+        let Some(portfolio) = states.get(&id) else {
             continue;
         };
         let link = base.link(&path::portfolio(id));
         // The refresh dates: this cycle's, and the next one's when the calendar shows it.
         let mut refreshes = BTreeSet::from([portfolio.refresh_date()]);
-        for coming in upcoming(&portfolio, &deadlines) {
+        for coming in upcoming(portfolio, &deadlines) {
             match coming.trigger {
                 Trigger::Kickoff => {
                     calendar.push(day_event(

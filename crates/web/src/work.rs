@@ -85,14 +85,7 @@ async fn open_portfolios(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    state.service().warm(&ids).await?;
-    let mut portfolios = HashMap::with_capacity(ids.len());
-    for id in ids {
-        if let Some(portfolio) = state.service().portfolio(id).await? {
-            portfolios.insert(id, portfolio);
-        }
-    }
-    Ok(portfolios)
+    Ok(state.service().portfolios(&ids).await?)
 }
 
 /// The task and the actions that finish a task of its kind, those the domain would

@@ -1,11 +1,13 @@
 //! The PostgreSQL event store.
 //!
-//! An append is one call of the `append_events` function (one round trip): it claims the
-//! idempotency key, takes a per-stream advisory lock, checks the expected version, and stamps
-//! every event with the writing transaction's id (`commit_xid`). Readers of the global log
+//! Appends are group-committed ([`crate::batch`]): one alone is one call of `append_events`,
+//! several queued together one call of `append_batch` (each one round trip, see `append`).
+//! Both claim the idempotency keys, take per-stream advisory locks, check the expected
+//! versions, and stamp every event with the writing transaction's id (`commit_xid`). Readers of the global log
 //! only see transactions older than the oldest one still in flight, in `(commit_xid,
 //! position)` order, so a later reader position never hides an earlier commit.
 
+mod append;
 mod listener;
 mod publisher;
 
@@ -13,18 +15,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use tokio::sync::broadcast;
 
+use self::append::PgWriter;
 pub use self::listener::CHANNEL as NOTIFY_CHANNEL;
 use self::listener::ListenerTask;
 use self::publisher::Publisher;
+use crate::batch::{Append, GroupCommit};
 use crate::database::{Backend, Database};
 use crate::error::StoreError;
 use crate::event::{
-    AppendOutcome, AppendResult, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition,
-    Metadata, NewEvent, RecordedEvent, StreamId,
+    AppendOutcome, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition, Metadata,
+    NewEvent, RecordedEvent, StreamId,
 };
 use crate::event_store::EventStore;
 use crate::reads::{self, EventRow};
@@ -44,20 +47,27 @@ pub struct PostgresStore {
     /// The same pool, for the reads both backends share ([`reads`]).
     db: Database,
     notifier: broadcast::Sender<LogPosition>,
-    publisher: Arc<Publisher>,
+    appends: GroupCommit,
     _listener: Arc<ListenerTask>,
 }
 
 impl PostgresStore {
     /// A store on a migrated database. Starts listening for other processes' commits
-    /// (one pool connection is kept for that) before it returns, and a task that tells them
-    /// about this one's.
+    /// (one pool connection is kept for that) before it returns, a task that tells them
+    /// about this one's, and the task that writes this one's appends.
     pub async fn new(pool: PgPool) -> Result<Self, StoreError> {
         let (notifier, _) = broadcast::channel(SUBSCRIBER_CAPACITY);
         let listener = listener::start(&pool, notifier.clone()).await?;
-        Ok(Self {
+        let db = Database::Postgres(pool.clone());
+        let writer = PgWriter {
+            pool: pool.clone(),
+            db: db.clone(),
+            notifier: notifier.clone(),
             publisher: Publisher::start(pool.clone()),
-            db: Database::Postgres(pool.clone()),
+        };
+        Ok(Self {
+            appends: GroupCommit::start(Arc::new(writer)),
+            db,
             pool,
             notifier,
             _listener: listener,
@@ -66,29 +76,6 @@ impl PostgresStore {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
-    }
-
-    /// A unique violation on `(stream_id, version)` means another writer won the race.
-    async fn conflict_or(
-        &self,
-        error: StoreError,
-        stream: &StreamId,
-        expected: ExpectedVersion,
-    ) -> StoreError {
-        let StoreError::Database(sqlx::Error::Database(db)) = &error else {
-            return error;
-        };
-        if db.constraint() != Some("events_stream_version_key") {
-            return error;
-        }
-        match self.stream_version(stream).await {
-            Ok(actual) => StoreError::Conflict {
-                stream: stream.clone(),
-                expected,
-                actual,
-            },
-            Err(_) => error,
-        }
     }
 }
 
@@ -103,85 +90,13 @@ impl EventStore for PostgresStore {
         meta: &Metadata,
         idempotency: Option<&IdempotencyKey>,
     ) -> Result<AppendOutcome, StoreError> {
-        let mut ids = Vec::with_capacity(events.len());
-        let mut types = Vec::with_capacity(events.len());
-        let mut schema_versions = Vec::with_capacity(events.len());
-        let mut payloads = Vec::with_capacity(events.len());
-        for event in events {
-            ids.push(event.event_id);
-            types.push(event.event_type);
-            schema_versions.push(event.schema_version);
-            payloads.push(event.payload);
-        }
-        let expected_version = match expected {
-            ExpectedVersion::NoStream => Some(0),
-            ExpectedVersion::Exact(version) => Some(version),
-            ExpectedVersion::Any => None,
-        };
-        // One statement, one round trip: see migrations/postgres/0040_append_function.sql
-        // and 0061_idempotency_key_expiry.sql (the key's expiry).
-        let row = sqlx::query(
-            "SELECT outcome, current_version, stored_fingerprint, result \
-             FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(stream.as_str())
-        .bind(expected_version)
-        .bind(&ids)
-        .bind(&types)
-        .bind(&schema_versions)
-        .bind(&payloads)
-        .bind(meta.recorded_at)
-        .bind(meta.actor.as_deref())
-        .bind(meta.causation_id)
-        .bind(meta.correlation_id)
-        .bind(idempotency.map(|key| key.key.as_str()))
-        .bind(idempotency.map(|key| key.request_fingerprint.as_str()))
-        .bind(idempotency.and_then(|key| key.valid_since))
-        .fetch_optional(&self.pool)
-        .await;
-        let row = match row {
-            Ok(Some(row)) => row,
-            // Only possible if a used key was deleted between the claim and the look-up.
-            Ok(None) => return Err(StoreError::Database(sqlx::Error::RowNotFound)),
-            Err(error) => return Err(self.conflict_or(error.into(), stream, expected).await),
-        };
-        let outcome: String = row.try_get("outcome")?;
-        let stored = |row: &PgRow| -> Result<AppendResult, StoreError> {
-            let result: serde_json::Value = row.try_get("result")?;
-            serde_json::from_value(result).map_err(|source| StoreError::InvalidStoredOutcome {
-                key: idempotency.map_or_else(String::new, |key| key.key.clone()),
-                source,
-            })
-        };
-        match outcome.as_str() {
-            "conflict" => Err(StoreError::Conflict {
-                stream: stream.clone(),
-                expected,
-                actual: row.try_get("current_version")?,
-            }),
-            "replayed" => {
-                let Some(key) = idempotency else {
-                    return Err(StoreError::Database(sqlx::Error::RowNotFound));
-                };
-                IdempotencyRecord {
-                    key: key.key.clone(),
-                    request_fingerprint: row.try_get("stored_fingerprint")?,
-                    result: stored(&row)?,
-                }
-                .replay_for(key)
-            }
-            "appended" => {
-                let result = stored(&row)?;
-                if let Some(last) = result.last_position() {
-                    let _ = self.notifier.send(last);
-                    self.publisher.publish(last);
-                }
-                Ok(AppendOutcome::Appended(result))
-            }
-            other => Err(StoreError::Database(sqlx::Error::Protocol(format!(
-                "append_events answered {other:?}"
-            )))),
-        }
+        self.appends
+            .submit_one(stream, expected, events, meta, idempotency)
+            .await
+    }
+
+    async fn append_all(&self, appends: Vec<Append>) -> Vec<Result<AppendOutcome, StoreError>> {
+        self.appends.submit(appends).await
     }
 
     async fn idempotent_outcome(
@@ -255,6 +170,25 @@ impl EventStore for PostgresStore {
              ORDER BY stream_id, version"
         ))
         .bind(&names)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(EventRow::recorded).collect()
+    }
+
+    async fn read_streams_after(
+        &self,
+        streams: &[(StreamId, i64)],
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let names: Vec<&str> = streams.iter().map(|(s, _)| s.as_str()).collect();
+        let after: Vec<i64> = streams.iter().map(|(_, version)| *version).collect();
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM events \
+             JOIN unnest($1::text[], $2::bigint[]) AS known(known_stream, known_version) \
+               ON stream_id = known_stream AND version > known_version \
+             ORDER BY stream_id, version"
+        ))
+        .bind(&names)
+        .bind(&after)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter().map(EventRow::recorded).collect()
