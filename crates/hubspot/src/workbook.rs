@@ -45,10 +45,13 @@ pub fn first_sheet(input: impl Read + Seek) -> Result<(Vec<String>, Vec<Row>), X
         let (row, column) = cell.get_position();
         let fields = rows.entry(row).or_default();
         let column = usize::try_from(column).unwrap_or(usize::MAX);
-        if fields.len() <= column {
-            fields.resize(column + 1, String::new());
+        match fields.get_mut(column) {
+            Some(field) => *field = text,
+            None => {
+                fields.resize(column, String::new());
+                fields.push(text);
+            }
         }
-        fields[column] = text;
     }
     let mut rows = rows.into_iter();
     let headers = rows.next().map(|(_, headers)| headers).unwrap_or_default();
