@@ -1,5 +1,5 @@
 //! `freshet import hubspot` and `freshet export`, on top of `freshet-hubspot`: moving in
-//! from HubSpot's CSV exports, and the spreadsheets for the agency's own reporting.
+//! from HubSpot's CSV or XLSX exports, and the spreadsheets for the agency's own reporting.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,21 +18,23 @@ use crate::ops::catch_up;
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// HubSpot's CSV exports of the Creative Portfolios and the Creative Deliverables
-    /// tickets. A dry run unless --apply: it prints what would be created and every row it
-    /// cannot take, with file, line and reason.
+    /// HubSpot's exports (CSV, or XLSX: its first sheet) of the Creative Portfolios and the
+    /// Creative Deliverables tickets. A dry run unless --apply: it prints what would be
+    /// created and every row it cannot take, with file, line (an XLSX sheet's row) and
+    /// reason.
     Hubspot(HubspotArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct HubspotArgs {
-    /// The Creative Portfolio export (CSV).
+    /// The Creative Portfolio export (CSV, or XLSX when named .xlsx or it is one).
     #[arg(long)]
     pub portfolios: PathBuf,
-    /// The tickets export (CSV) with the "Associated Creative Portfolio IDs" column.
+    /// The tickets export (CSV or XLSX) with the "Associated Creative Portfolio IDs" column.
     #[arg(long)]
     pub tickets: PathBuf,
-    /// HubSpot's users export, for owners given by name (First Name, Last Name, Email).
+    /// HubSpot's users export (CSV or XLSX), for owners given by name (First Name, Last
+    /// Name, Email).
     #[arg(long)]
     pub owners: Option<PathBuf>,
     /// A TOML file naming headers and labels that differ from the defaults.

@@ -7,6 +7,7 @@ pub mod plan;
 pub mod records;
 pub mod spreadsheet;
 mod table;
+mod workbook;
 
 pub use error::ImportError;
 pub use import::{DEFAULT_IMPORT_CONCURRENCY, Exports, Importer, Report};

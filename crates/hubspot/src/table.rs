@@ -1,12 +1,15 @@
-//! One CSV export read into rows that remember their line, through the `csv` crate (quoted
-//! commas and newlines); a UTF-8 byte-order mark before the first header is dropped.
+//! One export read into rows that remember their line: a CSV file through the `csv` crate
+//! (quoted commas and newlines; a UTF-8 byte-order mark before the first header is
+//! dropped), or an XLSX workbook's first sheet through [`crate::workbook`], whose rows are
+//! the sheet's. What comes after the table reads both alike.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
 
 use crate::error::ImportError;
+use crate::workbook;
 
-/// A CSV file: its headers and its rows.
+/// An export: its headers and its rows.
 #[derive(Clone, Debug)]
 pub struct Table {
     /// The file's name as the operator gave it, for refusals.
@@ -15,7 +18,8 @@ pub struct Table {
     pub rows: Vec<Row>,
 }
 
-/// One record and the line it starts on (a quoted newline makes a record span lines).
+/// One record and the line it starts on (a quoted newline makes a CSV record span lines;
+/// in a workbook, the line is the sheet's row number).
 #[derive(Clone, Debug)]
 pub struct Row {
     pub line: u64,
@@ -23,15 +27,23 @@ pub struct Row {
 }
 
 impl Table {
+    /// Reads a CSV file, or an XLSX workbook: one named `.xlsx` or starting as a ZIP
+    /// archive does (an XLSX file is one).
     pub fn open(path: &Path) -> Result<Self, ImportError> {
         let file = path.display().to_string();
-        let reader = std::fs::File::open(path).map_err(|error| ImportError::Read {
+        let failed = |error: std::io::Error| ImportError::Read {
             file: file.clone(),
             message: error.to_string(),
-        })?;
-        Self::read(file, reader)
+        };
+        let mut reader = BufReader::new(std::fs::File::open(path).map_err(failed)?);
+        if workbook::is_xlsx(path, reader.fill_buf().map_err(failed)?) {
+            Self::read_xlsx(file, reader)
+        } else {
+            Self::read(file, reader)
+        }
     }
 
+    /// Reads a CSV export.
     pub fn read(file: impl Into<String>, input: impl Read) -> Result<Self, ImportError> {
         let file = file.into();
         let failed = |error: csv::Error| ImportError::Read {
@@ -43,24 +55,47 @@ impl Table {
             .headers()
             .map_err(failed)?
             .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
+            .map(str::to_owned)
             .collect();
         let mut rows = Vec::new();
         for record in reader.records() {
             let record = record.map_err(failed)?;
-            if record.iter().all(|field| field.trim().is_empty()) {
-                continue;
-            }
-            rows.push(Row {
-                line: record.position().map_or(0, csv::Position::line),
-                fields: record.iter().map(str::to_owned).collect(),
-            });
+            rows.push(Row::new(
+                record.position().map_or(0, csv::Position::line),
+                record.iter().map(str::to_owned).collect(),
+            ));
         }
-        Ok(Self {
+        Ok(Self::new(file, headers, rows))
+    }
+
+    /// Reads an XLSX export: its first sheet, whose first row is the headers.
+    pub fn read_xlsx(
+        file: impl Into<String>,
+        input: impl Read + Seek,
+    ) -> Result<Self, ImportError> {
+        let file = file.into();
+        match workbook::first_sheet(input) {
+            Ok((headers, rows)) => Ok(Self::new(file, headers, rows)),
+            Err(error) => Err(ImportError::Read {
+                file,
+                message: format!("it is not a readable XLSX workbook ({error})"),
+            }),
+        }
+    }
+
+    /// The table both readers make: headers without a byte-order mark or surrounding
+    /// spaces, and no blank rows.
+    fn new(file: String, headers: Vec<String>, mut rows: Vec<Row>) -> Self {
+        let headers = headers
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
+            .collect();
+        rows.retain(|row| !row.fields.iter().all(|field| field.trim().is_empty()));
+        Self {
             file,
             headers,
             rows,
-        })
+        }
     }
 
     /// The index of `header` (case and surrounding spaces ignored), or a clear error.
@@ -85,6 +120,10 @@ impl Table {
 pub struct Column(usize);
 
 impl Row {
+    pub(crate) fn new(line: u64, fields: Vec<String>) -> Self {
+        Self { line, fields }
+    }
+
     /// The trimmed cell; empty when the row is short.
     pub fn get(&self, column: Column) -> &str {
         self.fields.get(column.0).map_or("", |f| f.trim())

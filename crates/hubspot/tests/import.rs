@@ -4,76 +4,27 @@
 //! forward change and reports a backwards one as a conflict.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
 use freshet_accounts::users;
-use freshet_domain::{AgencyCalendar, UserId};
 use freshet_follower::{Runner, RunnerConfig};
 use freshet_hubspot::plan::portfolio_id;
 use freshet_hubspot::{Directory, Exports, Importer, Mapping, Report, Table};
 use freshet_projections::inbox::{self, InboxFilter};
 use freshet_projections::{Live, ReadModelConfig, all_projections, audit, board, portfolios};
-use freshet_service::ProcessConfig;
+use freshet_store::EventStore;
 use freshet_store::testing::TestDatabase;
-use freshet_store::{Database, EventStore};
+
+use support::{config, fixture_path, fixtures, now, people};
+
+mod support;
 
 freshet_store::on_both_backends!(
     the_dry_run_lists_every_refused_row_and_writes_nothing,
     the_apply_makes_the_read_models_match_the_files_and_a_second_import_is_a_no_op,
     a_newer_export_applies_only_the_forward_change_and_reports_the_backwards_one,
 );
-
-fn fixture(name: &str) -> Table {
-    Table::open(
-        &Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name),
-    )
-    .unwrap()
-}
-
-fn fixtures() -> Exports {
-    Exports {
-        portfolios: fixture("portfolios.csv"),
-        tickets: fixture("tickets.csv"),
-        owners: Some(fixture("owners.csv")),
-    }
-}
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 20, 16, 0, 0).unwrap()
-}
-
-fn config() -> ProcessConfig {
-    ProcessConfig {
-        calendar: AgencyCalendar::parse("America/New_York").unwrap(),
-        ..ProcessConfig::default()
-    }
-}
-
-/// The agency's people in Freshet, and the Admin who imports.
-async fn people(db: &Database) -> (Directory, UserId) {
-    for (name, email) in [
-        ("Ana Lima", "ana@agency.example"),
-        ("Sam Ortiz", "sam@agency.example"),
-        ("Cora Wren", "cora@agency.example"),
-        ("Dev Patel", "dev@agency.example"),
-        ("Tess Long", "tess@agency.example"),
-    ] {
-        users::add(db, name, email, false, None).await.unwrap();
-    }
-    let (admin, _) = users::add(db, "Ops", "ops@agency.example", true, None)
-        .await
-        .unwrap();
-    let all = users::list(db).await.unwrap();
-    (
-        Directory::new(all.into_iter().map(|u| (u.email, u.id))),
-        admin.id,
-    )
-}
 
 async fn import(
     db: &TestDatabase,
@@ -333,11 +284,9 @@ async fn a_newer_export_applies_only_the_forward_change_and_reports_the_backward
     import(&db, &store, &fixtures(), true).await;
     let head = store.head().await.unwrap();
     let newer = |from: &str, to: &str| {
-        let text = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/portfolios.csv"),
-        )
-        .unwrap()
-        .replace(from, to);
+        let text = std::fs::read_to_string(fixture_path("portfolios.csv"))
+            .unwrap()
+            .replace(from, to);
         Table::read("portfolios-newer.csv", text.as_bytes()).unwrap()
     };
     // Bolt Bikes' ticket is made, and Echo Yoga's status goes back: a forward change and
@@ -369,14 +318,12 @@ async fn a_newer_export_applies_only_the_forward_change_and_reports_the_backward
     );
 
     let mut exports = fixtures();
-    let tickets = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tickets.csv"),
-    )
-    .unwrap()
-    .replace(
-        "7003,\"Feed 1x1, testimonial\",Creative Deliverables,In Progress",
-        "7003,\"Feed 1x1, testimonial\",Creative Deliverables,Pending Approval",
-    );
+    let tickets = std::fs::read_to_string(fixture_path("tickets.csv"))
+        .unwrap()
+        .replace(
+            "7003,\"Feed 1x1, testimonial\",Creative Deliverables,In Progress",
+            "7003,\"Feed 1x1, testimonial\",Creative Deliverables,Pending Approval",
+        );
     exports.tickets = Table::read("tickets-newer.csv", tickets.as_bytes()).unwrap();
     let report = import(&db, &store, &exports, true).await;
     assert_eq!(
