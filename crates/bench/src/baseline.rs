@@ -54,6 +54,38 @@ pub async fn single_row_inserts(db: &Database, clients: usize, limits: Limits) -
     .await
 }
 
+/// The limit of group commit: `rows_per_transaction` rows of the same kind per transaction,
+/// sent as one autocommitted `INSERT … SELECT FROM unnest(…)` (one round trip, one commit),
+/// from `clients` concurrent clients (PostgreSQL only). Each operation of the outcome is one
+/// transaction: its rows are `ops × rows_per_transaction`.
+pub async fn multi_row_inserts(
+    pool: &sqlx::PgPool,
+    clients: usize,
+    rows_per_transaction: usize,
+    limits: Limits,
+) -> Outcome {
+    let pool = pool.clone();
+    closed_loop(clients, limits, move |client, sequence| {
+        let pool = pool.clone();
+        async move {
+            let first = sequence * rows_per_transaction as u64;
+            let streams = vec![format!("baseline-{client}"); rows_per_transaction];
+            let payloads: Vec<serde_json::Value> =
+                (first..).take(rows_per_transaction).map(payload).collect();
+            sqlx::query(
+                "INSERT INTO bench_baseline (stream_id, payload) \
+                 SELECT * FROM unnest($1::text[], $2::jsonb[])",
+            )
+            .bind(streams)
+            .bind(payloads)
+            .execute(&pool)
+            .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+    })
+    .await
+}
+
 /// The same single-row inserts into the store's own `events` table, with every column and
 /// index an event has (PostgreSQL only): the limit for appends with this schema, before any
 /// locking, version check or idempotency key.

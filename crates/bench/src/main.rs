@@ -5,6 +5,7 @@ mod counting;
 mod cpu;
 mod drive;
 mod generate;
+mod peer;
 mod report;
 mod scenarios;
 mod scratch;
@@ -39,6 +40,11 @@ pub struct Args {
     /// Seconds of each closed-loop load run (commands, HTTP).
     #[arg(long, default_value_t = 5)]
     pub seconds: u64,
+
+    /// Rows per transaction of the group-commit limit (commands scenario, PostgreSQL).
+    #[arg(long, value_delimiter = ',', default_value = "8,64",
+          value_parser = clap::value_parser!(u16).range(1..=10_000))]
+    pub batch_sizes: Vec<u16>,
 
     /// Events in the log the PostgreSQL rebuild starts from.
     #[arg(long, default_value_t = 1_000_000)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::{Context as _, Result, bail};
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection};
 
 use freshet_store::Database;
@@ -52,25 +52,7 @@ impl PgScratch {
     /// Drops and recreates the database, migrates it (Freshet's own migrations) and adds the
     /// baseline table. Returns a pool exactly as Freshet opens one (`Database::connect`).
     pub async fn recreate(&self) -> Result<Database> {
-        let mut admin = self
-            .options
-            .clone()
-            .database("postgres")
-            .connect()
-            .await
-            .context("cannot connect to the server's \"postgres\" database")?;
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut admin)
-        .await
-        .context("cannot drop the scratch database")?;
-        sqlx::query(&format!("CREATE DATABASE \"{}\"", self.name))
-            .execute(&mut admin)
-            .await
-            .context("cannot create the scratch database")?;
-        admin.close().await.ok();
+        self.recreate_empty(&self.name).await?;
         let db = Database::connect_postgres(self.options.clone())
             .await
             .context("cannot connect to the scratch database")?;
@@ -81,15 +63,59 @@ impl PgScratch {
         Ok(db)
     }
 
+    /// Drops and recreates `<name>_<suffix>` beside the scratch database, empty (a peer's
+    /// tables must not meet Freshet's), and returns a pool on it opened as Freshet opens one.
+    pub async fn recreate_beside(&self, suffix: &str) -> Result<sqlx::PgPool> {
+        let name = self.beside(suffix);
+        self.recreate_empty(&name).await?;
+        match Database::connect_postgres(self.options.clone().database(&name)).await {
+            Ok(Database::Postgres(pool)) => Ok(pool),
+            Ok(Database::Sqlite(_)) => bail!("{name} opened as SQLite"),
+            Err(error) => Err(error).with_context(|| format!("cannot connect to {name}")),
+        }
+    }
+
     /// Drops the database at the end of the run.
     pub async fn drop_database(&self) -> Result<()> {
-        let mut admin = self.options.clone().database("postgres").connect().await?;
-        sqlx::query(&format!(
-            "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-            self.name
-        ))
-        .execute(&mut admin)
-        .await?;
+        self.drop_named(&self.name).await
+    }
+
+    /// Drops `<name>_<suffix>` (see [`Self::recreate_beside`]).
+    pub async fn drop_beside(&self, suffix: &str) -> Result<()> {
+        self.drop_named(&self.beside(suffix)).await
+    }
+
+    fn beside(&self, suffix: &str) -> String {
+        format!("{}_{suffix}", self.name)
+    }
+
+    async fn admin(&self) -> Result<PgConnection> {
+        self.options
+            .clone()
+            .database("postgres")
+            .connect()
+            .await
+            .context("cannot connect to the server's \"postgres\" database")
+    }
+
+    async fn recreate_empty(&self, name: &str) -> Result<()> {
+        self.drop_named(name)
+            .await
+            .with_context(|| format!("cannot drop the scratch database {name}"))?;
+        let mut admin = self.admin().await?;
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .with_context(|| format!("cannot create the scratch database {name}"))?;
+        admin.close().await.ok();
+        Ok(())
+    }
+
+    async fn drop_named(&self, name: &str) -> Result<()> {
+        let mut admin = self.admin().await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await?;
         admin.close().await.ok();
         Ok(())
     }

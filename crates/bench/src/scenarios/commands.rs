@@ -1,5 +1,7 @@
 //! Scenario 1 (and 6 on SQLite): commands through `CommandService::execute` (load, decide,
-//! append with an idempotency key), against plain one-row-per-transaction inserts.
+//! append with an idempotency key), against plain one-row-per-transaction inserts and, on
+//! PostgreSQL, against the peer framework (`crate::peer`); beside them the limit of group
+//! commit (plain multi-row inserts).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,11 +21,12 @@ use super::{Ctx, Target, today};
 use crate::baseline;
 use crate::counting::CountingStore;
 use crate::drive::{Limits, Outcome, closed_loop};
+use crate::peer;
 use crate::report::{Check, Figure, Goal, Report, Sample};
 
 const SCENARIO: &str = "commands";
 /// Fresh portfolios per client and run, so no stream grows long over the runs.
-const PORTFOLIOS_PER_CLIENT: usize = 100;
+pub const PORTFOLIOS_PER_CLIENT: usize = 100;
 const ADMIN: UserId = UserId::from_uuid(Uuid::from_u128(0xad));
 
 /// One portfolio the benchmark works on, with the people who may act on it.
@@ -128,6 +131,10 @@ fn baseline_sample(outcome: Outcome) -> Sample {
 pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
     eprintln!("== commands on {}", target.name());
     let db = ctx.fresh(target, "commands").await?;
+    let peer = match target {
+        Target::Postgres => Some(peer_database(ctx).await?),
+        Target::Sqlite => None,
+    };
     let counting = CountingStore::new(db.event_store().await?);
     let service = service_on(counting.clone());
     let limits = Limits {
@@ -142,11 +149,22 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
             "commands/s",
         )
         .baseline(format!("INSERT 1 row/tx, {clients} client(s)"));
+        let mut versus_peer = Figure::new(
+            SCENARIO,
+            format!("LogPortfolioNote against the peer, {clients} client(s)"),
+            target.name(),
+            "commands/s",
+        )
+        .baseline(format!(
+            "peer: cqrs-es + postgres-es, 1 event/command, {clients} client(s)"
+        ));
         if clients == 8 && target == Target::Postgres {
             figure = figure.goal(Goal::new(
                 "≥ 75% of baseline, p99 < 5 ms",
                 vec![Check::RatioAtLeast(0.75), Check::P99Below(5.0)],
             ));
+            versus_peer =
+                versus_peer.goal(Goal::new("≥ 3× the peer", vec![Check::RatioAtLeast(3.0)]));
         }
         for run in 0..ctx.args.runs {
             let portfolios = Arc::new(
@@ -174,6 +192,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
                 "  {clients} client(s) run {run}: Freshet {:.0}/s",
                 sample.value
             );
+            versus_peer.push_freshet(sample.clone());
             figure.push_freshet(sample);
             let outcome = baseline::single_row_inserts(&db, clients, limits).await;
             eprintln!(
@@ -181,8 +200,19 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
                 outcome.per_second()
             );
             figure.push_baseline(baseline_sample(outcome));
+            if let Some(pool) = &peer {
+                let outcome = peer::log_notes(pool, clients, limits).await;
+                eprintln!(
+                    "  {clients} client(s) run {run}: peer {:.0}/s",
+                    outcome.per_second()
+                );
+                versus_peer.push_baseline(baseline_sample(outcome));
+            }
         }
         report.add(&figure);
+        if peer.is_some() {
+            report.add(&versus_peer);
+        }
     }
     if let Database::Postgres(pool) = &db {
         // What bounds an append with this schema: the row and its four index entries.
@@ -201,8 +231,60 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
             bound.push_baseline(baseline_sample(outcome));
         }
         report.add(&bound);
+        group_commit_limit(ctx, report, &db, pool, limits).await;
     }
-    contention(ctx, report, target, &db, &service, &counting, limits).await
+    let contended = contention(ctx, report, target, &db, &service, &counting, limits).await;
+    if peer.is_some() && !ctx.args.keep_database {
+        ctx.pg()?.drop_beside(PEER_DATABASE).await?;
+    }
+    contended
+}
+
+/// The suffix of the peer's own database, beside the scratch one.
+const PEER_DATABASE: &str = "peer";
+
+/// The peer's database, created empty with its tables (none of Freshet's).
+async fn peer_database(ctx: &Ctx) -> Result<sqlx::PgPool> {
+    let pool = ctx.pg()?.recreate_beside(PEER_DATABASE).await?;
+    peer::create_tables(&pool)
+        .await
+        .context("cannot create the peer's tables")?;
+    Ok(pool)
+}
+
+/// What committing several commands per transaction could reach at most: plain multi-row
+/// inserts of the same rows, one statement per transaction, for each `--batch-sizes`.
+async fn group_commit_limit(
+    ctx: &Ctx,
+    report: &mut Report,
+    db: &Database,
+    pool: &sqlx::PgPool,
+    limits: Limits,
+) {
+    const CLIENTS: usize = 8;
+    for rows in ctx.args.batch_sizes.iter().copied().map(usize::from) {
+        let mut limit = Figure::new(
+            SCENARIO,
+            format!(
+                "limit of group commit: INSERT {rows} rows/tx in one statement, {CLIENTS} \
+                 clients (latency per transaction)"
+            ),
+            Target::Postgres.name(),
+            "rows/s",
+        )
+        .baseline(format!("INSERT 1 row/tx, {CLIENTS} client(s)"));
+        for run in 0..ctx.args.runs {
+            let outcome = baseline::multi_row_inserts(pool, CLIENTS, rows, limits).await;
+            let per_second = outcome.per_second() * rows as f64;
+            eprintln!("  {rows} rows/tx run {run}: {per_second:.0} rows/s");
+            let mut sample = outcome.into_sample();
+            sample.value = per_second;
+            limit.push_freshet(sample.with("rows_per_transaction", rows as f64));
+            let outcome = baseline::single_row_inserts(db, CLIENTS, limits).await;
+            limit.push_baseline(baseline_sample(outcome));
+        }
+        report.add(&limit);
+    }
 }
 
 /// A portfolio in its cycle with an Ad Set of `tickets` tickets in progress.
