@@ -92,8 +92,6 @@ pub enum Better {
 /// One condition of a goal.
 #[derive(Debug, Clone, Copy)]
 pub enum Check {
-    /// Freshet's median is at least this.
-    AtLeast(f64),
     /// Freshet's median is at most this.
     AtMost(f64),
     /// Freshet reaches at least this share of the baseline (see [`Summary::ratio`]).
@@ -291,7 +289,6 @@ impl Summary {
                 return false;
             };
             goal.checks.iter().all(|check| match *check {
-                Check::AtLeast(min) => f.median >= min,
                 Check::AtMost(max) => f.median <= max,
                 Check::RatioAtLeast(min) => ratio.is_some_and(|r| r >= min),
                 Check::P99Below(ms) => f.p99_ms.is_some_and(|p| p < ms),

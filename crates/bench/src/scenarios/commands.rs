@@ -158,14 +158,24 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
         .baseline(format!(
             "peer: cqrs-es + postgres-es, 1 event/command, {clients} client(s)"
         ));
-        if clients == 8 && target == Target::Postgres {
-            figure = figure.goal(Goal::new(
-                "≥ 75% of baseline, p99 < 5 ms",
-                vec![Check::RatioAtLeast(0.75), Check::P99Below(5.0)],
-            ));
-            versus_peer =
-                versus_peer.goal(Goal::new("≥ 3× the peer", vec![Check::RatioAtLeast(3.0)]));
-        }
+        figure = match (target, clients) {
+            (Target::Postgres, 8) => {
+                versus_peer =
+                    versus_peer.goal(Goal::new("≥ 3× the peer", vec![Check::RatioAtLeast(3.0)]));
+                figure.goal(Goal::new(
+                    "≥ 100% of baseline, p99 < 5 ms",
+                    vec![Check::RatioAtLeast(1.0), Check::P99Below(5.0)],
+                ))
+            }
+            (Target::Postgres, _) => figure.goal(Goal::new(
+                "≥ 75% of baseline",
+                vec![Check::RatioAtLeast(0.75)],
+            )),
+            (Target::Sqlite, _) => figure.goal(Goal::new(
+                "≥ 50% of plain inserts",
+                vec![Check::RatioAtLeast(0.5)],
+            )),
+        };
         for run in 0..ctx.args.runs {
             let portfolios = Arc::new(
                 create_portfolios(&service, clients * PORTFOLIOS_PER_CLIENT)
@@ -374,6 +384,12 @@ async fn contention(
         "commands/s",
     )
     .baseline("INSERT 1 row/tx, 8 client(s)");
+    if target == Target::Postgres {
+        figure = figure.goal(Goal::new(
+            "≥ 50% of baseline",
+            vec![Check::RatioAtLeast(0.5)],
+        ));
+    }
     for run in 0..ctx.args.runs {
         let (bench, tickets) = ad_set(service, CLIENTS as u32).await?;
         let tickets = Arc::new(tickets);

@@ -150,8 +150,8 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
         "inbox::list on the pool, no HTTP, {connections} clients"
     ))
     .goal(Goal::new(
-        "≥ 5,000 requests/s, p99 < 10 ms",
-        vec![Check::AtLeast(5_000.0), Check::P99Below(10.0)],
+        "≥ 80% of its baseline, p99 < 10 ms",
+        vec![Check::RatioAtLeast(0.8), Check::P99Below(10.0)],
     ));
     let mut memory = Figure::new(
         "memory",
@@ -160,7 +160,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
         "MiB",
     )
     .lower_is_better()
-    .goal(Goal::new("< 150 MB", vec![Check::AtMost(150.0)]));
+    .goal(Goal::new("< 100 MB", vec![Check::AtMost(100.0)]));
     for run in 0..ctx.args.runs {
         let outcome = {
             let client = client.clone();

@@ -172,7 +172,7 @@ pub async fn run(ctx: &Ctx, report: &mut Report) -> Result<()> {
     .baseline(format!(
         "plain INSERT → plain follower copy at {rate} rows/s"
     ))
-    .goal(Goal::new("p99 < 100 ms", vec![Check::AtMost(100.0)]));
+    .goal(Goal::new("p99 < 20 ms", vec![Check::AtMost(20.0)]));
     for run in 0..ctx.args.runs {
         let sample = freshet_run(&runner, &service, &portfolios, rate, duration, run).await;
         eprintln!(
