@@ -36,10 +36,13 @@ LANGUAGE plpgsql AS $$
 DECLARE
     claimed text[];
 BEGIN
-    -- An expired use of a key is forgotten, as append_events overwrites it in place.
-    DELETE FROM idempotency_keys k
-     USING unnest(p_keys, p_keys_valid_since) AS u(key, valid_since)
-     WHERE k.key = u.key AND u.valid_since IS NOT NULL AND k.created_at < u.valid_since;
+    -- An expired use of a key is forgotten, as append_events overwrites it in place. Its
+    -- row is locked in key order first, like the claims below.
+    DELETE FROM idempotency_keys WHERE key IN (
+        SELECT k.key FROM idempotency_keys k
+          JOIN unnest(p_keys, p_keys_valid_since) AS u(key, valid_since) ON k.key = u.key
+         WHERE u.valid_since IS NOT NULL AND k.created_at < u.valid_since
+         ORDER BY k.key FOR UPDATE OF k);
 
     -- Keys first and in one order, streams after and in one order: a batch and a single
     -- append (key, then stream) or two batches can then never wait for each other in a cycle.

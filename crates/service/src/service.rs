@@ -279,11 +279,14 @@ impl CommandService {
         &self,
         portfolios: &[PortfolioId],
     ) -> Result<HashMap<PortfolioId, Portfolio>, ServiceError> {
-        self.warm(portfolios).await?;
         let mut known = HashMap::with_capacity(portfolios.len());
+        let mut cold = Vec::new();
         for portfolio in portfolios {
-            if let Some(cached) = self.cache.get(*portfolio) {
-                known.insert(*portfolio, cached);
+            match self.cache.get(*portfolio) {
+                Some(cached) => {
+                    known.insert(*portfolio, cached);
+                }
+                None => cold.push(*portfolio),
             }
         }
         let streams: Vec<(StreamId, i64)> = known
@@ -314,23 +317,40 @@ impl CommandService {
             self.cache.remember(portfolio, version, state.clone());
             known.insert(portfolio, (version, state));
         }
-        Ok(known
+        let mut states: HashMap<PortfolioId, Portfolio> = known
             .into_iter()
             .map(|(portfolio, (_, state))| (portfolio, state))
-            .collect())
+            .collect();
+        // Taken as read, not from the cache: a full cache may already have let them go.
+        for (portfolio, _, state) in self.load(&cold).await? {
+            states.insert(portfolio, state);
+        }
+        Ok(states)
     }
 
     /// Loads the portfolios not in the cache yet, many per round trip, so that commands on
     /// them about to run (a tick's) decide without reading their streams first.
     #[tracing::instrument(skip_all, fields(portfolios = portfolios.len()), err(Display))]
     pub async fn warm(&self, portfolios: &[PortfolioId]) -> Result<(), ServiceError> {
-        const STREAMS_PER_READ: usize = 500;
-        let cold: Vec<StreamId> = portfolios
+        let cold: Vec<PortfolioId> = portfolios
             .iter()
             .filter(|portfolio| !self.cache.contains(**portfolio))
-            .map(|portfolio| stream_of(*portfolio))
+            .copied()
             .collect();
-        for streams in cold.chunks(STREAMS_PER_READ) {
+        self.load(&cold).await?;
+        Ok(())
+    }
+
+    /// Reads and folds `portfolios` whole, many per round trip, and caches them: each one
+    /// that exists, with its version.
+    async fn load(
+        &self,
+        portfolios: &[PortfolioId],
+    ) -> Result<Vec<(PortfolioId, i64, Portfolio)>, ServiceError> {
+        const STREAMS_PER_READ: usize = 500;
+        let mut loaded = Vec::with_capacity(portfolios.len());
+        let streams: Vec<StreamId> = portfolios.iter().map(|p| stream_of(*p)).collect();
+        for streams in streams.chunks(STREAMS_PER_READ) {
             let records = self.store.read_streams(streams).await?;
             for records in records.chunk_by(|a, b| a.stream_id == b.stream_id) {
                 let Some(stream) = records.first().map(|record| &record.stream_id) else {
@@ -341,11 +361,12 @@ impl CommandService {
                 };
                 if let Some(state) = fold(stream, records)? {
                     let version = records.last().map_or(0, |record| record.version);
-                    self.cache.remember(portfolio, version, state);
+                    self.cache.remember(portfolio, version, state.clone());
+                    loaded.push((portfolio, version, state));
                 }
             }
         }
-        Ok(())
+        Ok(loaded)
     }
 
     /// The portfolio's state at its latest stored version: the cached state brought up to

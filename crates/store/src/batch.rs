@@ -11,10 +11,12 @@
 //! later one waits for the next batch. Each append is then judged against the stream as it
 //! was stored before its batch, which lets the backend judge the whole batch set by set.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::StoreError;
@@ -42,15 +44,38 @@ pub(crate) const MAX_BATCH: usize = 256;
 /// How a backend writes a batch.
 #[async_trait]
 pub(crate) trait BatchWriter: Send + Sync + 'static {
-    /// Writes `appends` in one transaction; one answer per append, in order. `Err` when the
-    /// batch failed as a whole: then nothing of it was written.
-    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, StoreError>;
+    /// Writes `appends` in one transaction; one answer per append, in order, or how the
+    /// batch failed as a whole.
+    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, BatchFailure>;
 
     /// Writes one append in its own transaction.
     async fn write_one(&self, append: &Append) -> AppendAnswer;
 
     /// Called after the commit of a batch that wrote events, with the last one's position.
     fn committed(&self, last: LogPosition);
+}
+
+/// How a batch failed as a whole.
+#[derive(Debug)]
+pub(crate) enum BatchFailure {
+    /// The database refused it (a constraint, a deadlock) and nothing of it was written:
+    /// each append is written again alone, so one bad append cannot fail the others.
+    RolledBack(StoreError),
+    /// No connection could be had: nothing was sent, and every append fails with that.
+    NoConnection,
+    /// The connection failed while the batch was written: it may or may not have been
+    /// committed, so writing it again could write it twice.
+    Unknown(StoreError),
+}
+
+impl From<sqlx::Error> for BatchFailure {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut => Self::NoConnection,
+            error @ sqlx::Error::Database(_) => Self::RolledBack(error.into()),
+            error => Self::Unknown(error.into()),
+        }
+    }
 }
 
 struct Pending {
@@ -125,7 +150,7 @@ impl GroupCommit {
 }
 
 async fn run(writer: Arc<dyn BatchWriter>, mut receiver: mpsc::UnboundedReceiver<Vec<Pending>>) {
-    let mut waiting: VecDeque<Pending> = VecDeque::new();
+    let mut waiting = Waiting::default();
     loop {
         if waiting.is_empty() {
             match receiver.recv().await {
@@ -133,69 +158,115 @@ async fn run(writer: Arc<dyn BatchWriter>, mut receiver: mpsc::UnboundedReceiver
                 None => return,
             }
         }
-        while waiting.len() < MAX_BATCH
-            && let Ok(group) = receiver.try_recv()
-        {
+        while let Ok(group) = receiver.try_recv() {
             waiting.extend(group);
         }
-        let batch = next_batch(&mut waiting);
-        write(writer.as_ref(), batch).await;
-    }
-}
-
-/// Takes the next batch off the front of `waiting`: at most [`MAX_BATCH`] appends, no two of
-/// one stream or one key. What is left keeps its order.
-fn next_batch(waiting: &mut VecDeque<Pending>) -> Vec<Pending> {
-    let mut streams = HashSet::new();
-    let mut keys = HashSet::new();
-    let mut batch = Vec::new();
-    let mut deferred = VecDeque::new();
-    while let Some(pending) = waiting.pop_front() {
-        let append = &pending.append;
-        let key = append.idempotency.as_ref().map(|key| key.key.clone());
-        // An append of a stream already deferred stays behind it, so one stream's appends
-        // keep their order.
-        let free = !streams.contains(append.stream.as_str())
-            && key.as_ref().is_none_or(|key| !keys.contains(key));
-        if batch.len() < MAX_BATCH && free {
-            keys.extend(key);
-            streams.insert(append.stream.as_str().to_owned());
-            batch.push(pending);
-        } else {
-            keys.extend(key);
-            streams.insert(append.stream.as_str().to_owned());
-            deferred.push_back(pending);
+        // A caller that stopped waiting (a cancelled request) is not written for: it could
+        // not learn the outcome, and it may already be retrying.
+        let batch: Vec<Pending> = waiting
+            .next_batch()
+            .into_iter()
+            .filter(|pending| !pending.reply.is_closed())
+            .collect();
+        if batch.is_empty() {
+            continue;
+        }
+        let (appends, replies): (Vec<Append>, Vec<_>) = batch
+            .into_iter()
+            .map(|pending| (pending.append, pending.reply))
+            .unzip();
+        let answers = AssertUnwindSafe(write(writer.as_ref(), &appends))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| {
+                tracing::error!("the store's writer panicked writing a batch");
+                failed_all(&appends, "the writer panicked while writing it")
+            });
+        for (reply, answer) in replies.into_iter().zip(answers) {
+            // A caller that stopped waiting has nothing to be told.
+            let _ = reply.send(answer);
         }
     }
-    *waiting = deferred;
-    batch
 }
 
-#[tracing::instrument(name = "group_commit", skip_all, fields(appends = batch.len()))]
-async fn write(writer: &dyn BatchWriter, batch: Vec<Pending>) {
-    let (appends, replies): (Vec<Append>, Vec<_>) = batch
-        .into_iter()
-        .map(|pending| (pending.append, pending.reply))
-        .unzip();
-    let answers = match appends.as_slice() {
+/// The appends not written yet: one queue per stream, so one stream's appends keep their
+/// order and a long queue of one stream never holds the others back.
+#[derive(Default)]
+struct Waiting {
+    /// Streams with appends waiting, the longest waiting first.
+    order: VecDeque<StreamId>,
+    streams: HashMap<StreamId, VecDeque<Pending>>,
+}
+
+impl Waiting {
+    fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    fn extend(&mut self, group: Vec<Pending>) {
+        for pending in group {
+            let queue = self
+                .streams
+                .entry(pending.append.stream.clone())
+                .or_default();
+            if queue.is_empty() {
+                self.order.push_back(pending.append.stream.clone());
+            }
+            queue.push_back(pending);
+        }
+    }
+
+    /// The next batch: the first append of each stream, the longest waiting first, at most
+    /// [`MAX_BATCH`], and no two uses of one key (the later waits for the next batch).
+    fn next_batch(&mut self) -> Vec<Pending> {
+        let mut keys = HashSet::new();
+        let mut batch = Vec::new();
+        let mut still_waiting = VecDeque::with_capacity(self.order.len());
+        while let Some(stream) = self.order.pop_front() {
+            let Some(queue) = self.streams.get_mut(&stream) else {
+                continue;
+            };
+            let key = queue
+                .front()
+                .and_then(|pending| pending.append.idempotency.as_ref())
+                .map(|key| key.key.as_str());
+            let taken = batch.len() < MAX_BATCH && key.is_none_or(|key| !keys.contains(key));
+            if taken && let Some(pending) = queue.pop_front() {
+                keys.extend(pending.append.idempotency.as_ref().map(|k| k.key.clone()));
+                batch.push(pending);
+            }
+            if queue.is_empty() {
+                self.streams.remove(&stream);
+            } else {
+                still_waiting.push_back(stream);
+            }
+        }
+        self.order = still_waiting;
+        batch
+    }
+}
+
+#[tracing::instrument(name = "group_commit", skip_all, fields(appends = appends.len()))]
+async fn write(writer: &dyn BatchWriter, appends: &[Append]) -> Vec<AppendAnswer> {
+    let answers = match appends {
         [one] => vec![writer.write_one(one).await],
-        _ => match writer.write_batch(&appends).await {
+        _ => match writer.write_batch(appends).await {
             Ok(answers) => answers,
-            Err(error) if whole_batch_can_be_retried(&error) => {
+            Err(BatchFailure::RolledBack(error)) => {
                 tracing::debug!(%error, "batch failed as a whole; writing its appends one by one");
                 let mut answers = Vec::with_capacity(appends.len());
-                for append in &appends {
+                for append in appends {
                     answers.push(writer.write_one(append).await);
                 }
                 answers
             }
-            Err(error) => {
-                let message = error.to_string();
-                tracing::warn!(%message, "batch failed; its outcome is unknown to its callers");
-                appends
-                    .iter()
-                    .map(|_| Err(StoreError::BatchFailed(message.clone())))
-                    .collect()
+            Err(BatchFailure::NoConnection) => appends
+                .iter()
+                .map(|_| Err(StoreError::Database(sqlx::Error::PoolTimedOut)))
+                .collect(),
+            Err(BatchFailure::Unknown(error)) => {
+                tracing::warn!(%error, "batch failed; its outcome is unknown to its callers");
+                failed_all(appends, &error.to_string())
             }
         },
     };
@@ -209,20 +280,14 @@ async fn write(writer: &dyn BatchWriter, batch: Vec<Pending>) {
     if let Some(last) = last {
         writer.committed(last);
     }
-    for (reply, answer) in replies.into_iter().zip(answers) {
-        // A caller that stopped waiting has nothing to be told.
-        let _ = reply.send(answer);
-    }
+    answers
 }
 
-/// The database refused the batch (a constraint, a deadlock, a timeout waiting for a
-/// connection): nothing of it was written, so each append can be tried alone. After a lost
-/// connection the commit may or may not have happened, and writing again could write twice.
-fn whole_batch_can_be_retried(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::Database(sqlx::Error::Database(_) | sqlx::Error::PoolTimedOut)
-    )
+fn failed_all(appends: &[Append], why: &str) -> Vec<AppendAnswer> {
+    appends
+        .iter()
+        .map(|_| Err(StoreError::BatchFailed(why.to_owned())))
+        .collect()
 }
 
 #[cfg(test)]
@@ -255,9 +320,15 @@ mod tests {
         batch.iter().map(|p| p.append.stream.as_str()).collect()
     }
 
+    fn waiting(group: Vec<Pending>) -> Waiting {
+        let mut waiting = Waiting::default();
+        waiting.extend(group);
+        waiting
+    }
+
     #[test]
-    fn a_batch_holds_one_append_per_stream_and_key_and_the_rest_keeps_its_order() {
-        let mut waiting = VecDeque::from([
+    fn a_batch_holds_one_append_per_stream_and_key_and_each_stream_keeps_its_order() {
+        let mut waiting = waiting(vec![
             pending("a", None),
             pending("b", Some("k")),
             pending("a", None),
@@ -265,21 +336,28 @@ mod tests {
             pending("d", None),
             pending("c", None),
         ]);
-        let first = next_batch(&mut waiting);
-        assert_eq!(streams(&first), ["a", "b", "d"]);
-        let second = next_batch(&mut waiting);
-        assert_eq!(streams(&second), ["a", "c"]);
-        let third = next_batch(&mut waiting);
-        assert_eq!(streams(&third), ["c"]);
+        assert_eq!(streams(&waiting.next_batch()), ["a", "b", "d"]);
+        assert_eq!(streams(&waiting.next_batch()), ["a", "c"]);
+        assert_eq!(streams(&waiting.next_batch()), ["c"]);
         assert!(waiting.is_empty());
     }
 
     #[test]
+    fn a_long_queue_of_one_stream_does_not_hold_the_others_back() {
+        let mut waiting = waiting((0..1_000).map(|_| pending("busy", None)).collect());
+        waiting.next_batch();
+        waiting.extend(vec![pending("other", None)]);
+        assert_eq!(streams(&waiting.next_batch()), ["busy", "other"]);
+    }
+
+    #[test]
     fn a_batch_is_never_larger_than_the_limit() {
-        let mut waiting: VecDeque<Pending> = (0..MAX_BATCH + 3)
-            .map(|n| pending(&format!("s{n}"), None))
-            .collect();
-        assert_eq!(next_batch(&mut waiting).len(), MAX_BATCH);
-        assert_eq!(next_batch(&mut waiting).len(), 3);
+        let mut waiting = waiting(
+            (0..MAX_BATCH + 3)
+                .map(|n| pending(&format!("s{n}"), None))
+                .collect(),
+        );
+        assert_eq!(waiting.next_batch().len(), MAX_BATCH);
+        assert_eq!(waiting.next_batch().len(), 3);
     }
 }

@@ -12,7 +12,7 @@ use sqlx::types::Json;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{Mutex, broadcast};
 
-use crate::batch::{Append, AppendAnswer, BatchWriter, GroupCommit};
+use crate::batch::{Append, AppendAnswer, BatchFailure, BatchWriter, GroupCommit};
 use crate::codec::{DbUuid, sqlite_time};
 use crate::database::{Backend, Database};
 use crate::error::StoreError;
@@ -87,20 +87,30 @@ impl BatchWriter for SqliteWriter {
         }
     }
 
-    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, StoreError> {
+    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, BatchFailure> {
         let _writer = self.write_lock.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(BatchFailure::from)?;
         let mut answers = Vec::with_capacity(appends.len());
         for append in appends {
             match write(&mut tx, append).await {
                 // Half an append may be written: the batch is rolled back and written again
                 // one append at a time.
-                Err(StoreError::Database(error)) => return Err(StoreError::Database(error)),
+                Err(StoreError::Database(error)) => {
+                    rollback(tx).await;
+                    return Err(BatchFailure::RolledBack(StoreError::Database(error)));
+                }
                 // A replay, a conflict or a refused key is found before anything is written.
                 answer => answers.push(answer),
             }
         }
-        tx.commit().await?;
+        // A failed commit leaves the transaction to be rolled back when it drops.
+        tx.commit()
+            .await
+            .map_err(|error| BatchFailure::RolledBack(error.into()))?;
         Ok(answers)
     }
 

@@ -9,7 +9,7 @@ use sqlx::{PgPool, Row};
 use tokio::sync::broadcast;
 
 use super::publisher::Publisher;
-use crate::batch::{Append, AppendAnswer, BatchWriter};
+use crate::batch::{Append, AppendAnswer, BatchFailure, BatchWriter};
 use crate::error::StoreError;
 use crate::event::{AppendOutcome, AppendResult, ExpectedVersion, IdempotencyRecord, LogPosition};
 
@@ -59,7 +59,7 @@ impl BatchWriter for PgWriter {
         }
     }
 
-    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, StoreError> {
+    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, BatchFailure> {
         let keys = || appends.iter().map(|a| a.idempotency.as_ref());
         let events = || {
             appends
@@ -134,16 +134,20 @@ impl BatchWriter for PgWriter {
         .fetch_all(&self.pool)
         .await?;
         if rows.len() != appends.len() {
-            return Err(StoreError::Database(sqlx::Error::Protocol(format!(
-                "append_batch answered {} rows for {} appends",
-                rows.len(),
-                appends.len()
-            ))));
+            // Committed, but not answered as asked: each caller reads its stream to know.
+            return Err(BatchFailure::Unknown(StoreError::Database(
+                sqlx::Error::Protocol(format!(
+                    "append_batch answered {} rows for {} appends",
+                    rows.len(),
+                    appends.len()
+                )),
+            )));
         }
-        rows.iter()
+        Ok(rows
+            .iter()
             .zip(appends)
-            .map(|(row, append)| Ok(answer(row, append)))
-            .collect()
+            .map(|(row, append)| answer(row, append))
+            .collect())
     }
 
     fn committed(&self, last: LogPosition) {
