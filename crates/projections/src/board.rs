@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 
 use crate::ids::IdText;
 use crate::portfolios::code;
-use crate::projection::Projection;
+use crate::projection::{Projection, Target};
 use crate::state::States;
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
@@ -73,11 +73,15 @@ impl Projection for Board {
         Arc::new(Self::new(Arc::clone(&self.store)))
     }
 
-    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    #[tracing::instrument(
+        skip_all,
+        fields(projection = NAME, generation = target.generation, events = events.len()),
+        err
+    )]
     async fn apply(
         &self,
         tx: &mut Tx,
-        generation: i64,
+        target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
         let mut states = self.states.lock().await;
@@ -117,13 +121,14 @@ impl Projection for Board {
         }
         for chunk in rows.chunks(CHUNK) {
             on_tx!(tx, conn => {
-                let mut sql = QueryBuilder::new(
-                    "INSERT INTO ad_set_tickets (generation, ticket_id, portfolio_id, cycle, \
+                let mut sql = QueryBuilder::new(format!(
+                    "INSERT INTO {table} (generation, ticket_id, portfolio_id, cycle, \
                      ordinal, folder, deliverables, title, status, copy_approval, \
                      graphic_approval, needs_revisions, revision_round, notes_count) ",
-                );
+                    table = target.table("ad_set_tickets"),
+                ));
                 sql.push_values(chunk, |mut b, r| {
-                    b.push_bind(generation)
+                    b.push_bind(target.generation)
                         .push_bind(IdText(&r.ticket_id))
                         .push_bind(IdText(&r.portfolio_id))
                         .push_bind(r.cycle)

@@ -28,7 +28,7 @@ use tokio::sync::Mutex;
 
 use crate::ids::IdText;
 use crate::portfolios::code;
-use crate::projection::Projection;
+use crate::projection::{Projection, Target};
 use crate::state::{States, Tracked};
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
@@ -251,11 +251,15 @@ impl Projection for CycleMetrics {
         Arc::new(Self::new(Arc::clone(&self.store), self.config))
     }
 
-    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    #[tracing::instrument(
+        skip_all,
+        fields(projection = NAME, generation = target.generation, events = events.len()),
+        err
+    )]
     async fn apply(
         &self,
         tx: &mut Tx,
-        generation: i64,
+        target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
         let mut states = self.states.lock().await;
@@ -272,15 +276,16 @@ impl Projection for CycleMetrics {
         }
         for chunk in rows.chunks(CHUNK) {
             on_tx!(tx, conn => {
-                let mut sql = QueryBuilder::new(
-                    "INSERT INTO cycle_metrics (generation, portfolio_id, cycle, account_manager, \
+                let mut sql = QueryBuilder::new(format!(
+                    "INSERT INTO {table} (generation, portfolio_id, cycle, account_manager, \
                      social_ad_specialist, refresh_date, started_at, closed_at, outcome, \
                      cycle_seconds, client_seconds, agency_seconds, status_seconds, \
                      review_rounds, tickets, revision_rounds, max_ticket_revision_rounds, \
                      on_time) ",
-                );
+                    table = target.table("cycle_metrics"),
+                ));
                 sql.push_values(chunk, |mut b, r| {
-                    b.push_bind(generation)
+                    b.push_bind(target.generation)
                         .push_bind(IdText(&r.portfolio_id))
                         .push_bind(r.cycle)
                         .push_bind(IdText(&r.account_manager))

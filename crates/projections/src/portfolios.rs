@@ -14,7 +14,7 @@ use sqlx::QueryBuilder;
 use tokio::sync::Mutex;
 
 use crate::ids::IdText;
-use crate::projection::Projection;
+use crate::projection::{Projection, Target};
 use crate::state::States;
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
@@ -135,11 +135,15 @@ impl Projection for Portfolios {
         Arc::new(Self::new(Arc::clone(&self.store), self.deadlines))
     }
 
-    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    #[tracing::instrument(
+        skip_all,
+        fields(projection = NAME, generation = target.generation, events = events.len()),
+        err
+    )]
     async fn apply(
         &self,
         tx: &mut Tx,
-        generation: i64,
+        target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
         let mut states = self.states.lock().await;
@@ -150,15 +154,16 @@ impl Projection for Portfolios {
             .collect();
         for chunk in rows.chunks(CHUNK) {
             on_tx!(tx, conn => {
-                let mut sql = QueryBuilder::new(
-                    "INSERT INTO portfolios (generation, portfolio_id, client, account_manager, \
+                let mut sql = QueryBuilder::new(format!(
+                    "INSERT INTO {table} (generation, portfolio_id, client, account_manager, \
                      social_ad_specialist, copywriter, designer, team_lead, cadence_every, \
                      cadence_unit, refresh_date, status, status_label, cycle, ad_set_folder, \
                      deliverables, tickets_created, tickets_in_progress, tickets_pending, \
                      tickets_completed, latest_am_note, ad_lab_link, next_trigger_on, changed_at) ",
-                );
+                    table = target.table("portfolios"),
+                ));
                 sql.push_values(chunk, |mut b, r| {
-                    b.push_bind(generation)
+                    b.push_bind(target.generation)
                         .push_bind(IdText(&r.portfolio_id))
                         .push_bind(&r.client)
                         .push_bind(IdText(&r.account_manager))

@@ -13,7 +13,8 @@ use tokio::sync::watch;
 
 use crate::error::ProjectionError;
 use crate::generation::{self, Generations};
-use crate::projection::{Building, Projection, delete_rows};
+use crate::partition;
+use crate::projection::{Building, Projection, Target, delete_rows};
 use freshet_follower::Processor;
 use freshet_follower::ProcessorError;
 use freshet_follower::checkpoint;
@@ -25,6 +26,8 @@ use freshet_store::Tx;
 pub enum Phase {
     Starting,
     Building,
+    /// Building the new generation's secondary indexes, once, after its rows are in.
+    BuildingIndexes,
     SwitchingOver,
     DroppingOldCopy,
     Done,
@@ -108,6 +111,12 @@ pub async fn rebuild_together(
         .map(|((_, progress), builder)| Progress::new(progress, builder.generation, total))
         .collect();
     let done = fill(runner, &builders, &progress).await?;
+    for ((projection, _), (builder, progress)) in
+        projections.iter().zip(builders.iter().zip(&progress))
+    {
+        progress.report(done, Phase::BuildingIndexes);
+        attach(runner, *projection, builder).await?;
+    }
     let mut reports = Vec::with_capacity(builders.len());
     for ((projection, _), (builder, progress)) in
         projections.iter().zip(builders.iter().zip(&progress))
@@ -152,7 +161,8 @@ impl<'a> Progress<'a> {
     }
 }
 
-/// 1. Claims a new generation and clears any leftovers of it.
+/// 1. Claims a new generation, clears any leftovers of it, and gives it empty tables to fill
+///    (on PostgreSQL, detached tables with only their primary key: [`partition`]).
 async fn start(runner: &Runner, projection: &dyn Projection) -> Result<Building, ProjectionError> {
     let name = projection.name();
     let db = runner.database();
@@ -170,9 +180,9 @@ async fn start(runner: &Runner, projection: &dyn Projection) -> Result<Building,
     )
     .await?;
     if let Some(stale) = generations.building {
-        delete_rows(&mut tx, projection, stale, None).await?;
+        partition::discard(&mut tx, projection, stale).await?;
     }
-    delete_rows(&mut tx, projection, building, None).await?;
+    partition::create_detached(&mut tx, projection, building).await?;
     let builder = Building::new(projection.fresh(), building);
     checkpoint::lock(&mut tx, builder.name()).await?;
     checkpoint::save(&mut tx, builder.name(), LogPosition::START, None).await?;
@@ -245,16 +255,18 @@ async fn fill(
     }
     for (builder, in_step) in builders.iter().zip(&in_step) {
         if !in_step {
-            while runner.catch_up_once(builder).await? > 0 {}
+            let filling = Filling(builder.clone());
+            while runner.catch_up_once(&filling).await? > 0 {}
         }
     }
     Ok(done)
 }
 
-/// A builder while it fills: commits without waiting for the WAL flush on PostgreSQL. Safe
-/// because a crash loses the rows and the builder's checkpoint together (one transaction),
-/// and a rebuild that crashed is started again from scratch anyway; the switch-over commits
-/// durably, which also flushes everything before it.
+/// A builder while it fills: writes into the generation's detached tables and commits
+/// without waiting for the WAL flush on PostgreSQL. Safe because a crash loses the rows and
+/// the builder's checkpoint together (one transaction), and a rebuild that crashed is
+/// started again from scratch anyway; the switch-over commits durably, which also flushes
+/// everything before it.
 #[derive(Debug)]
 struct Filling(Building);
 
@@ -270,13 +282,30 @@ impl Processor for Filling {
                 .execute(&mut **conn)
                 .await?;
         }
-        self.0.handle(tx, events).await
+        let target = partition::filling(tx, self.0.generation);
+        self.0.projection.apply(tx, target, events).await
     }
 }
 
-/// 3. Switches over: with the live checkpoint locked, applies what the live copy has and the
+/// 3. Builds the new generation's secondary indexes, once for all its rows, by attaching its
+///    tables as the generation's partitions; later writes go through the shared tables.
+async fn attach(
+    runner: &Runner,
+    projection: &dyn Projection,
+    builder: &Building,
+) -> Result<(), ProjectionError> {
+    let db = runner.database();
+    let turn = freshet_store::writer_turn(db).await;
+    let mut tx = Tx::begin(db).await?;
+    partition::attach(&mut tx, projection, builder.generation).await?;
+    tx.commit().await?;
+    drop(turn);
+    Ok(())
+}
+
+/// 4. Switches over: with the live checkpoint locked, applies what the live copy has and the
 ///    new one lacks, then makes the new generation active at the same position.
-/// 4. Drops the old copy.
+/// 5. Drops the old copy (on PostgreSQL, its tables).
 async fn finish(
     runner: &Runner,
     projection: &dyn Projection,
@@ -333,7 +362,7 @@ async fn finish(
     progress.report(done, Phase::DroppingOldCopy);
     let turn = freshet_store::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
-    delete_rows(&mut tx, projection, generations.active, None).await?;
+    partition::discard(&mut tx, projection, generations.active).await?;
     tx.commit().await?;
     drop(turn);
     progress.report(done, Phase::Done);
@@ -377,7 +406,7 @@ pub async fn rebuild_portfolio(
     if !events.is_empty() {
         projection
             .fresh()
-            .apply(&mut tx, active, &events)
+            .apply(&mut tx, Target::shared(active), &events)
             .await
             .map_err(|source| ProjectionError::Processor {
                 name: name.to_owned(),
