@@ -10,12 +10,11 @@ use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
-use tokio::sync::Mutex;
 
+use crate::fold::{Fold, Tracks};
 use crate::ids::IdText;
 use crate::portfolios::code;
 use crate::projection::{Projection, Target};
-use crate::state::States;
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
@@ -47,14 +46,14 @@ pub struct BoardTicket {
 #[derive(Debug)]
 pub struct Board {
     store: Arc<dyn EventStore>,
-    states: Mutex<States<()>>,
+    fold: Fold,
 }
 
 impl Board {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self {
             store,
-            states: Mutex::new(States::default()),
+            fold: Fold::own(Tracks::default()),
         }
     }
 }
@@ -73,6 +72,13 @@ impl Projection for Board {
         Arc::new(Self::new(Arc::clone(&self.store)))
     }
 
+    async fn fresh_sharing(&self, fold: &Fold) -> Arc<dyn Projection> {
+        Arc::new(Self {
+            store: Arc::clone(&self.store),
+            fold: fold.clone(),
+        })
+    }
+
     #[tracing::instrument(
         skip_all,
         fields(projection = NAME, generation = target.generation, events = events.len()),
@@ -84,8 +90,9 @@ impl Projection for Board {
         target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
-        let mut states = self.states.lock().await;
-        let touched = states.advance(self.store.as_ref(), events).await?;
+        let mut fold = self.fold.lock().await;
+        let touched = fold.advance(self.store.as_ref(), events).await?;
+        let states = fold.states();
         let mut rows = Vec::new();
         for id in touched.into_keys() {
             let Some(entry) = states.get(&id) else {
@@ -119,6 +126,8 @@ impl Projection for Board {
                 }
             }
         }
+        // Other projections sharing the fold build their rows while these are written.
+        drop(fold);
         for chunk in rows.chunks(CHUNK) {
             on_tx!(tx, conn => {
                 let mut sql = QueryBuilder::new(format!(

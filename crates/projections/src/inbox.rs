@@ -14,11 +14,11 @@ use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore, LogPosition};
 use serde::Serialize;
 use sqlx::QueryBuilder;
-use tokio::sync::Mutex;
 
+use crate::fold::{Fold, Tracks};
 use crate::ids::{IdText, optional};
 use crate::projection::{Projection, Target};
-use crate::state::{States, Tracked};
+use crate::state::Tracked;
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
@@ -162,14 +162,14 @@ fn row(state: &Portfolio, task: &Task, assigned_at: DateTime<Utc>) -> InboxTask 
 #[derive(Debug)]
 pub struct Inbox {
     store: Arc<dyn EventStore>,
-    states: Mutex<States<TaskLog>>,
+    fold: Fold,
 }
 
 impl Inbox {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self {
             store,
-            states: Mutex::new(States::default()),
+            fold: Fold::own(Tracks::tasks()),
         }
     }
 }
@@ -188,6 +188,14 @@ impl Projection for Inbox {
         Arc::new(Self::new(Arc::clone(&self.store)))
     }
 
+    async fn fresh_sharing(&self, fold: &Fold) -> Arc<dyn Projection> {
+        fold.track_tasks().await;
+        Arc::new(Self {
+            store: Arc::clone(&self.store),
+            fold: fold.clone(),
+        })
+    }
+
     #[tracing::instrument(
         skip_all,
         fields(projection = NAME, generation = target.generation, events = events.len()),
@@ -199,15 +207,18 @@ impl Projection for Inbox {
         target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
-        let mut states = self.states.lock().await;
-        let touched = states.advance(self.store.as_ref(), events).await?;
+        let mut fold = self.fold.lock().await;
+        let touched = fold.advance(self.store.as_ref(), events).await?;
+        let states = fold.states();
         let mut rows = Vec::new();
         let mut completed = Vec::new();
         for id in touched.into_keys() {
             let Some(entry) = states.get_mut(&id) else {
                 continue;
             };
-            let tracked = &mut entry.tracked;
+            let Some(tracked) = entry.tracked.tasks.as_mut() else {
+                continue;
+            };
             rows.append(&mut tracked.done);
             completed.append(&mut tracked.completed);
             let state = &entry.state;
@@ -227,6 +238,8 @@ impl Projection for Inbox {
                 }
             }
         }
+        // Other projections sharing the fold build their rows while these are written.
+        drop(fold);
         let Some(last) = events.last() else {
             return Ok(());
         };

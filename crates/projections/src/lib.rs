@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod board;
 mod error;
+mod fold;
 pub mod generation;
 mod ids;
 pub mod inbox;
@@ -19,6 +20,7 @@ use freshet_domain::Deadlines;
 use freshet_store::EventStore;
 
 pub use error::ProjectionError;
+pub use fold::Fold;
 pub use projection::{Live, Projection, Target};
 pub use rebuild::{RebuildProgress, RebuildReport, rebuild, rebuild_portfolio, rebuild_together};
 

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use freshet_domain::PortfolioId;
 use freshet_follower::DecodedEvent;
 
+use crate::fold::Fold;
 use crate::generation;
 use crate::partition;
 use freshet_follower::Processor;
@@ -25,6 +26,10 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
 
     /// A new instance with empty in-memory state, for a rebuild.
     fn fresh(&self) -> Arc<dyn Projection>;
+
+    /// A new instance folding its state in `fold`, shared with the other projections a
+    /// rebuild fills together (each portfolio's state is then folded once per page for all).
+    async fn fresh_sharing(&self, fold: &Fold) -> Arc<dyn Projection>;
 
     /// Applies `events` (global order) to the rows of `target`'s generation.
     async fn apply(

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::error::ProjectionError;
+use crate::fold::Fold;
 use crate::generation::{self, Generations};
 use crate::partition;
 use crate::projection::{Building, Projection, Target, delete_rows};
@@ -110,7 +111,13 @@ pub async fn rebuild_together(
         .zip(&builders)
         .map(|((_, progress), builder)| Progress::new(progress, builder.generation, total))
         .collect();
-    let done = fill(runner, &builders, &progress).await?;
+    // One fold for all: each page is folded once, by the first builder to apply it.
+    let fold = Fold::shared();
+    let mut sharing = Vec::with_capacity(builders.len());
+    for builder in &builders {
+        sharing.push(builder.projection.fresh_sharing(&fold).await);
+    }
+    let done = fill(runner, &builders, &sharing, &progress).await?;
     for ((projection, _), (builder, progress)) in
         projections.iter().zip(builders.iter().zip(&progress))
     {
@@ -192,12 +199,14 @@ async fn start(runner: &Runner, projection: &dyn Projection) -> Result<Building,
 }
 
 /// 2. Fills the new generations from the start, page by page: each page is read and decoded
-///    once and applied to every builder concurrently. A builder whose checkpoint moved under
-///    it (it cannot, unless someone rebuilds the same projection at the same time) catches
-///    up alone afterwards. Returns the number of events read.
+///    once, folded once (`sharing`: the builders' projections on one [`Fold`]) and applied
+///    to every builder concurrently. A builder whose checkpoint moved under it (it cannot,
+///    unless someone rebuilds the same projection at the same time) leaves the shared fold
+///    and catches up alone afterwards, on its own. Returns the number of events read.
 async fn fill(
     runner: &Runner,
     builders: &[Building],
+    sharing: &[Arc<dyn Projection>],
     progress: &[Progress<'_>],
 ) -> Result<u64, ProjectionError> {
     let mut after = LogPosition::START;
@@ -216,13 +225,14 @@ async fn fill(
         // every core while the database writes the other builders' rows.
         let steps: Vec<_> = builders
             .iter()
+            .zip(sharing)
             .zip(&in_step)
             .enumerate()
             .filter(|(_, (_, in_step))| **in_step)
-            .map(|(i, (builder, _))| {
+            .map(|(i, ((builder, projection), _))| {
                 let (runner, filling, events) = (
                     runner.clone(),
-                    Filling(builder.clone()),
+                    Filling::new(builder, Arc::clone(projection)),
                     Arc::clone(&events),
                 );
                 let step =
@@ -255,7 +265,7 @@ async fn fill(
     }
     for (builder, in_step) in builders.iter().zip(&in_step) {
         if !in_step {
-            let filling = Filling(builder.clone());
+            let filling = Filling::new(builder, Arc::clone(&builder.projection));
             while runner.catch_up_once(&filling).await? > 0 {}
         }
     }
@@ -268,12 +278,25 @@ async fn fill(
 /// started again from scratch anyway; the switch-over commits durably, which also flushes
 /// everything before it.
 #[derive(Debug)]
-struct Filling(Building);
+struct Filling {
+    builder: Building,
+    /// The builder's projection, or an instance of it on the shared fold.
+    projection: Arc<dyn Projection>,
+}
+
+impl Filling {
+    fn new(builder: &Building, projection: Arc<dyn Projection>) -> Self {
+        Self {
+            builder: builder.clone(),
+            projection,
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl Processor for Filling {
     fn name(&self) -> &str {
-        self.0.name()
+        self.builder.name()
     }
 
     async fn handle(&self, tx: &mut Tx, events: &[DecodedEvent]) -> Result<(), ProcessorError> {
@@ -282,8 +305,8 @@ impl Processor for Filling {
                 .execute(&mut **conn)
                 .await?;
         }
-        let target = partition::filling(tx, self.0.generation);
-        self.0.projection.apply(tx, target, events).await
+        let target = partition::filling(tx, self.builder.generation);
+        self.projection.apply(tx, target, events).await
     }
 }
 
