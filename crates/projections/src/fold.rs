@@ -167,12 +167,10 @@ impl FoldGuard<'_> {
         events: &[DecodedEvent],
     ) -> Result<Touched, ProcessorError> {
         let page = Page::of(events);
-        if self.shared {
-            if let Some((last, touched)) = &self.folded.last {
-                if Some(*last) == page {
-                    return Ok(touched.clone());
-                }
-            }
+        if let (true, Some((last, touched))) = (self.shared, &self.folded.last)
+            && Some(*last) == page
+        {
+            return Ok(touched.clone());
         }
         let touched = self.folded.states.advance(store, events).await?;
         if self.shared {
