@@ -212,15 +212,17 @@ async fn fill(
     let mut after = LogPosition::START;
     let mut done = 0u64;
     let mut in_step = vec![true; builders.len()];
+    let mut next = read_page(runner, after);
     loop {
-        let records = runner
-            .store()
-            .read_all(after, runner.config().rebuild_batch_size)
-            .await?;
-        let Some(last) = records.last().map(|record| record.position) else {
+        let page = next
+            .await
+            .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))?;
+        let Some((last, events)) = page else {
             break;
         };
-        let events: Arc<[DecodedEvent]> = decode_all(records)?.into();
+        // The next page is read and decoded while the builders write this one. (Left to
+        // finish on its own if this page fails: it only reads.)
+        next = read_page(runner, last);
         // One task per builder: folding and building rows is CPU work, which then runs on
         // every core while the database writes the other builders' rows.
         let steps: Vec<_> = builders
@@ -270,6 +272,28 @@ async fn fill(
         }
     }
     Ok(done)
+}
+
+/// A decoded page of the log and the position of its last event.
+type Page = (LogPosition, Arc<[DecodedEvent]>);
+
+/// Reads and decodes the page of the log after `after` on a task of its own; `None` past
+/// the end.
+fn read_page(
+    runner: &Runner,
+    after: LogPosition,
+) -> tokio::task::JoinHandle<Result<Option<Page>, ProjectionError>> {
+    let (store, size) = (
+        Arc::clone(runner.store()),
+        runner.config().rebuild_batch_size,
+    );
+    tokio::spawn(async move {
+        let records = store.read_all(after, size).await?;
+        let Some(last) = records.last().map(|record| record.position) else {
+            return Ok(None);
+        };
+        Ok(Some((last, decode_all(records)?.into())))
+    })
 }
 
 /// A builder while it fills: writes into the generation's detached tables and commits
