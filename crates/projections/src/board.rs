@@ -10,12 +10,11 @@ use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
-use tokio::sync::Mutex;
 
+use crate::fold::{Fold, Tracks};
 use crate::ids::IdText;
 use crate::portfolios::code;
-use crate::projection::Projection;
-use crate::state::States;
+use crate::projection::{Projection, Target};
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
@@ -47,14 +46,14 @@ pub struct BoardTicket {
 #[derive(Debug)]
 pub struct Board {
     store: Arc<dyn EventStore>,
-    states: Mutex<States<()>>,
+    fold: Fold,
 }
 
 impl Board {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self {
             store,
-            states: Mutex::new(States::default()),
+            fold: Fold::own(Tracks::default()),
         }
     }
 }
@@ -73,15 +72,27 @@ impl Projection for Board {
         Arc::new(Self::new(Arc::clone(&self.store)))
     }
 
-    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    async fn fresh_sharing(&self, fold: &Fold) -> Arc<dyn Projection> {
+        Arc::new(Self {
+            store: Arc::clone(&self.store),
+            fold: fold.clone(),
+        })
+    }
+
+    #[tracing::instrument(
+        skip_all,
+        fields(projection = NAME, generation = target.generation, events = events.len()),
+        err
+    )]
     async fn apply(
         &self,
         tx: &mut Tx,
-        generation: i64,
+        target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
-        let mut states = self.states.lock().await;
-        let touched = states.advance(self.store.as_ref(), events).await?;
+        let mut fold = self.fold.lock().await;
+        let touched = fold.advance(self.store.as_ref(), events).await?;
+        let states = fold.states();
         let mut rows = Vec::new();
         for id in touched.into_keys() {
             let Some(entry) = states.get(&id) else {
@@ -115,15 +126,18 @@ impl Projection for Board {
                 }
             }
         }
+        // Other projections sharing the fold build their rows while these are written.
+        drop(fold);
         for chunk in rows.chunks(CHUNK) {
             on_tx!(tx, conn => {
-                let mut sql = QueryBuilder::new(
-                    "INSERT INTO ad_set_tickets (generation, ticket_id, portfolio_id, cycle, \
+                let mut sql = QueryBuilder::new(format!(
+                    "INSERT INTO {table} (generation, ticket_id, portfolio_id, cycle, \
                      ordinal, folder, deliverables, title, status, copy_approval, \
                      graphic_approval, needs_revisions, revision_round, notes_count) ",
-                );
+                    table = target.table("ad_set_tickets"),
+                ));
                 sql.push_values(chunk, |mut b, r| {
-                    b.push_bind(generation)
+                    b.push_bind(target.generation)
                         .push_bind(IdText(&r.ticket_id))
                         .push_bind(IdText(&r.portfolio_id))
                         .push_bind(r.cycle)

@@ -14,11 +14,11 @@ use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore, LogPosition};
 use serde::Serialize;
 use sqlx::QueryBuilder;
-use tokio::sync::Mutex;
 
+use crate::fold::{Fold, Tracks};
 use crate::ids::{IdText, optional};
-use crate::projection::Projection;
-use crate::state::{States, Tracked};
+use crate::projection::{Projection, Target};
+use crate::state::Tracked;
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
@@ -65,14 +65,25 @@ pub struct InboxTask {
     pub done_by: Option<String>,
 }
 
-/// Tasks met while folding a batch: when each was assigned, and the done rows.
+/// Tasks met while folding a batch: when each was assigned, and the tasks completed.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TaskLog {
     assigned_at: HashMap<TaskId, DateTime<Utc>>,
     /// A hash of each open task's row as last written, so a batch rewrites only the rows it
     /// changed. (Reset with the state whenever the state is reloaded, e.g. after a rollback.)
     written: HashMap<TaskId, u64>,
+    /// Done rows to write whole: their open row was never written as it stood when completed.
     done: Vec<InboxTask>,
+    /// Tasks completed whose open row is written as it stood: only what completing changes.
+    completed: Vec<Completion>,
+}
+
+/// What completing a task changes in its row.
+#[derive(Debug, Clone)]
+struct Completion {
+    task_id: String,
+    done_at: DateTime<Utc>,
+    done_by: Option<String>,
 }
 
 impl Tracked for TaskLog {
@@ -89,12 +100,21 @@ impl Tracked for TaskLog {
             .copied()
             .unwrap_or(event.record.recorded_at);
         let mut row = row(state, task, assigned_at);
-        row.is_open = false;
-        row.done_at = Some(event.record.recorded_at);
-        row.done_by = by.map(|user| user.to_string());
-        self.done.push(row);
+        let done_at = event.record.recorded_at;
+        let done_by = by.map(|user| user.to_string());
+        if self.written.remove(task_id) == Some(hash_of(&row)) {
+            self.completed.push(Completion {
+                task_id: row.task_id,
+                done_at,
+                done_by,
+            });
+        } else {
+            row.is_open = false;
+            row.done_at = Some(done_at);
+            row.done_by = done_by;
+            self.done.push(row);
+        }
         self.assigned_at.remove(task_id);
-        self.written.remove(task_id);
     }
 
     fn after(&mut self, _state: &Portfolio, event: &DecodedEvent) {
@@ -105,6 +125,7 @@ impl Tracked for TaskLog {
 
     fn discard_pending(&mut self) {
         self.done.clear();
+        self.completed.clear();
     }
 }
 
@@ -141,14 +162,14 @@ fn row(state: &Portfolio, task: &Task, assigned_at: DateTime<Utc>) -> InboxTask 
 #[derive(Debug)]
 pub struct Inbox {
     store: Arc<dyn EventStore>,
-    states: Mutex<States<TaskLog>>,
+    fold: Fold,
 }
 
 impl Inbox {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self {
             store,
-            states: Mutex::new(States::default()),
+            fold: Fold::own(Tracks::tasks()),
         }
     }
 }
@@ -167,22 +188,39 @@ impl Projection for Inbox {
         Arc::new(Self::new(Arc::clone(&self.store)))
     }
 
-    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    async fn fresh_sharing(&self, fold: &Fold) -> Arc<dyn Projection> {
+        fold.track_tasks().await;
+        Arc::new(Self {
+            store: Arc::clone(&self.store),
+            fold: fold.clone(),
+        })
+    }
+
+    #[tracing::instrument(
+        skip_all,
+        fields(projection = NAME, generation = target.generation, events = events.len()),
+        err
+    )]
     async fn apply(
         &self,
         tx: &mut Tx,
-        generation: i64,
+        target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
-        let mut states = self.states.lock().await;
-        let touched = states.advance(self.store.as_ref(), events).await?;
+        let mut fold = self.fold.lock().await;
+        let touched = fold.advance(self.store.as_ref(), events).await?;
+        let states = fold.states();
         let mut rows = Vec::new();
+        let mut completed = Vec::new();
         for id in touched.into_keys() {
             let Some(entry) = states.get_mut(&id) else {
                 continue;
             };
-            let tracked = &mut entry.tracked;
+            let Some(tracked) = entry.tracked.tasks.as_mut() else {
+                continue;
+            };
             rows.append(&mut tracked.done);
+            completed.append(&mut tracked.completed);
             let state = &entry.state;
             tracked
                 .written
@@ -200,31 +238,74 @@ impl Projection for Inbox {
                 }
             }
         }
+        // Other projections sharing the fold build their rows while these are written.
+        drop(fold);
         let Some(last) = events.last() else {
             return Ok(());
         };
-        upsert(tx, generation, last.record.position, &rows).await?;
+        let at = last.record.position;
+        // Completions first, as the rows' order in the page: a task id completed and then
+        // assigned again ends open.
+        complete(tx, target, at, &completed).await?;
+        upsert(tx, target, at, &rows).await?;
         Ok(())
     }
+}
+
+/// Marks the `completed` tasks' rows done, one set-based update per chunk, each marked as
+/// changed at `at` (the batch's last event).
+async fn complete(
+    tx: &mut Tx,
+    target: Target,
+    at: LogPosition,
+    completed: &[Completion],
+) -> Result<(), sqlx::Error> {
+    let table = target.table("inbox_tasks");
+    for chunk in completed.chunks(CHUNK) {
+        on_tx!(tx, conn => {
+            // A `VALUES` list names its columns `column1`, `column2`, … on both backends.
+            let mut sql = QueryBuilder::new(format!(
+                "UPDATE {table} SET is_open = FALSE, done_at = done.column2, \
+                 done_by = done.column3, changed_commit = "
+            ));
+            sql.push_bind(at.commit)
+                .push(", changed_position = ")
+                .push_bind(at.position)
+                .push(" FROM (");
+            sql.push_values(chunk, |mut b, c| {
+                b.push_bind(IdText(&c.task_id))
+                    .push_bind(c.done_at)
+                    .push_bind(optional(&c.done_by));
+            });
+            sql.push(format!(
+                ") AS done WHERE {table}.generation = "
+            ))
+            .push_bind(target.generation)
+            .push(format!(" AND {table}.task_id = done.column1"));
+            sql.build().execute(&mut **conn).await?;
+        });
+    }
+    Ok(())
 }
 
 /// Writes `rows`, each marked as changed at `at` (the batch's last event).
 async fn upsert(
     tx: &mut Tx,
-    generation: i64,
+    target: Target,
     at: LogPosition,
     rows: &[InboxTask],
 ) -> Result<(), sqlx::Error> {
+    let table = target.table("inbox_tasks");
     for chunk in rows.chunks(CHUNK) {
         on_tx!(tx, conn => {
-            let mut sql = QueryBuilder::new(
-                "INSERT INTO inbox_tasks (generation, task_id, portfolio_id, client, assignee, \
+            let mut sql = QueryBuilder::new(format!(
+                "INSERT INTO {table} (generation, task_id, portfolio_id, client, assignee, \
                  role, kind, title, ticket_id, ticket_title, cycle, round, due_on, sort_due, \
                  is_open, context, assigned_at, done_at, done_by, changed_commit, \
                  changed_position) ",
-            );
+            ));
             sql.push_values(chunk, |mut b, r| {
-                b.push_bind(generation)
+                b.push_bind(target.generation)
                     .push_bind(IdText(&r.task_id))
                     .push_bind(IdText(&r.portfolio_id))
                     .push_bind(&r.client)

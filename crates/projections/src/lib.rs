@@ -3,10 +3,12 @@
 pub mod audit;
 pub mod board;
 mod error;
+mod fold;
 pub mod generation;
 mod ids;
 pub mod inbox;
 pub mod metrics;
+mod partition;
 pub mod portfolios;
 mod projection;
 pub mod rebuild;
@@ -18,7 +20,8 @@ use freshet_domain::Deadlines;
 use freshet_store::EventStore;
 
 pub use error::ProjectionError;
-pub use projection::{Live, Projection};
+pub use fold::Fold;
+pub use projection::{Live, Projection, Target};
 pub use rebuild::{RebuildProgress, RebuildReport, rebuild, rebuild_portfolio, rebuild_together};
 
 /// The names of every projection, e.g. for `wait_for` on all of them.

@@ -24,12 +24,12 @@ use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
-use tokio::sync::Mutex;
 
+use crate::fold::{Fold, Tracks};
 use crate::ids::IdText;
 use crate::portfolios::code;
-use crate::projection::Projection;
-use crate::state::{States, Tracked};
+use crate::projection::{Projection, Target};
+use crate::state::Tracked;
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
@@ -97,6 +97,15 @@ pub(crate) struct Timeline {
     config: Option<MetricsConfig>,
     current: Option<Clock>,
     closed: Vec<CycleMetricsRow>,
+}
+
+impl Timeline {
+    pub fn new(config: MetricsConfig) -> Self {
+        Self {
+            config: Some(config),
+            ..Self::default()
+        }
+    }
 }
 
 fn bucket(state: &Portfolio) -> (String, bool) {
@@ -221,7 +230,7 @@ impl Tracked for Timeline {
 pub struct CycleMetrics {
     store: Arc<dyn EventStore>,
     config: MetricsConfig,
-    states: Mutex<States<Timeline>>,
+    fold: Fold,
 }
 
 impl CycleMetrics {
@@ -229,10 +238,7 @@ impl CycleMetrics {
         Self {
             store,
             config,
-            states: Mutex::new(States::new(Timeline {
-                config: Some(config),
-                ..Timeline::default()
-            })),
+            fold: Fold::own(Tracks::timeline(config)),
         }
     }
 }
@@ -251,36 +257,56 @@ impl Projection for CycleMetrics {
         Arc::new(Self::new(Arc::clone(&self.store), self.config))
     }
 
-    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    async fn fresh_sharing(&self, fold: &Fold) -> Arc<dyn Projection> {
+        fold.track_timeline(self.config).await;
+        Arc::new(Self {
+            store: Arc::clone(&self.store),
+            config: self.config,
+            fold: fold.clone(),
+        })
+    }
+
+    #[tracing::instrument(
+        skip_all,
+        fields(projection = NAME, generation = target.generation, events = events.len()),
+        err
+    )]
     async fn apply(
         &self,
         tx: &mut Tx,
-        generation: i64,
+        target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
-        let mut states = self.states.lock().await;
-        let touched = states.advance(self.store.as_ref(), events).await?;
+        let mut fold = self.fold.lock().await;
+        let touched = fold.advance(self.store.as_ref(), events).await?;
+        let states = fold.states();
         let mut rows = Vec::new();
         for id in touched.into_keys() {
             let Some(entry) = states.get_mut(&id) else {
                 continue;
             };
-            rows.append(&mut entry.tracked.closed);
-            if let Some(clock) = &entry.tracked.current {
+            let Some(timeline) = entry.tracked.timeline.as_mut() else {
+                continue;
+            };
+            rows.append(&mut timeline.closed);
+            if let Some(clock) = &timeline.current {
                 rows.push(row(clock, &entry.state, None));
             }
         }
+        // Other projections sharing the fold build their rows while these are written.
+        drop(fold);
         for chunk in rows.chunks(CHUNK) {
             on_tx!(tx, conn => {
-                let mut sql = QueryBuilder::new(
-                    "INSERT INTO cycle_metrics (generation, portfolio_id, cycle, account_manager, \
+                let mut sql = QueryBuilder::new(format!(
+                    "INSERT INTO {table} (generation, portfolio_id, cycle, account_manager, \
                      social_ad_specialist, refresh_date, started_at, closed_at, outcome, \
                      cycle_seconds, client_seconds, agency_seconds, status_seconds, \
                      review_rounds, tickets, revision_rounds, max_ticket_revision_rounds, \
                      on_time) ",
-                );
+                    table = target.table("cycle_metrics"),
+                ));
                 sql.push_values(chunk, |mut b, r| {
-                    b.push_bind(generation)
+                    b.push_bind(target.generation)
                         .push_bind(IdText(&r.portfolio_id))
                         .push_bind(r.cycle)
                         .push_bind(IdText(&r.account_manager))

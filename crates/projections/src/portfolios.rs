@@ -11,11 +11,10 @@ use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore};
 use serde::Serialize;
 use sqlx::QueryBuilder;
-use tokio::sync::Mutex;
 
+use crate::fold::{Fold, Tracks};
 use crate::ids::IdText;
-use crate::projection::Projection;
-use crate::state::States;
+use crate::projection::{Projection, Target};
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
@@ -108,7 +107,7 @@ fn row(state: &Portfolio, deadlines: &Deadlines, changed_at: DateTime<Utc>) -> P
 pub struct Portfolios {
     store: Arc<dyn EventStore>,
     deadlines: Deadlines,
-    states: Mutex<States<()>>,
+    fold: Fold,
 }
 
 impl Portfolios {
@@ -116,7 +115,7 @@ impl Portfolios {
         Self {
             store,
             deadlines,
-            states: Mutex::new(States::default()),
+            fold: Fold::own(Tracks::default()),
         }
     }
 }
@@ -135,30 +134,46 @@ impl Projection for Portfolios {
         Arc::new(Self::new(Arc::clone(&self.store), self.deadlines))
     }
 
-    #[tracing::instrument(skip_all, fields(projection = NAME, generation, events = events.len()), err)]
+    async fn fresh_sharing(&self, fold: &Fold) -> Arc<dyn Projection> {
+        Arc::new(Self {
+            store: Arc::clone(&self.store),
+            deadlines: self.deadlines,
+            fold: fold.clone(),
+        })
+    }
+
+    #[tracing::instrument(
+        skip_all,
+        fields(projection = NAME, generation = target.generation, events = events.len()),
+        err
+    )]
     async fn apply(
         &self,
         tx: &mut Tx,
-        generation: i64,
+        target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError> {
-        let mut states = self.states.lock().await;
-        let touched = states.advance(self.store.as_ref(), events).await?;
-        let rows: Vec<PortfolioRow> = touched
-            .iter()
-            .filter_map(|(id, at)| states.get(id).map(|e| row(&e.state, &self.deadlines, *at)))
-            .collect();
+        let rows: Vec<PortfolioRow> = {
+            let mut fold = self.fold.lock().await;
+            let touched = fold.advance(self.store.as_ref(), events).await?;
+            let states = fold.states();
+            touched
+                .iter()
+                .filter_map(|(id, at)| states.get(id).map(|e| row(&e.state, &self.deadlines, *at)))
+                .collect()
+        };
         for chunk in rows.chunks(CHUNK) {
             on_tx!(tx, conn => {
-                let mut sql = QueryBuilder::new(
-                    "INSERT INTO portfolios (generation, portfolio_id, client, account_manager, \
+                let mut sql = QueryBuilder::new(format!(
+                    "INSERT INTO {table} (generation, portfolio_id, client, account_manager, \
                      social_ad_specialist, copywriter, designer, team_lead, cadence_every, \
                      cadence_unit, refresh_date, status, status_label, cycle, ad_set_folder, \
                      deliverables, tickets_created, tickets_in_progress, tickets_pending, \
                      tickets_completed, latest_am_note, ad_lab_link, next_trigger_on, changed_at) ",
-                );
+                    table = target.table("portfolios"),
+                ));
                 sql.push_values(chunk, |mut b, r| {
-                    b.push_bind(generation)
+                    b.push_bind(target.generation)
                         .push_bind(IdText(&r.portfolio_id))
                         .push_bind(&r.client)
                         .push_bind(IdText(&r.account_manager))

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use freshet_domain::PortfolioId;
 use freshet_follower::DecodedEvent;
 
+use crate::fold::Fold;
 use crate::generation;
+use crate::partition;
 use freshet_follower::Processor;
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
@@ -25,13 +27,52 @@ pub trait Projection: Send + Sync + std::fmt::Debug {
     /// A new instance with empty in-memory state, for a rebuild.
     fn fresh(&self) -> Arc<dyn Projection>;
 
-    /// Applies `events` (global order) to the rows of `generation`.
+    /// A new instance folding its state in `fold`, shared with the other projections a
+    /// rebuild fills together (each portfolio's state is then folded once per page for all).
+    async fn fresh_sharing(&self, fold: &Fold) -> Arc<dyn Projection>;
+
+    /// Applies `events` (global order) to the rows of `target`'s generation.
     async fn apply(
         &self,
         tx: &mut Tx,
-        generation: i64,
+        target: Target,
         events: &[DecodedEvent],
     ) -> Result<(), ProcessorError>;
+}
+
+/// Where a batch's rows go: a generation, in the shared tables or, while a rebuild fills it
+/// on PostgreSQL, in the generation's own detached tables ([`crate::partition`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub generation: i64,
+    detached: bool,
+}
+
+impl Target {
+    /// `generation`'s rows, written through the shared tables.
+    pub fn shared(generation: i64) -> Self {
+        Self {
+            generation,
+            detached: false,
+        }
+    }
+
+    /// `generation`'s rows, written into its own tables before they are attached.
+    pub(crate) fn detached(generation: i64) -> Self {
+        Self {
+            generation,
+            detached: true,
+        }
+    }
+
+    /// The table to write `table`'s rows into.
+    pub fn table(&self, table: &str) -> String {
+        if self.detached {
+            partition::table_of(table, self.generation)
+        } else {
+            table.to_owned()
+        }
+    }
 }
 
 /// Deletes the rows of `generation` (only `portfolio`'s, if given) from every table.
@@ -66,11 +107,12 @@ impl Processor for Live {
 
     async fn handle(&self, tx: &mut Tx, events: &[DecodedEvent]) -> Result<(), ProcessorError> {
         let generation = generation::active_in(tx, self.0.name()).await?;
-        self.0.apply(tx, generation, events).await
+        self.0.apply(tx, Target::shared(generation), events).await
     }
 }
 
-/// A copy being rebuilt: writes into `generation` under the checkpoint `<name>@g<N>`.
+/// A copy being rebuilt: writes into `generation` (through the shared tables) under the
+/// checkpoint `<name>@g<N>`.
 #[derive(Debug, Clone)]
 pub(crate) struct Building {
     pub projection: Arc<dyn Projection>,
@@ -96,6 +138,8 @@ impl Processor for Building {
     }
 
     async fn handle(&self, tx: &mut Tx, events: &[DecodedEvent]) -> Result<(), ProcessorError> {
-        self.projection.apply(tx, self.generation, events).await
+        self.projection
+            .apply(tx, Target::shared(self.generation), events)
+            .await
     }
 }

@@ -12,8 +12,10 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::error::ProjectionError;
+use crate::fold::Fold;
 use crate::generation::{self, Generations};
-use crate::projection::{Building, Projection, delete_rows};
+use crate::partition;
+use crate::projection::{Building, Projection, Target, delete_rows};
 use freshet_follower::Processor;
 use freshet_follower::ProcessorError;
 use freshet_follower::checkpoint;
@@ -25,6 +27,8 @@ use freshet_store::Tx;
 pub enum Phase {
     Starting,
     Building,
+    /// Building the new generation's secondary indexes, once, after its rows are in.
+    BuildingIndexes,
     SwitchingOver,
     DroppingOldCopy,
     Done,
@@ -107,7 +111,19 @@ pub async fn rebuild_together(
         .zip(&builders)
         .map(|((_, progress), builder)| Progress::new(progress, builder.generation, total))
         .collect();
-    let done = fill(runner, &builders, &progress).await?;
+    // One fold for all: each page is folded once, by the first builder to apply it.
+    let fold = Fold::shared();
+    let mut sharing = Vec::with_capacity(builders.len());
+    for builder in &builders {
+        sharing.push(builder.projection.fresh_sharing(&fold).await);
+    }
+    let done = fill(runner, &builders, &sharing, &progress).await?;
+    for ((projection, _), (builder, progress)) in
+        projections.iter().zip(builders.iter().zip(&progress))
+    {
+        progress.report(done, Phase::BuildingIndexes);
+        attach(runner, *projection, builder).await?;
+    }
     let mut reports = Vec::with_capacity(builders.len());
     for ((projection, _), (builder, progress)) in
         projections.iter().zip(builders.iter().zip(&progress))
@@ -152,7 +168,8 @@ impl<'a> Progress<'a> {
     }
 }
 
-/// 1. Claims a new generation and clears any leftovers of it.
+/// 1. Claims a new generation, clears any leftovers of it, and gives it empty tables to fill
+///    (on PostgreSQL, detached tables with only their primary key: [`partition`]).
 async fn start(runner: &Runner, projection: &dyn Projection) -> Result<Building, ProjectionError> {
     let name = projection.name();
     let db = runner.database();
@@ -170,9 +187,9 @@ async fn start(runner: &Runner, projection: &dyn Projection) -> Result<Building,
     )
     .await?;
     if let Some(stale) = generations.building {
-        delete_rows(&mut tx, projection, stale, None).await?;
+        partition::discard(&mut tx, projection, stale).await?;
     }
-    delete_rows(&mut tx, projection, building, None).await?;
+    partition::create_detached(&mut tx, projection, building).await?;
     let builder = Building::new(projection.fresh(), building);
     checkpoint::lock(&mut tx, builder.name()).await?;
     checkpoint::save(&mut tx, builder.name(), LogPosition::START, None).await?;
@@ -182,37 +199,42 @@ async fn start(runner: &Runner, projection: &dyn Projection) -> Result<Building,
 }
 
 /// 2. Fills the new generations from the start, page by page: each page is read and decoded
-///    once and applied to every builder concurrently. A builder whose checkpoint moved under
-///    it (it cannot, unless someone rebuilds the same projection at the same time) catches
-///    up alone afterwards. Returns the number of events read.
+///    once, folded once (`sharing`: the builders' projections on one [`Fold`]) and applied
+///    to every builder concurrently. A builder whose checkpoint moved under it (it cannot,
+///    unless someone rebuilds the same projection at the same time) leaves the shared fold
+///    and catches up alone afterwards, on its own. Returns the number of events read.
 async fn fill(
     runner: &Runner,
     builders: &[Building],
+    sharing: &[Arc<dyn Projection>],
     progress: &[Progress<'_>],
 ) -> Result<u64, ProjectionError> {
     let mut after = LogPosition::START;
     let mut done = 0u64;
     let mut in_step = vec![true; builders.len()];
+    let mut next = read_page(runner, after);
     loop {
-        let records = runner
-            .store()
-            .read_all(after, runner.config().rebuild_batch_size)
-            .await?;
-        let Some(last) = records.last().map(|record| record.position) else {
+        let page = next
+            .await
+            .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()))?;
+        let Some((last, events)) = page else {
             break;
         };
-        let events: Arc<[DecodedEvent]> = decode_all(records)?.into();
+        // The next page is read and decoded while the builders write this one. (Left to
+        // finish on its own if this page fails: it only reads.)
+        next = read_page(runner, last);
         // One task per builder: folding and building rows is CPU work, which then runs on
         // every core while the database writes the other builders' rows.
         let steps: Vec<_> = builders
             .iter()
+            .zip(sharing)
             .zip(&in_step)
             .enumerate()
             .filter(|(_, (_, in_step))| **in_step)
-            .map(|(i, (builder, _))| {
+            .map(|(i, ((builder, projection), _))| {
                 let (runner, filling, events) = (
                     runner.clone(),
-                    Filling(builder.clone()),
+                    Filling::new(builder, Arc::clone(projection)),
                     Arc::clone(&events),
                 );
                 let step =
@@ -245,23 +267,60 @@ async fn fill(
     }
     for (builder, in_step) in builders.iter().zip(&in_step) {
         if !in_step {
-            while runner.catch_up_once(builder).await? > 0 {}
+            let filling = Filling::new(builder, Arc::clone(&builder.projection));
+            while runner.catch_up_once(&filling).await? > 0 {}
         }
     }
     Ok(done)
 }
 
-/// A builder while it fills: commits without waiting for the WAL flush on PostgreSQL. Safe
-/// because a crash loses the rows and the builder's checkpoint together (one transaction),
-/// and a rebuild that crashed is started again from scratch anyway; the switch-over commits
-/// durably, which also flushes everything before it.
+/// A decoded page of the log and the position of its last event.
+type Page = (LogPosition, Arc<[DecodedEvent]>);
+
+/// Reads and decodes the page of the log after `after` on a task of its own; `None` past
+/// the end.
+fn read_page(
+    runner: &Runner,
+    after: LogPosition,
+) -> tokio::task::JoinHandle<Result<Option<Page>, ProjectionError>> {
+    let (store, size) = (
+        Arc::clone(runner.store()),
+        runner.config().rebuild_batch_size,
+    );
+    tokio::spawn(async move {
+        let records = store.read_all(after, size).await?;
+        let Some(last) = records.last().map(|record| record.position) else {
+            return Ok(None);
+        };
+        Ok(Some((last, decode_all(records)?.into())))
+    })
+}
+
+/// A builder while it fills: writes into the generation's detached tables and commits
+/// without waiting for the WAL flush on PostgreSQL. Safe because a crash loses the rows and
+/// the builder's checkpoint together (one transaction), and a rebuild that crashed is
+/// started again from scratch anyway; the switch-over commits durably, which also flushes
+/// everything before it.
 #[derive(Debug)]
-struct Filling(Building);
+struct Filling {
+    builder: Building,
+    /// The builder's projection, or an instance of it on the shared fold.
+    projection: Arc<dyn Projection>,
+}
+
+impl Filling {
+    fn new(builder: &Building, projection: Arc<dyn Projection>) -> Self {
+        Self {
+            builder: builder.clone(),
+            projection,
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl Processor for Filling {
     fn name(&self) -> &str {
-        self.0.name()
+        self.builder.name()
     }
 
     async fn handle(&self, tx: &mut Tx, events: &[DecodedEvent]) -> Result<(), ProcessorError> {
@@ -270,13 +329,30 @@ impl Processor for Filling {
                 .execute(&mut **conn)
                 .await?;
         }
-        self.0.handle(tx, events).await
+        let target = partition::filling(tx, self.builder.generation);
+        self.projection.apply(tx, target, events).await
     }
 }
 
-/// 3. Switches over: with the live checkpoint locked, applies what the live copy has and the
+/// 3. Builds the new generation's secondary indexes, once for all its rows, by attaching its
+///    tables as the generation's partitions; later writes go through the shared tables.
+async fn attach(
+    runner: &Runner,
+    projection: &dyn Projection,
+    builder: &Building,
+) -> Result<(), ProjectionError> {
+    let db = runner.database();
+    let turn = freshet_store::writer_turn(db).await;
+    let mut tx = Tx::begin(db).await?;
+    partition::attach(&mut tx, projection, builder.generation).await?;
+    tx.commit().await?;
+    drop(turn);
+    Ok(())
+}
+
+/// 4. Switches over: with the live checkpoint locked, applies what the live copy has and the
 ///    new one lacks, then makes the new generation active at the same position.
-/// 4. Drops the old copy.
+/// 5. Drops the old copy (on PostgreSQL, its tables).
 async fn finish(
     runner: &Runner,
     projection: &dyn Projection,
@@ -333,7 +409,7 @@ async fn finish(
     progress.report(done, Phase::DroppingOldCopy);
     let turn = freshet_store::writer_turn(db).await;
     let mut tx = Tx::begin(db).await?;
-    delete_rows(&mut tx, projection, generations.active, None).await?;
+    partition::discard(&mut tx, projection, generations.active).await?;
     tx.commit().await?;
     drop(turn);
     progress.report(done, Phase::Done);
@@ -377,7 +453,7 @@ pub async fn rebuild_portfolio(
     if !events.is_empty() {
         projection
             .fresh()
-            .apply(&mut tx, active, &events)
+            .apply(&mut tx, Target::shared(active), &events)
             .await
             .map_err(|source| ProjectionError::Processor {
                 name: name.to_owned(),

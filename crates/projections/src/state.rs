@@ -136,6 +136,11 @@ impl<T: Tracked> States<T> {
         Ok(Some(id))
     }
 
+    /// What a new portfolio's tracked state starts as, to track more before the first page.
+    pub fn seed_mut(&mut self) -> &mut T {
+        &mut self.seed
+    }
+
     pub fn get(&self, id: &PortfolioId) -> Option<&Entry<T>> {
         self.entries.get(id)
     }

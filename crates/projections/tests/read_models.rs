@@ -12,6 +12,8 @@ use freshet_follower::Processor;
 use freshet_projections::rebuild::{Phase, RebuildProgress};
 use freshet_projections::{PROJECTION_NAMES, inbox, portfolios, rebuild, rebuild_together};
 use freshet_store::testing::TestDatabase;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use support::*;
 use tokio::sync::watch;
 
@@ -19,6 +21,7 @@ freshet_store::on_both_backends!(
     read_models_built_live_equal_the_same_models_rebuilt,
     a_runner_killed_mid_batch_and_restarted_applies_every_event_exactly_once,
     queries_keep_answering_while_a_rebuild_switches_generations,
+    a_rebuild_while_commands_keep_arriving_switches_without_losing_an_event,
     rebuilding_one_portfolio_restores_its_rows,
     r6_the_submission_task_shows_the_latest_am_note_or_the_missing_decision,
     r12_the_share_task_shows_the_ad_lab_link_or_to_ask_the_designer,
@@ -184,6 +187,60 @@ async fn queries_keep_answering_while_a_rebuild_switches_generations(db: TestDat
         .await
         .unwrap();
     assert_eq!((generations.active, generations.building), (3, None));
+}
+
+async fn a_rebuild_while_commands_keep_arriving_switches_without_losing_an_event(db: TestDatabase) {
+    let mut world = World::new(db).await;
+    world.random_history(support::seed(11), 4, 1).await;
+    let runner = world.runner(23);
+    let live: Vec<_> = world
+        .live()
+        .into_iter()
+        .map(|p| runner.spawn(p as Arc<dyn Processor>))
+        .collect();
+    let rebuilding = {
+        let runner = runner.clone();
+        let projections = world.projections();
+        tokio::spawn(async move {
+            let senders: Vec<_> = projections.iter().map(|_| progress()).collect();
+            let pairs: Vec<_> = projections
+                .iter()
+                .map(|p| p.as_ref())
+                .zip(&senders)
+                .collect();
+            rebuild_together(&runner, &pairs).await.unwrap();
+        })
+    };
+    // Commands keep arriving while it fills, switches over and drops the old copy.
+    let mut rng = StdRng::seed_from_u64(support::seed(12));
+    for _ in 0..2 {
+        for p in world.portfolios.clone() {
+            world.random_cycle(p, &mut rng).await;
+        }
+        world.clock.advance_days(14);
+    }
+    rebuilding.await.unwrap();
+    let p = world.portfolios[0];
+    world.random_cycle(p, &mut rng).await;
+    runner
+        .wait_for(&PROJECTION_NAMES, world.last, Duration::from_secs(30))
+        .await
+        .unwrap();
+    for task in live {
+        task.abort();
+    }
+    let after_switch = snapshot(world.database(), &world.portfolios).await;
+    assert_eq!(after_switch.portfolios.len(), 4);
+    let generations = freshet_projections::generation::current(world.database(), inbox::NAME)
+        .await
+        .unwrap();
+    assert_eq!((generations.active, generations.building), (2, None));
+    // A rebuild with nothing arriving folds every event: it must find the same rows.
+    rebuild_all(&world, true).await;
+    assert_eq!(
+        after_switch,
+        snapshot(world.database(), &world.portfolios).await
+    );
 }
 
 async fn rebuilding_one_portfolio_restores_its_rows(db: TestDatabase) {
