@@ -1,4 +1,4 @@
-//! Each generation's rows in a table of its own (PostgreSQL, migration `0091`): the read-model
+//! Each generation's rows in a table of its own (PostgreSQL, migration `0101`): the read-model
 //! tables are partitioned by `generation`, one partition `<table>_g<N>` per generation.
 //!
 //! A rebuild fills its new generation at bulk speed in a detached table that has only the
