@@ -1,8 +1,9 @@
 //! Group commit: the appends of one process go to the database together.
 //!
-//! Each append waits in a queue; one writer task takes everything queued while its previous
-//! batch was in flight and writes it in one transaction (so an idle store adds no wait, and a
-//! busy one pays one commit for many appends). Every append keeps its own expected-version
+//! Each append waits in a queue; one writer task takes everything queued while the batches
+//! before were in flight and writes it in one transaction (so an idle store adds no wait, and
+//! a busy one pays one commit for many appends). A few batches may be in flight at once (the
+//! backend says how many), never two holding one stream or one key. Every append keeps its own expected-version
 //! check and idempotency outcome: a conflict or a refused key fails that append alone. A
 //! batch that fails as a whole (a database error) is written again one append at a time, so
 //! one bad append cannot fail the others. Nothing is answered before its commit.
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
 use crate::error::StoreError;
 use crate::event::{
@@ -96,10 +98,11 @@ impl std::fmt::Debug for GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task; it ends when the last clone of the queue is dropped.
-    pub(crate) fn start(writer: Arc<dyn BatchWriter>) -> Self {
+    /// Starts the writer task, with at most `in_flight` batches written at once; it ends
+    /// when the last clone of the queue is dropped.
+    pub(crate) fn start(writer: Arc<dyn BatchWriter>, in_flight: usize) -> Self {
         let (queue, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(writer, receiver));
+        tokio::spawn(run(writer, in_flight.max(1), receiver));
         Self { queue }
     }
 
@@ -149,43 +152,76 @@ impl GroupCommit {
     }
 }
 
-async fn run(writer: Arc<dyn BatchWriter>, mut receiver: mpsc::UnboundedReceiver<Vec<Pending>>) {
+async fn run(
+    writer: Arc<dyn BatchWriter>,
+    in_flight_at_most: usize,
+    mut receiver: mpsc::UnboundedReceiver<Vec<Pending>>,
+) {
     let mut waiting = Waiting::default();
+    let mut in_flight = JoinSet::new();
+    // The streams and keys of each batch in flight: the next batches leave them out, so one
+    // stream's appends are written in order and one key is never claimed twice at once.
+    let mut busy: HashMap<tokio::task::Id, (Vec<StreamId>, Vec<String>)> = HashMap::new();
+    let mut open = true;
     loop {
-        if waiting.is_empty() {
-            match receiver.recv().await {
-                Some(group) => waiting.extend(group),
-                None => return,
-            }
-        }
         while let Ok(group) = receiver.try_recv() {
             waiting.extend(group);
         }
-        // A caller that stopped waiting (a cancelled request) is not written for: it could
-        // not learn the outcome, and it may already be retrying.
-        let batch: Vec<Pending> = waiting
-            .next_batch()
-            .into_iter()
-            .filter(|pending| !pending.reply.is_closed())
-            .collect();
-        if batch.is_empty() {
-            continue;
+        while in_flight.len() < in_flight_at_most {
+            let batch = waiting.next_batch(&busy);
+            if batch.is_empty() {
+                break;
+            }
+            let streams = batch.iter().map(|p| p.append.stream.clone()).collect();
+            let keys = batch
+                .iter()
+                .filter_map(|p| p.append.idempotency.as_ref().map(|k| k.key.clone()))
+                .collect();
+            let task = in_flight.spawn(write_and_answer(Arc::clone(&writer), batch));
+            busy.insert(task.id(), (streams, keys));
         }
-        let (appends, replies): (Vec<Append>, Vec<_>) = batch
-            .into_iter()
-            .map(|pending| (pending.append, pending.reply))
-            .unzip();
-        let answers = AssertUnwindSafe(write(writer.as_ref(), &appends))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| {
-                tracing::error!("the store's writer panicked writing a batch");
-                failed_all(&appends, "the writer panicked while writing it")
-            });
-        for (reply, answer) in replies.into_iter().zip(answers) {
-            // A caller that stopped waiting has nothing to be told.
-            let _ = reply.send(answer);
+        if !open && waiting.is_empty() && in_flight.is_empty() {
+            return;
         }
+        tokio::select! {
+            group = receiver.recv(), if open => match group {
+                Some(group) => waiting.extend(group),
+                None => open = false,
+            },
+            Some(done) = in_flight.join_next_with_id() => {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(error) => error.id(),
+                };
+                busy.remove(&id);
+            }
+            // Nothing can arrive and nothing is in flight: the loop above returned already.
+            else => return,
+        }
+    }
+}
+
+async fn write_and_answer(writer: Arc<dyn BatchWriter>, batch: Vec<Pending>) {
+    // A caller that stopped waiting (a cancelled request) is not written for: it could not
+    // learn the outcome, and it may already be retrying.
+    let (appends, replies): (Vec<Append>, Vec<_>) = batch
+        .into_iter()
+        .filter(|pending| !pending.reply.is_closed())
+        .map(|pending| (pending.append, pending.reply))
+        .unzip();
+    if appends.is_empty() {
+        return;
+    }
+    let answers = AssertUnwindSafe(write(writer.as_ref(), &appends))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            tracing::error!("the store's writer panicked writing a batch");
+            failed_all(&appends, "the writer panicked while writing it")
+        });
+    for (reply, answer) in replies.into_iter().zip(answers) {
+        // A caller that stopped waiting has nothing to be told.
+        let _ = reply.send(answer);
     }
 }
 
@@ -217,9 +253,11 @@ impl Waiting {
     }
 
     /// The next batch: the first append of each stream, the longest waiting first, at most
-    /// [`MAX_BATCH`], and no two uses of one key (the later waits for the next batch).
-    fn next_batch(&mut self) -> Vec<Pending> {
-        let mut keys = HashSet::new();
+    /// [`MAX_BATCH`], leaving out the streams and keys of the batches in flight (`busy`) and
+    /// a second use of one key (the later waits for the next batch).
+    fn next_batch<T>(&mut self, busy: &HashMap<T, (Vec<StreamId>, Vec<String>)>) -> Vec<Pending> {
+        let busy_streams: HashSet<&StreamId> = busy.values().flat_map(|(s, _)| s).collect();
+        let mut keys: HashSet<String> = busy.values().flat_map(|(_, k)| k.clone()).collect();
         let mut batch = Vec::new();
         let mut still_waiting = VecDeque::with_capacity(self.order.len());
         while let Some(stream) = self.order.pop_front() {
@@ -230,7 +268,9 @@ impl Waiting {
                 .front()
                 .and_then(|pending| pending.append.idempotency.as_ref())
                 .map(|key| key.key.as_str());
-            let taken = batch.len() < MAX_BATCH && key.is_none_or(|key| !keys.contains(key));
+            let taken = batch.len() < MAX_BATCH
+                && !busy_streams.contains(&stream)
+                && key.is_none_or(|key| !keys.contains(key));
             if taken && let Some(pending) = queue.pop_front() {
                 keys.extend(pending.append.idempotency.as_ref().map(|k| k.key.clone()));
                 batch.push(pending);
@@ -320,6 +360,22 @@ mod tests {
         batch.iter().map(|p| p.append.stream.as_str()).collect()
     }
 
+    fn idle() -> HashMap<u8, (Vec<StreamId>, Vec<String>)> {
+        HashMap::new()
+    }
+
+    #[test]
+    fn the_streams_and_keys_of_a_batch_in_flight_wait() {
+        let mut waiting = waiting(vec![
+            pending("a", None),
+            pending("b", None),
+            pending("c", Some("k")),
+        ]);
+        let busy = HashMap::from([(1_u8, (vec![StreamId::new("a").unwrap()], vec!["k".into()]))]);
+        assert_eq!(streams(&waiting.next_batch(&busy)), ["b"]);
+        assert_eq!(streams(&waiting.next_batch(&idle())), ["a", "c"]);
+    }
+
     fn waiting(group: Vec<Pending>) -> Waiting {
         let mut waiting = Waiting::default();
         waiting.extend(group);
@@ -336,18 +392,18 @@ mod tests {
             pending("d", None),
             pending("c", None),
         ]);
-        assert_eq!(streams(&waiting.next_batch()), ["a", "b", "d"]);
-        assert_eq!(streams(&waiting.next_batch()), ["a", "c"]);
-        assert_eq!(streams(&waiting.next_batch()), ["c"]);
+        assert_eq!(streams(&waiting.next_batch(&idle())), ["a", "b", "d"]);
+        assert_eq!(streams(&waiting.next_batch(&idle())), ["a", "c"]);
+        assert_eq!(streams(&waiting.next_batch(&idle())), ["c"]);
         assert!(waiting.is_empty());
     }
 
     #[test]
     fn a_long_queue_of_one_stream_does_not_hold_the_others_back() {
         let mut waiting = waiting((0..1_000).map(|_| pending("busy", None)).collect());
-        waiting.next_batch();
+        waiting.next_batch(&idle());
         waiting.extend(vec![pending("other", None)]);
-        assert_eq!(streams(&waiting.next_batch()), ["busy", "other"]);
+        assert_eq!(streams(&waiting.next_batch(&idle())), ["busy", "other"]);
     }
 
     #[test]
@@ -357,7 +413,7 @@ mod tests {
                 .map(|n| pending(&format!("s{n}"), None))
                 .collect(),
         );
-        assert_eq!(waiting.next_batch().len(), MAX_BATCH);
-        assert_eq!(waiting.next_batch().len(), 3);
+        assert_eq!(waiting.next_batch(&idle()).len(), MAX_BATCH);
+        assert_eq!(waiting.next_batch(&idle()).len(), 3);
     }
 }

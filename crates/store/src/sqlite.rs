@@ -60,7 +60,8 @@ impl SqliteStore {
         Self {
             db: Database::Sqlite(pool.clone()),
             pool,
-            appends: GroupCommit::start(writer.clone()),
+            // One writer at a time: a second batch would only wait for the first's lock.
+            appends: GroupCommit::start(writer.clone(), 1),
             writer,
         }
     }

@@ -37,6 +37,10 @@ const COLUMNS: &str = reads::columns(Backend::Postgres);
 
 const SUBSCRIBER_CAPACITY: usize = 1024;
 
+/// Batches of appends written at once: PostgreSQL commits several transactions in parallel,
+/// so one batch at a time would leave it idle while a commit waits for its WAL flush.
+const BATCHES_IN_FLIGHT: usize = 4;
+
 /// The oldest transaction still in flight: everything older has committed or aborted.
 const VISIBLE: &str = "commit_xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
@@ -66,7 +70,7 @@ impl PostgresStore {
             publisher: Publisher::start(pool.clone()),
         };
         Ok(Self {
-            appends: GroupCommit::start(Arc::new(writer)),
+            appends: GroupCommit::start(Arc::new(writer), BATCHES_IN_FLIGHT),
             db,
             pool,
             notifier,
