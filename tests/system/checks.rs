@@ -185,21 +185,28 @@ pub async fn check_triggers_fired_once(pool: &PgPool, cycles: &[Cycle]) {
     }
 }
 
-/// Every `EmailRequested` reached its recipient's address once, by Message-ID; a second
-/// copy only of an email whose claim the killed worker held. Returns the emails' count.
+/// Every `EmailRequested`, and every account message (the daily digest, once a run passes
+/// its time of day), reached its recipient's address once, by Message-ID; a second copy
+/// only of an email whose claim the killed worker held. Returns the emails' count.
 pub async fn check_every_email_delivered_once(
     pool: &PgPool,
     sink: &SmtpSink,
     people: &People,
     orphans: &BTreeSet<Uuid>,
 ) -> usize {
-    let requested: Vec<(Uuid, Uuid)> = sqlx::query_as(
+    let mut requested: Vec<(Uuid, Uuid)> = sqlx::query_as(
         "SELECT (payload->'email'->>'id')::uuid, (payload->'email'->>'recipient')::uuid
          FROM events WHERE event_type = 'EmailRequested'",
     )
     .fetch_all(pool)
     .await
     .unwrap();
+    let account_messages: Vec<(Uuid, Uuid)> =
+        sqlx::query_as("SELECT id, recipient FROM mail_outbox WHERE source_event_id IS NULL")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    requested.extend(account_messages);
     let distinct: BTreeSet<Uuid> = requested.iter().map(|(id, _)| *id).collect();
     assert_eq!(
         distinct.len(),

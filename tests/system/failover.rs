@@ -63,6 +63,10 @@ async fn two_apis_and_two_workers_share_one_database_and_survive_a_killed_worker
                 "Freshet <freshet@agency.test>".to_owned(),
             ),
             ("FRESHET_TICK_INTERVAL", "2s".to_owned()),
+            // The daily digest's time is always past: every worker writes it when it starts
+            // (the restarted one while the run has tasks), never at a moment of the clock's
+            // choosing after the outbox was drained.
+            ("FRESHET_DIGEST_TIME", "00:00".to_owned()),
             // A killed worker's claims lapse after this and are sent by the survivor.
             ("FRESHET_MAIL_LEASE", format!("{}s", MAIL_LEASE.as_secs())),
             ("RUST_LOG", "info,sqlx=warn".to_owned()),
