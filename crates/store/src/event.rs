@@ -62,10 +62,20 @@ pub struct NewEvent {
     /// The version of the payload's schema for this event type.
     pub schema_version: i32,
     pub payload: serde_json::Value,
+    /// When and by which command this event was recorded, if not the append's [`Metadata`]:
+    /// an append of several dated commands (an import's history) keeps each one's own.
+    pub own: Option<EventOrigin>,
+}
+
+/// One event's own instant and cause inside an append of several commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventOrigin {
+    pub recorded_at: DateTime<Utc>,
+    pub causation_id: Uuid,
 }
 
 impl NewEvent {
-    /// A new event with a fresh UUID v7.
+    /// A new event with a fresh UUID v7, recorded with its append's metadata.
     pub fn new(
         event_type: impl Into<String>,
         schema_version: i32,
@@ -76,11 +86,30 @@ impl NewEvent {
             event_type: event_type.into(),
             schema_version,
             payload,
+            own: None,
         }
+    }
+
+    /// The same event, recorded at its own instant as caused by its own command.
+    #[must_use]
+    pub fn with_origin(mut self, origin: EventOrigin) -> Self {
+        self.own = Some(origin);
+        self
+    }
+
+    /// The instant this event is recorded at in an append with `meta`.
+    pub fn recorded_at(&self, meta: &Metadata) -> DateTime<Utc> {
+        self.own.map_or(meta.recorded_at, |own| own.recorded_at)
+    }
+
+    /// The command this event is recorded as caused by in an append with `meta`.
+    pub fn causation_id(&self, meta: &Metadata) -> Uuid {
+        self.own.map_or(meta.causation_id, |own| own.causation_id)
     }
 }
 
-/// Who and what caused an append; applied to every event of that append.
+/// Who and what caused an append; applied to every event of that append that has no
+/// [`EventOrigin`] of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     pub actor: Option<String>,

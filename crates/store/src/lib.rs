@@ -17,7 +17,7 @@ pub use batch::Append;
 pub use database::{Backend, Database};
 pub use error::StoreError;
 pub use event::{
-    AppendOutcome, AppendResult, ExpectedVersion, IdempotencyKey, IdempotencyRecord,
+    AppendOutcome, AppendResult, EventOrigin, ExpectedVersion, IdempotencyKey, IdempotencyRecord,
     InvalidStreamId, LogPosition, Metadata, NewEvent, RecordedEvent, StreamId,
 };
 pub use event_store::EventStore;

@@ -168,9 +168,9 @@ async fn write(conn: &mut SqliteConnection, append: &Append) -> AppendAnswer {
         .bind(&event.event_type)
         .bind(event.schema_version)
         .bind(Json(&event.payload))
-        .bind(meta.recorded_at)
+        .bind(event.recorded_at(meta))
         .bind(meta.actor.as_deref())
-        .bind(DbUuid(meta.causation_id))
+        .bind(DbUuid(event.causation_id(meta)))
         .bind(DbUuid(meta.correlation_id))
         .fetch_one(&mut *conn)
         .await?;

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use freshet_store::testing::TestDatabase;
 use freshet_store::{
-    AppendOutcome, Database, EventStore, ExpectedVersion, IdempotencyKey, LogPosition, Metadata,
-    RecordedEvent, StoreError, StreamId,
+    Append, AppendOutcome, Database, EventOrigin, EventStore, ExpectedVersion, IdempotencyKey,
+    LogPosition, Metadata, RecordedEvent, StoreError, StreamId,
 };
 use serde_json::json;
 use support::{event, insert_raw_event, meta, settle, stream};
@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 freshet_store::on_both_backends!(
     events_round_trip_with_every_field,
+    events_of_their_own_instant_and_cause_keep_them_alone_and_in_a_batch,
     a_stale_expected_version_conflicts_and_writes_nothing,
     a_failed_append_writes_nothing,
     an_idempotent_retry_replays_the_first_outcome_and_writes_nothing,
@@ -238,6 +239,70 @@ async fn events_round_trip_with_every_field(db: TestDatabase) {
             .len()
             == 2
     );
+}
+
+/// An append of several dated commands (an import's history): each event keeps its own
+/// instant and cause, the others take the append's, written alone or group-committed.
+async fn events_of_their_own_instant_and_cause_keep_them_alone_and_in_a_batch(db: TestDatabase) {
+    let store = db.store().await;
+    let meta = meta();
+    let dated = |days: i64| EventOrigin {
+        recorded_at: meta.recorded_at - chrono::Duration::days(days),
+        causation_id: Uuid::now_v7(),
+    };
+    let history = |origins: &[EventOrigin]| {
+        let mut events: Vec<_> = origins
+            .iter()
+            .map(|origin| event("Dated", json!({})).with_origin(*origin))
+            .collect();
+        events.push(event("Undated", json!({})));
+        events
+    };
+    let expect = |read: &[RecordedEvent], origins: &[EventOrigin]| {
+        assert_eq!(read.len(), origins.len() + 1);
+        for (recorded, origin) in read.iter().zip(origins) {
+            assert_eq!(recorded.recorded_at, origin.recorded_at);
+            assert_eq!(recorded.causation_id, origin.causation_id);
+            assert_eq!(recorded.correlation_id, meta.correlation_id);
+        }
+        let undated = read.last().expect("one more");
+        assert_eq!(undated.recorded_at, meta.recorded_at);
+        assert_eq!(undated.causation_id, meta.causation_id);
+    };
+
+    let alone = stream("portfolio");
+    let origins = [dated(30), dated(20)];
+    store
+        .append(
+            &alone,
+            ExpectedVersion::NoStream,
+            history(&origins),
+            &meta,
+            None,
+        )
+        .await
+        .expect("append alone");
+    expect(&store.read_stream(&alone, 1).await.expect("read"), &origins);
+
+    let batch: Vec<(StreamId, [EventOrigin; 2])> = (0..5)
+        .map(|i| (stream("portfolio"), [dated(40 + i), dated(10 + i)]))
+        .collect();
+    let appends = batch
+        .iter()
+        .map(|(s, origins)| Append {
+            stream: s.clone(),
+            expected: ExpectedVersion::NoStream,
+            events: history(origins),
+            meta: meta.clone(),
+            idempotency: None,
+        })
+        .collect();
+    for answer in store.append_all(appends).await {
+        answer.expect("append in a batch");
+    }
+    for (s, origins) in &batch {
+        expect(&store.read_stream(s, 1).await.expect("read"), origins);
+    }
 }
 
 async fn a_stale_expected_version_conflicts_and_writes_nothing(db: TestDatabase) {
@@ -972,4 +1037,50 @@ async fn a_missing_sqlite_file_is_created() {
     db.migrate().await.expect("migrate");
     db.migrate().await.expect("migrating twice is a no-op");
     assert!(path.exists());
+}
+
+/// A binary of the release before 0102 still calls `append_batch` with its 14 arguments
+/// while an upgrade rolls out: that call keeps working, every event with its append's
+/// metadata.
+#[tokio::test]
+async fn postgres_the_batch_append_of_the_previous_release_still_appends() {
+    let Some(db) = TestDatabase::postgres().await else {
+        return;
+    };
+    let Database::Postgres(pool) = &db.database else {
+        unreachable!("a PostgreSQL test database");
+    };
+    let store = db.store().await;
+    let s = stream("portfolio");
+    let meta = meta();
+    let outcome: String = sqlx::query_scalar(
+        "SELECT outcome FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14)",
+    )
+    .bind(vec![s.as_str()])
+    .bind(vec![Some(0_i64)])
+    .bind(vec![meta.recorded_at])
+    .bind(vec![meta.actor.as_deref()])
+    .bind(vec![meta.causation_id])
+    .bind(vec![meta.correlation_id])
+    .bind(vec![None::<&str>])
+    .bind(vec![None::<&str>])
+    .bind(vec![None::<chrono::DateTime<chrono::Utc>>])
+    .bind(vec![1_i32, 1])
+    .bind(vec![Uuid::now_v7(), Uuid::now_v7()])
+    .bind(vec!["First", "Second"])
+    .bind(vec![1_i32, 1])
+    .bind(vec![json!({}), json!({"n": 2})])
+    .fetch_one(pool)
+    .await
+    .expect("the 14-argument append_batch");
+    assert_eq!(outcome, "appended");
+    let read = store.read_stream(&s, 1).await.expect("read");
+    assert_eq!(read.len(), 2);
+    for recorded in &read {
+        assert_eq!(recorded.recorded_at, meta.recorded_at);
+        assert_eq!(recorded.causation_id, meta.causation_id);
+        assert_eq!(recorded.actor, meta.actor);
+    }
+    assert_eq!(read[1].payload, json!({"n": 2}));
 }

@@ -1,5 +1,6 @@
 //! How appends reach PostgreSQL: one append through `append_events` (migrations `0040`,
-//! `0061`), a batch through `append_batch` (`0100`); each one statement, one round trip.
+//! `0061`), a batch, or an append whose events have their own instants, through
+//! `append_batch` (`0100`, `0102`); each one statement, one round trip.
 
 use std::sync::Arc;
 
@@ -25,6 +26,22 @@ pub(super) struct PgWriter {
 #[async_trait]
 impl BatchWriter for PgWriter {
     async fn write_one(&self, append: &Append) -> AppendAnswer {
+        if append.events.iter().any(|event| event.own.is_some()) {
+            // Only append_batch records an event at its own instant (0102).
+            return match self.write_batch(std::slice::from_ref(append)).await {
+                Ok(mut answers) => answers.pop().unwrap_or_else(|| {
+                    Err(StoreError::BatchFailed(
+                        "append_batch answered nothing".into(),
+                    ))
+                }),
+                Err(BatchFailure::NoConnection) => {
+                    Err(StoreError::Database(sqlx::Error::PoolTimedOut))
+                }
+                Err(BatchFailure::RolledBack(error) | BatchFailure::Unknown(error)) => {
+                    Err(self.conflict_or(error, append).await)
+                }
+            };
+        }
         let events = &append.events;
         let key = append.idempotency.as_ref();
         let row = sqlx::query(
@@ -69,7 +86,8 @@ impl BatchWriter for PgWriter {
         };
         let rows = sqlx::query(
             "SELECT append_index, outcome, current_version, stored_fingerprint, result \
-             FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+                               $15, $16)",
         )
         .bind(
             appends
@@ -131,6 +149,16 @@ impl BatchWriter for PgWriter {
         )
         .bind(events().map(|(_, e)| e.schema_version).collect::<Vec<_>>())
         .bind(events().map(|(_, e)| &e.payload).collect::<Vec<_>>())
+        .bind(
+            events()
+                .map(|(_, e)| e.own.map(|own| own.recorded_at))
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            events()
+                .map(|(_, e)| e.own.map(|own| own.causation_id))
+                .collect::<Vec<_>>(),
+        )
         .fetch_all(&self.pool)
         .await?;
         if rows.len() != appends.len() {
