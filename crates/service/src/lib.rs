@@ -12,6 +12,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::ServiceError;
 pub use history::load_portfolio;
 pub use service::{
-    CommandOutcome, CommandRequest, CommandService, DEFAULT_IDEMPOTENCY_TTL, ProcessConfig,
-    actor_label,
+    CommandOutcome, CommandRequest, CommandService, DEFAULT_IDEMPOTENCY_TTL, DatedCommands,
+    ProcessConfig, actor_label,
 };

@@ -23,6 +23,10 @@ use freshet_follower::decode;
 use crate::history::{fold, stream_of};
 use crate::turns::Turns;
 
+mod dated;
+
+pub use dated::DatedCommands;
+
 /// How the agency runs the process: its time zone (R3) and its gate deadlines (B1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProcessConfig {
@@ -159,21 +163,13 @@ impl CommandService {
         let stream = stream_of(request.portfolio);
         let context = self.context(request.actor);
         let now = context.now;
-        let command_id = Uuid::now_v7();
-        let meta = Metadata {
-            actor: Some(actor_label(request.actor)),
-            causation_id: command_id,
-            correlation_id: request.correlation_id.unwrap_or(command_id),
-            recorded_at: now,
-        };
-        let key = request.idempotency_key.as_deref().map(|key| {
-            // Scoped to the sender, so two people's keys never collide.
-            IdempotencyKey::new(
-                format!("{}/{key}", actor_label(request.actor)),
-                fingerprint(&request),
-            )
-            .with_valid_since(key_cutoff(now, self.config.idempotency_ttl))
-        });
+        let meta = metadata(request.actor, request.correlation_id, now);
+        let key = self.scoped_key(
+            request.actor,
+            request.idempotency_key.as_deref(),
+            || fingerprint(&request),
+            now,
+        );
         // Commands of this process on one portfolio queue here instead of conflicting.
         let _turn = self.turns.take(request.portfolio).await;
         // No look-up of the key up front: the append claims it in its own transaction and
@@ -411,6 +407,16 @@ impl CommandService {
         let (_, state) = self.current_state(request.portfolio, stream).await?;
         permissions::authorize(state.as_ref(), &request.command, request.actor)?;
         tracing::Span::current().record("replayed", true);
+        self.replayed(request.portfolio, stream, result).await
+    }
+
+    /// The outcome `result` recorded, with its events read back.
+    async fn replayed(
+        &self,
+        portfolio: PortfolioId,
+        stream: &StreamId,
+        result: AppendResult,
+    ) -> Result<CommandOutcome, ServiceError> {
         let records = self.store.read_stream(stream, result.first_version).await?;
         let events = records
             .iter()
@@ -418,10 +424,37 @@ impl CommandService {
             .map(decode)
             .collect::<Result<Vec<_>, _>>()?;
         Ok(CommandOutcome {
-            portfolio: request.portfolio,
+            portfolio,
             result,
             events,
             replayed: true,
+        })
+    }
+}
+
+/// A new request's metadata: its own command id, the cause it belongs to, its instant.
+fn metadata(actor: Actor, correlation_id: Option<Uuid>, now: DateTime<Utc>) -> Metadata {
+    let command_id = Uuid::now_v7();
+    Metadata {
+        actor: Some(actor_label(actor)),
+        causation_id: command_id,
+        correlation_id: correlation_id.unwrap_or(command_id),
+        recorded_at: now,
+    }
+}
+
+impl CommandService {
+    /// A request's idempotency key, scoped to its sender so two people's keys never collide.
+    fn scoped_key(
+        &self,
+        actor: Actor,
+        key: Option<&str>,
+        fingerprint: impl FnOnce() -> String,
+        now: DateTime<Utc>,
+    ) -> Option<IdempotencyKey> {
+        key.map(|key| {
+            IdempotencyKey::new(format!("{}/{key}", actor_label(actor)), fingerprint())
+                .with_valid_since(key_cutoff(now, self.config.idempotency_ttl))
         })
     }
 }
