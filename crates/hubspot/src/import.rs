@@ -1,6 +1,6 @@
 //! The import: read, plan, judge every portfolio's commands with the pure `decide` in
-//! memory (the dry run), and with `--apply` run the same commands through the
-//! `CommandService` at HubSpot's instants, as the importing Admin.
+//! memory (the dry run), and with `--apply` record the same commands through the
+//! `CommandService` at HubSpot's instants, as the importing Admin, one append per portfolio.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -11,8 +11,9 @@ use chrono::{DateTime, Utc};
 use freshet_domain::{
     Actor, Command, Context, Portfolio, RefreshStatus, TicketStatus, UserId, decide,
 };
-use freshet_service::{CommandRequest, CommandService, ManualClock, ProcessConfig, load_portfolio};
+use freshet_service::{CommandService, DatedCommands, ManualClock, ProcessConfig, load_portfolio};
 use freshet_store::{EventStore, LogPosition};
+use futures::{StreamExt, TryStreamExt, stream};
 
 use crate::error::ImportError;
 use crate::mapping::Mapping;
@@ -97,6 +98,10 @@ struct Planned {
 /// commit): as many at once as a batch holds keeps every batch full.
 pub const DEFAULT_IMPORT_CONCURRENCY: usize = 256;
 
+/// Stored portfolios read at once while planning: enough to hide the round trips, few
+/// enough to leave the pool's other connections free.
+const READS_IN_FLIGHT: usize = 32;
+
 /// Runs imports against one event store, as one Admin.
 #[derive(Debug)]
 pub struct Importer {
@@ -148,9 +153,15 @@ impl Importer {
             ..Report::default()
         };
         let total = u64::try_from(plans.len()).unwrap_or(u64::MAX);
+        // The stored states are read concurrently (one round trip each); judging is in memory.
+        let states: Vec<Option<Portfolio>> = stream::iter(&plans)
+            .map(|plan| load_portfolio(self.store.as_ref(), plan.id))
+            .buffered(self.concurrency.min(READS_IN_FLIGHT))
+            .try_collect()
+            .await?;
         let mut accepted = Vec::new();
-        for (done, plan) in plans.iter().enumerate() {
-            if let Some(steps) = self.one(plan, &people, now, &mut report).await? {
+        for (done, (plan, state)) in plans.iter().zip(states).enumerate() {
+            if let Some(steps) = self.one(plan, state, &people, now, &mut report) {
                 accepted.push((plan, steps));
             }
             if !apply {
@@ -167,14 +178,14 @@ impl Importer {
     }
 
     /// Plans and judges one portfolio and counts it in `report`: its steps to apply, if any.
-    async fn one(
+    fn one(
         &self,
         plan: &PortfolioPlan,
+        state: Option<Portfolio>,
         people: &Directory,
         now: DateTime<Utc>,
         report: &mut Report,
-    ) -> Result<Option<Planned>, ImportError> {
-        let state = load_portfolio(self.store.as_ref(), plan.id).await?;
+    ) -> Option<Planned> {
         let (steps, conflicts) = plan::steps(plan, state.as_ref(), now, &self.config.calendar);
         report.conflicts.extend(conflicts);
         let actor = Actor::admin(self.admin);
@@ -189,13 +200,13 @@ impl Importer {
                 )));
             }
             report.refused.push(refusal);
-            return Ok(None);
+            return None;
         }
         let changes = steps.iter().filter(|s| s.command != Command::Tick).count();
         match (&state, changes) {
             (Some(_), 0) => {
                 report.portfolios_unchanged += 1;
-                return Ok(None);
+                return None;
             }
             (Some(_), _) => report.portfolios_changed += 1,
             (None, _) => {
@@ -238,11 +249,12 @@ impl Importer {
         // A change to an existing portfolio is a new request each run; the plan, made from
         // the current state, never repeats one that was applied.
         let version = state.map_or_else(|| "new".to_owned(), |_| now.timestamp().to_string());
-        Ok(Some(Planned { version, steps }))
+        Some(Planned { version, steps })
     }
 
-    /// Runs the accepted portfolios' steps through the service, `concurrency` portfolios at
-    /// a time, each worker with its own clock set to each step's instant.
+    /// Records each accepted portfolio's steps through the service as one append (each
+    /// event at its step's instant), `concurrency` portfolios at a time: a portfolio is
+    /// imported whole or not at all, and the store commits many portfolios per transaction.
     async fn apply(
         &self,
         accepted: Vec<(&PortfolioPlan, Planned)>,
@@ -251,41 +263,34 @@ impl Importer {
     ) -> Result<Option<LogPosition>, ImportError> {
         let total = u64::try_from(accepted.len()).unwrap_or(u64::MAX);
         let done = AtomicU64::new(0);
-        let workers = self.concurrency.max(1);
-        let mut lanes: Vec<Vec<(&PortfolioPlan, Planned)>> =
-            (0..workers).map(|_| Vec::new()).collect();
-        for (i, item) in accepted.into_iter().enumerate() {
-            lanes[i % workers].push(item);
-        }
+        let service = CommandService::new(
+            Arc::clone(&self.store),
+            Arc::new(ManualClock::new(now)),
+            self.config,
+        );
         let actor = Actor::admin(self.admin);
-        let lanes = lanes.into_iter().map(|lane| {
-            let done = &done;
-            async move {
-                let clock = ManualClock::new(now);
-                let mut last: Option<LogPosition> = None;
-                let service = CommandService::new(
-                    Arc::clone(&self.store),
-                    Arc::new(clock.clone()),
-                    self.config,
-                );
-                for (plan, planned) in lane {
-                    let record = &plan.record.origin.record;
-                    let cause = correlation(record);
-                    for step in planned.steps {
-                        clock.set(step.at);
-                        let key = format!("hubspot/{record}/{}/{}", planned.version, step.key);
-                        let request = CommandRequest::new(plan.id, step.command, actor)
-                            .with_idempotency_key(key)
-                            .with_correlation_id(cause);
-                        let outcome = service.execute(request).await?;
-                        last = last.max(outcome.result.positions.last().copied());
-                    }
-                    progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                }
-                Ok::<_, ImportError>(last)
-            }
-        });
-        let lasts = futures::future::try_join_all(lanes).await?;
+        let (service, done) = (&service, &done);
+        let lasts: Vec<Option<LogPosition>> = stream::iter(accepted)
+            .map(|(plan, planned)| async move {
+                let record = &plan.record.origin.record;
+                let request = DatedCommands {
+                    portfolio: plan.id,
+                    actor,
+                    commands: planned
+                        .steps
+                        .into_iter()
+                        .map(|step| (step.at, step.command))
+                        .collect(),
+                    idempotency_key: Some(format!("hubspot/{record}/{}", planned.version)),
+                    correlation_id: Some(correlation(record)),
+                };
+                let outcome = service.execute_dated(request).await?;
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                Ok::<_, ImportError>(outcome.result.positions.last().copied())
+            })
+            .buffer_unordered(self.concurrency.max(1))
+            .try_collect()
+            .await?;
         Ok(lasts.into_iter().flatten().max())
     }
 

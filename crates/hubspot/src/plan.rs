@@ -132,8 +132,6 @@ pub struct Step {
     pub at: DateTime<Utc>,
     pub command: Command,
     pub origin: Origin,
-    /// Unique within the portfolio: with the record id, the command's idempotency key.
-    pub key: String,
 }
 
 /// Hands out instants: HubSpot's own (never before the previous step, never after `now`)
@@ -200,13 +198,8 @@ pub fn steps(
         now,
         historical: state.is_none(),
     };
-    let push = |out: &mut Vec<Step>, at, command: Command, origin: &Origin, key: String| {
-        out.push(Step {
-            at,
-            command,
-            origin: origin.clone(),
-            key,
-        });
+    let push = |out: &mut Vec<Step>, at, command: Command, origin: &Origin| {
+        out.push(step(at, command, origin));
     };
     let noon = |days_before: u64| {
         calendar.noon_on(
@@ -226,7 +219,7 @@ pub fn steps(
                 cadence: record.cadence,
                 refresh_date: record.refresh_date,
             };
-            push(&mut out, at, command, origin, "create".into());
+            push(&mut out, at, command, origin);
             let text = format!(
                 "Imported from HubSpot, Creative Portfolio record {} ({} line {}); its Creative Refresh Status there: {}.",
                 origin.record,
@@ -235,7 +228,7 @@ pub fn steps(
                 label(record.status)
             );
             let command = Command::LogPortfolioNote { text: note(text) };
-            push(&mut out, at, command, origin, "note".into());
+            push(&mut out, at, command, origin);
             None
         }
         Some(state) => {
@@ -247,7 +240,7 @@ pub fn steps(
             }
             if state.team != record.team {
                 let command = Command::ChangeTeam { team: record.team };
-                push(&mut out, now, command, origin, "team".into());
+                push(&mut out, now, command, origin);
             }
             let moved = state.refresh_date() != record.refresh_date
                 || state.schedule.cadence != record.cadence;
@@ -256,13 +249,7 @@ pub fn steps(
                     cadence: record.cadence,
                     refresh_date: record.refresh_date,
                 };
-                push(
-                    &mut out,
-                    now,
-                    command,
-                    origin,
-                    format!("reschedule-{}", record.refresh_date),
-                );
+                push(&mut out, now, command, origin);
             } else if moved {
                 conflicts.push(origin.refuse(format!(
                     "Creative Refresh Date or cadence changed to {} every {} {:?} while Freshet's cycle of {} is at {}: not applied",
@@ -287,7 +274,7 @@ pub fn steps(
     };
     if rank(target) >= 1 && current.is_none() {
         let at = time.at(noon(KICKOFF_LEAD_DAYS.unsigned_abs()));
-        push(&mut out, at, Command::Tick, origin, "kickoff".into());
+        push(&mut out, at, Command::Tick, origin);
         let text = format!(
             "Refresh Request Submitted in HubSpot (imported from record {}).",
             origin.record
@@ -295,10 +282,10 @@ pub fn steps(
         let command = Command::RequestRefresh {
             note: Some(note(text)),
         };
-        push(&mut out, at, command, origin, "request".into());
+        push(&mut out, at, command, origin);
         if state.is_none() && noon(0) <= now {
             let at = time.at(noon(0));
-            push(&mut out, at, Command::Tick, origin, "refresh-date".into());
+            push(&mut out, at, Command::Tick, origin);
         }
     }
     create_tickets(plan, state, &mut time, &mut out);
@@ -306,17 +293,17 @@ pub fn steps(
     if rank(target) >= 2 && rank(current) < 2 {
         let at = time.at(time.last);
         let command = Command::MarkDeliverablesSubmitted;
-        push(&mut out, at, command, origin, "submitted".into());
+        push(&mut out, at, command, origin);
     }
     creative_work(plan, state, &mut time, &mut out, &mut conflicts);
     reviews(plan, state, &mut time, &mut out, &mut conflicts);
     if rank(target) >= 4 && rank(current) < 4 {
         let at = time.at(time.last);
-        push(&mut out, at, Command::SignOff, origin, "sign-off".into());
+        push(&mut out, at, Command::SignOff, origin);
     }
     if state.is_none() {
         // What fell due between HubSpot's last date and today, as the scheduler would.
-        push(&mut out, now, Command::Tick, origin, "today".into());
+        push(&mut out, now, Command::Tick, origin);
     }
     (out, conflicts)
 }
@@ -359,7 +346,7 @@ fn create_tickets(
                     deliverables: ticket.deliverables,
                 },
             };
-            out.push(step(at, command, origin, "ticket"));
+            out.push(step(at, command, origin));
             let mut text = format!(
                 "Imported from HubSpot, ticket {} ({} line {}).",
                 origin.record, origin.file, origin.line
@@ -372,7 +359,7 @@ fn create_tickets(
                 ticket_id: id,
                 text: note(text),
             };
-            out.push(step(at, command, origin, "ticket-note"));
+            out.push(step(at, command, origin));
         }
     }
 }
@@ -409,8 +396,7 @@ fn creative_work(
                 .into_iter()
                 .chain(part_steps(id, graphic, false))
             {
-                let key = format!("{}-{}", command.action(), out.len());
-                out.push(step(at, command, origin, &key));
+                out.push(step(at, command, origin));
             }
         }
     }
@@ -453,16 +439,15 @@ fn reviews(
             (_, TicketStatus::CompletedDeliverable, _) => {
                 let at = time.at(time.last);
                 let command = Command::CompleteDeliverable { ticket_id: id };
-                out.push(step(at, command, origin, "completed"));
+                out.push(step(at, command, origin));
             }
             // In Progress with Needs Revisions: it went to the client and came back (R14);
             // a new ticket reaches Pending Approval first (`creative_work`).
             (TicketStatus::InProgress, TicketStatus::InProgress, Some(kind)) if first_round => {
-                out.push(revisions(time, id, kind, origin, 0));
+                out.push(revisions(time, id, kind, origin));
             }
             (TicketStatus::PendingApproval, TicketStatus::InProgress, Some(kind)) => {
-                let round = now.map_or(0, |t| t.revision_round);
-                out.push(revisions(time, id, kind, origin, round));
+                out.push(revisions(time, id, kind, origin));
             }
             (TicketStatus::PendingApproval, TicketStatus::InProgress, None) => {
                 conflicts.push(origin.refuse(
@@ -479,7 +464,6 @@ fn revisions(
     ticket_id: TicketId,
     kind: RevisionKind,
     origin: &Origin,
-    round: u32,
 ) -> Step {
     let at = time.at(time.last);
     let text = format!("Needs Revisions in HubSpot: {kind} (imported).");
@@ -488,7 +472,7 @@ fn revisions(
         kind,
         feedback: note(text),
     };
-    step(at, command, origin, &format!("revisions-{round}"))
+    step(at, command, origin)
 }
 
 /// A ticket's id, and where Freshet has it (a new one: In Progress).
@@ -501,12 +485,11 @@ fn standing<'a>(
     (id, now, now.map_or(TicketStatus::InProgress, |t| t.status))
 }
 
-fn step(at: DateTime<Utc>, command: Command, origin: &Origin, key: &str) -> Step {
+fn step(at: DateTime<Utc>, command: Command, origin: &Origin) -> Step {
     Step {
         at,
         command,
         origin: origin.clone(),
-        key: format!("{}-{key}", origin.record),
     }
 }
 

@@ -149,8 +149,8 @@ impl Places {
     }
 }
 
-/// Every command the exports plan for new portfolios: its record, instant, command and key.
-fn planned(exports: &Exports, people: &Directory) -> Vec<(String, DateTime<Utc>, String, String)> {
+/// Every command the exports plan for new portfolios: its record, instant and command.
+fn planned(exports: &Exports, people: &Directory) -> Vec<(String, DateTime<Utc>, String)> {
     let mapping = Mapping::default();
     let calendar = config().calendar;
     let places = Places::of(exports);
@@ -167,7 +167,7 @@ fn planned(exports: &Exports, people: &Directory) -> Vec<(String, DateTime<Utc>,
         .flat_map(|plan| plan::steps(plan, None, now(), &calendar).0)
         .map(|step| {
             let command = places.text(&format!("{:?}", step.command));
-            (step.origin.record, step.at, command, step.key)
+            (step.origin.record, step.at, command)
         })
         .collect()
 }
