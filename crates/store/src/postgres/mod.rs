@@ -185,16 +185,11 @@ impl EventStore for PostgresStore {
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let names: Vec<&str> = streams.iter().map(|(s, _)| s.as_str()).collect();
         let after: Vec<i64> = streams.iter().map(|(_, version)| *version).collect();
-        let rows: Vec<EventRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM events \
-             JOIN unnest($1::text[], $2::bigint[]) AS known(known_stream, known_version) \
-               ON stream_id = known_stream AND version > known_version \
-             ORDER BY stream_id, version"
-        ))
-        .bind(&names)
-        .bind(&after)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<EventRow> = sqlx::query_as(&read_streams_after_sql())
+            .bind(&names)
+            .bind(&after)
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(EventRow::recorded).collect()
     }
 
@@ -242,4 +237,78 @@ pub(crate) async fn head(pool: &PgPool) -> Result<LogPosition, StoreError> {
             position,
         }),
     )
+}
+
+/// The events after each known version of each stream. A lateral index look-up per stream:
+/// joined to the unnested arrays instead, the generic plan a prepared statement settles on
+/// after five runs cannot see the arrays' sizes and scans the whole log (24 ms on 80,000
+/// events, where this takes 0.3 ms), which made a My work page wait a second under load.
+fn read_streams_after_sql() -> String {
+    format!(
+        "SELECT after.* FROM unnest($1::text[], $2::bigint[]) AS known(known_stream, known_version) \
+         CROSS JOIN LATERAL (SELECT {COLUMNS} FROM events \
+             WHERE stream_id = known.known_stream AND version > known.known_version \
+             ORDER BY version) AS after \
+         ORDER BY after.stream_id, after.version"
+    )
+}
+
+#[cfg(test)]
+mod plans {
+    use crate::Database;
+    use crate::testing::TestDatabase;
+
+    /// The plan PostgreSQL keeps for a prepared statement once it goes generic, on a log of
+    /// 10,000 streams of 8 events of about 200 bytes (as a benchmark's log that showed it).
+    async fn generic_plan(sql: &str) -> Option<String> {
+        let db = TestDatabase::postgres().await?;
+        let Database::Postgres(pool) = &db.database else {
+            unreachable!("a PostgreSQL test database");
+        };
+        sqlx::query(
+            "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, \
+                 payload, recorded_at, causation_id, correlation_id) \
+             SELECT gen_random_uuid(), 'portfolio-' || (i % 10000), i / 10000 + 1, 'Noted', 1, \
+                 jsonb_build_object('text', repeat('x', 150)), now(), gen_random_uuid(), \
+                 gen_random_uuid() \
+             FROM generate_series(0, 79999) AS i",
+        )
+        .execute(pool)
+        .await
+        .expect("fill the log");
+        sqlx::query("ANALYZE events")
+            .execute(pool)
+            .await
+            .expect("analyze");
+        let mut conn = pool.acquire().await.expect("a connection");
+        sqlx::query("SET plan_cache_mode = force_generic_plan")
+            .execute(&mut *conn)
+            .await
+            .expect("generic plans");
+        sqlx::query(&format!("PREPARE probe(text[], bigint[]) AS {sql}"))
+            .execute(&mut *conn)
+            .await
+            .expect("prepare");
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "EXPLAIN EXECUTE probe('{portfolio-1,portfolio-2,portfolio-3}', '{2,2,2}')",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .expect("explain");
+        Some(
+            rows.into_iter()
+                .map(|(line,)| line)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    }
+
+    #[tokio::test]
+    async fn reading_a_few_streams_after_known_versions_never_scans_the_log() {
+        let Some(plan) = generic_plan(&super::read_streams_after_sql()).await else {
+            return;
+        };
+        assert!(!plan.contains("Seq Scan on events"), "{plan}");
+        assert!(plan.contains("events_stream_version_key"), "{plan}");
+    }
 }
