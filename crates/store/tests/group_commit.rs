@@ -34,6 +34,18 @@ fn append(stream: &StreamId, expected: ExpectedVersion, payload: i64) -> Append 
     }
 }
 
+/// `appends`, then appends to new streams of their own up to a batch that PostgreSQL writes
+/// with one `append_batch` (fewer go as parallel single appends).
+fn filled(mut appends: Vec<Append>) -> Vec<Append> {
+    while appends.len() < 10 {
+        appends.push(append(&stream("filler"), ExpectedVersion::NoStream, 0));
+    }
+    appends
+}
+
+/// A scenario's batch as it is (a few appends) and filled up to a large one.
+const SIZES: [fn(Vec<Append>) -> Vec<Append>; 2] = [|appends| appends, filled];
+
 fn key(name: &str, fingerprint: &str) -> IdempotencyKey {
     IdempotencyKey::new(format!("{name}-{}", Uuid::now_v7()), fingerprint)
 }
@@ -75,14 +87,14 @@ async fn a_batch_with_one_conflicting_append_commits_the_others_and_fails_that_o
     conflicting.idempotency = Some(conflicting_key.clone());
 
     let answers = store
-        .append_all(vec![
+        .append_all(filled(vec![
             append(&first, ExpectedVersion::NoStream, 1),
             conflicting,
             append(&last, ExpectedVersion::NoStream, 3),
-        ])
+        ]))
         .await;
 
-    assert_eq!(answers.len(), 3);
+    assert_eq!(answers.len(), 10);
     assert!(
         matches!(answers[0], Ok(AppendOutcome::Appended(_))),
         "{:?}",
@@ -134,102 +146,108 @@ async fn a_batch_with_one_conflicting_append_commits_the_others_and_fails_that_o
 
 async fn a_batch_replays_a_used_key_and_refuses_a_reused_one_alone(db: TestDatabase) {
     let store = db.store().await;
-    let (used, reused, fresh) = (stream("used"), stream("reused"), stream("fresh"));
-    let used_key = key("used", "same");
-    let reused_key = key("reused", "first");
-    let first = store
-        .append(
-            &used,
-            ExpectedVersion::NoStream,
-            vec![event("A", json!(1))],
-            &meta(),
-            Some(&used_key),
-        )
-        .await
-        .expect("first use")
-        .into_result();
-    store
-        .append(
-            &reused,
-            ExpectedVersion::NoStream,
-            vec![event("A", json!(1))],
-            &meta(),
-            Some(&reused_key),
-        )
-        .await
-        .expect("first use");
+    for size in SIZES {
+        let (used, reused, fresh) = (stream("used"), stream("reused"), stream("fresh"));
+        let used_key = key("used", "same");
+        let reused_key = key("reused", "first");
+        let first = store
+            .append(
+                &used,
+                ExpectedVersion::NoStream,
+                vec![event("A", json!(1))],
+                &meta(),
+                Some(&used_key),
+            )
+            .await
+            .expect("first use")
+            .into_result();
+        store
+            .append(
+                &reused,
+                ExpectedVersion::NoStream,
+                vec![event("A", json!(1))],
+                &meta(),
+                Some(&reused_key),
+            )
+            .await
+            .expect("first use");
 
-    let mut again = append(&used, ExpectedVersion::NoStream, 1);
-    again.idempotency = Some(used_key);
-    let mut other_request = append(&reused, ExpectedVersion::Exact(1), 2);
-    other_request.idempotency = Some(IdempotencyKey::new(reused_key.key.clone(), "another"));
-    let mut new = append(&fresh, ExpectedVersion::NoStream, 3);
-    let fresh_key = key("fresh", "f");
-    new.idempotency = Some(fresh_key.clone());
-    let answers = store.append_all(vec![again, other_request, new]).await;
+        let mut again = append(&used, ExpectedVersion::NoStream, 1);
+        again.idempotency = Some(used_key);
+        let mut other_request = append(&reused, ExpectedVersion::Exact(1), 2);
+        other_request.idempotency = Some(IdempotencyKey::new(reused_key.key.clone(), "another"));
+        let mut new = append(&fresh, ExpectedVersion::NoStream, 3);
+        let fresh_key = key("fresh", "f");
+        new.idempotency = Some(fresh_key.clone());
+        let answers = store
+            .append_all(size(vec![again, other_request, new]))
+            .await;
 
-    assert_eq!(
-        answers[0].as_ref().ok(),
-        Some(&AppendOutcome::Replayed(first))
-    );
-    assert!(
-        matches!(&answers[1], Err(StoreError::IdempotencyKeyReused { key }) if *key == reused_key.key),
-        "{:?}",
-        answers[1]
-    );
-    let Ok(AppendOutcome::Appended(appended)) = &answers[2] else {
-        panic!("the fresh append failed: {:?}", answers[2]);
-    };
-    assert_eq!(store.stream_version(&used).await.expect("version"), 1);
-    assert_eq!(store.stream_version(&reused).await.expect("version"), 1);
-    let stored = store
-        .idempotent_outcome(&fresh_key)
-        .await
-        .expect("key")
-        .expect("stored");
-    assert_eq!(&stored.result, appended);
+        assert_eq!(
+            answers[0].as_ref().ok(),
+            Some(&AppendOutcome::Replayed(first))
+        );
+        assert!(
+            matches!(&answers[1], Err(StoreError::IdempotencyKeyReused { key }) if *key == reused_key.key),
+            "{:?}",
+            answers[1]
+        );
+        let Ok(AppendOutcome::Appended(appended)) = &answers[2] else {
+            panic!("the fresh append failed: {:?}", answers[2]);
+        };
+        assert_eq!(store.stream_version(&used).await.expect("version"), 1);
+        assert_eq!(store.stream_version(&reused).await.expect("version"), 1);
+        let stored = store
+            .idempotent_outcome(&fresh_key)
+            .await
+            .expect("key")
+            .expect("stored");
+        assert_eq!(&stored.result, appended);
+    }
 }
 
 async fn a_batch_that_fails_as_a_whole_is_written_one_append_at_a_time(db: TestDatabase) {
     let store = db.store().await;
-    let (good, bad, also_good) = (stream("good"), stream("bad"), stream("also-good"));
-    let taken = event("Taken", json!(0));
-    store
-        .append(
-            &stream("other"),
-            ExpectedVersion::NoStream,
-            vec![taken.clone()],
-            &meta(),
-            None,
-        )
-        .await
-        .expect("take an event id");
-    // Reusing an event id fails inside the database, which fails a batch as a whole.
-    let mut duplicate = append(&bad, ExpectedVersion::NoStream, 2);
-    duplicate.events.push(taken);
+    for size in SIZES {
+        let (good, bad, also_good) = (stream("good"), stream("bad"), stream("also-good"));
+        let taken = event("Taken", json!(0));
+        store
+            .append(
+                &stream("other"),
+                ExpectedVersion::NoStream,
+                vec![taken.clone()],
+                &meta(),
+                None,
+            )
+            .await
+            .expect("take an event id");
+        // Reusing an event id fails inside the database, which fails a batch as a whole.
+        let mut duplicate = append(&bad, ExpectedVersion::NoStream, 2);
+        duplicate.events.push(taken);
 
-    let answers = store
-        .append_all(vec![
-            append(&good, ExpectedVersion::NoStream, 1),
-            duplicate,
-            append(&also_good, ExpectedVersion::NoStream, 3),
-        ])
-        .await;
+        let answers = store
+            .append_all(size(vec![
+                append(&good, ExpectedVersion::NoStream, 1),
+                duplicate,
+                append(&also_good, ExpectedVersion::NoStream, 3),
+            ]))
+            .await;
 
-    assert!(answers[0].is_ok(), "{:?}", answers[0]);
-    assert!(
-        matches!(answers[1], Err(StoreError::Database(_))),
-        "{:?}",
-        answers[1]
-    );
-    assert!(answers[2].is_ok(), "{:?}", answers[2]);
-    assert_eq!(store.stream_version(&good).await.expect("version"), 1);
-    assert_eq!(
-        store.stream_version(&bad).await.expect("version"),
-        0,
-        "half an append"
-    );
-    assert_eq!(store.stream_version(&also_good).await.expect("version"), 1);
+        assert!(answers[0].is_ok(), "{:?}", answers[0]);
+        assert!(
+            matches!(answers[1], Err(StoreError::Database(_))),
+            "{:?}",
+            answers[1]
+        );
+        assert!(answers[2].is_ok(), "{:?}", answers[2]);
+        assert_eq!(store.stream_version(&good).await.expect("version"), 1);
+        assert_eq!(
+            store.stream_version(&bad).await.expect("version"),
+            0,
+            "half an append"
+        );
+        assert_eq!(store.stream_version(&also_good).await.expect("version"), 1);
+    }
 }
 
 async fn appends_of_one_stream_in_one_call_are_written_in_order(db: TestDatabase) {
