@@ -79,7 +79,7 @@ pub struct Args {
     pub scheduler_concurrency: usize,
 
     /// Portfolios (10 tickets each) of the HubSpot import scenario; the goal is for 10,000.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 10_000)]
     pub import_portfolios: usize,
 
     /// Inbox tasks the HTTP scenario serves.
