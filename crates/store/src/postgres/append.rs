@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use futures::future::join_all;
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
-use tokio::sync::broadcast;
+use tokio::sync::{Semaphore, broadcast};
 
 use super::publisher::Publisher;
 use crate::batch::{Append, AppendAnswer, BatchFailure, BatchWriter};
@@ -22,6 +22,10 @@ pub(super) struct PgWriter {
     pub(super) db: crate::database::Database,
     pub(super) notifier: broadcast::Sender<LogPosition>,
     pub(super) publisher: Arc<Publisher>,
+    /// Connections small batches may take at once for their parallel single appends: beyond
+    /// it they go through `append_batch` (one connection), so a burst of appends never takes
+    /// the pool from the reads, the runners and the mail.
+    pub(super) singles: Semaphore,
 }
 
 #[async_trait]
@@ -77,7 +81,12 @@ impl BatchWriter for PgWriter {
     }
 
     async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, BatchFailure> {
-        if appends.len() < SMALLEST_BATCH && appends.iter().all(|a| !has_own_origins(a)) {
+        if appends.len() < SMALLEST_BATCH
+            && appends.iter().all(|a| !has_own_origins(a))
+            && let Ok(_permits) = self
+                .singles
+                .try_acquire_many(u32::try_from(appends.len()).unwrap_or(u32::MAX))
+        {
             // Each in its own transaction, at once: PostgreSQL commits them together anyway.
             return Ok(join_all(appends.iter().map(|append| self.write_one(append))).await);
         }
@@ -214,6 +223,9 @@ impl PgWriter {
 /// went from 2,792–3,049 to 3,552 commands/s, and the live lag at 1,000 commands/s from a
 /// p99 of 53–87 ms to 8 ms. A tick's or an import's batches are far larger.
 const SMALLEST_BATCH: usize = 8;
+
+/// Connections all small batches together may use at once (the pool holds 16).
+pub(super) const SINGLES_IN_FLIGHT: usize = 8;
 
 /// Only `append_batch` records an event at its own instant (0102).
 fn has_own_origins(append: &Append) -> bool {

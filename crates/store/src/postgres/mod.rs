@@ -16,7 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::{PgPool, Row};
-use tokio::sync::broadcast;
+use tokio::sync::{Semaphore, broadcast};
 
 use self::append::PgWriter;
 pub use self::listener::CHANNEL as NOTIFY_CHANNEL;
@@ -68,6 +68,7 @@ impl PostgresStore {
             db: db.clone(),
             notifier: notifier.clone(),
             publisher: Publisher::start(pool.clone()),
+            singles: Semaphore::new(append::SINGLES_IN_FLIGHT),
         };
         Ok(Self {
             appends: GroupCommit::start(Arc::new(writer), BATCHES_IN_FLIGHT),
