@@ -25,6 +25,7 @@ freshet_store::on_both_backends!(
     reusing_a_key_for_another_request_is_rejected,
     odd_rows_come_back_intact,
     read_streams_returns_every_event_of_the_named_streams_only,
+    read_streams_after_returns_only_what_each_stream_has_past_its_known_version,
     a_stream_is_read_a_page_at_a_time,
     events_cannot_be_updated_or_deleted,
     an_append_notifies_subscribers,
@@ -387,6 +388,75 @@ async fn a_stale_expected_version_conflicts_and_writes_nothing(db: TestDatabase)
         .expect("retry on the right version");
     assert!(!retried.is_replayed());
     assert_eq!(store.stream_version(&s).await.expect("version"), 3);
+}
+
+/// What a cache asks: each stream's events past the version it knows, grouped by stream in
+/// version order; nothing for a stream already up to date, or unknown.
+async fn read_streams_after_returns_only_what_each_stream_has_past_its_known_version(
+    db: TestDatabase,
+) {
+    let store = db.store().await;
+    let (behind, current, other) = (stream("behind"), stream("current"), stream("other"));
+    for (s, count) in [(&behind, 5), (&current, 2), (&other, 3)] {
+        for i in 0..count {
+            store
+                .append(
+                    s,
+                    ExpectedVersion::Any,
+                    vec![event("E", json!(i))],
+                    &meta(),
+                    None,
+                )
+                .await
+                .expect("append");
+        }
+    }
+    let read = store
+        .read_streams_after(&[
+            (behind.clone(), 2),
+            (current.clone(), 2),
+            (stream("unknown"), 0),
+            (other.clone(), 0),
+        ])
+        .await
+        .expect("read streams after");
+    let got: Vec<(String, i64)> = read
+        .iter()
+        .map(|r| {
+            (
+                r.stream_id
+                    .as_str()
+                    .split('-')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned(),
+                r.version,
+            )
+        })
+        .collect();
+    let mut by_stream: Vec<(String, Vec<i64>)> = Vec::new();
+    for (name, version) in got {
+        match by_stream.last_mut() {
+            Some((last, versions)) if *last == name => versions.push(version),
+            _ => by_stream.push((name, vec![version])),
+        }
+    }
+    by_stream.sort();
+    assert_eq!(
+        by_stream,
+        vec![
+            ("behind".to_owned(), vec![3, 4, 5]),
+            ("other".to_owned(), vec![1, 2, 3]),
+        ],
+        "each stream once, in version order, only past its known version"
+    );
+    assert!(
+        store
+            .read_streams_after(&[])
+            .await
+            .expect("none")
+            .is_empty()
+    );
 }
 
 async fn read_streams_returns_every_event_of_the_named_streams_only(db: TestDatabase) {
