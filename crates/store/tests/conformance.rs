@@ -390,15 +390,10 @@ async fn a_stale_expected_version_conflicts_and_writes_nothing(db: TestDatabase)
     assert_eq!(store.stream_version(&s).await.expect("version"), 3);
 }
 
-/// What a cache asks: each stream's events past the version it knows, grouped by stream in
-/// version order; nothing for a stream already up to date, or unknown.
-async fn read_streams_after_returns_only_what_each_stream_has_past_its_known_version(
-    db: TestDatabase,
-) {
-    let store = db.store().await;
-    let (behind, current, other) = (stream("behind"), stream("current"), stream("other"));
-    for (s, count) in [(&behind, 5), (&current, 2), (&other, 3)] {
-        for i in 0..count {
+/// Appends `count` events, one at a time, to each stream.
+async fn fill(store: &dyn EventStore, streams: &[(&StreamId, i64)]) {
+    for (s, count) in streams {
+        for i in 0..*count {
             store
                 .append(
                     s,
@@ -411,6 +406,16 @@ async fn read_streams_after_returns_only_what_each_stream_has_past_its_known_ver
                 .expect("append");
         }
     }
+}
+
+/// What a cache asks: each stream's events past the version it knows, grouped by stream in
+/// version order; nothing for a stream already up to date, or unknown.
+async fn read_streams_after_returns_only_what_each_stream_has_past_its_known_version(
+    db: TestDatabase,
+) {
+    let store = db.store().await;
+    let (behind, current, other) = (stream("behind"), stream("current"), stream("other"));
+    fill(&*store, &[(&behind, 5), (&current, 2), (&other, 3)]).await;
     let read = store
         .read_streams_after(&[
             (behind.clone(), 2),
@@ -462,20 +467,7 @@ async fn read_streams_after_returns_only_what_each_stream_has_past_its_known_ver
 async fn read_streams_returns_every_event_of_the_named_streams_only(db: TestDatabase) {
     let store = db.store().await;
     let (a, b, c) = (stream("a"), stream("b"), stream("c"));
-    for (s, count) in [(&a, 3), (&b, 2), (&c, 4)] {
-        for i in 0..count {
-            store
-                .append(
-                    s,
-                    ExpectedVersion::Any,
-                    vec![event("E", json!(i))],
-                    &meta(),
-                    None,
-                )
-                .await
-                .expect("append");
-        }
-    }
+    fill(&*store, &[(&a, 3), (&b, 2), (&c, 4)]).await;
     let read = store
         .read_streams(&[c.clone(), a.clone(), stream("missing")])
         .await
