@@ -112,6 +112,44 @@ pub async fn event_row_inserts(pool: &sqlx::PgPool, clients: usize, limits: Limi
     .await
 }
 
+/// [`event_row_inserts`] with what every keyed command also stores: its idempotency key's
+/// row, written in the same statement (one transaction, one round trip, no function, no
+/// lock, no version check). The least an append of one event with a key can cost with this
+/// schema.
+pub async fn keyed_event_row_inserts(
+    pool: &sqlx::PgPool,
+    clients: usize,
+    limits: Limits,
+) -> Outcome {
+    let pool = pool.clone();
+    let run = uuid::Uuid::now_v7();
+    closed_loop(clients, limits, move |client, sequence| {
+        let pool = pool.clone();
+        async move {
+            let id = uuid::Uuid::now_v7();
+            sqlx::query(
+                "WITH event AS ( \
+                   INSERT INTO events (event_id, stream_id, version, event_type, \
+                                       schema_version, payload, recorded_at, actor, \
+                                       causation_id, correlation_id) \
+                   VALUES ($1, $2, 1, 'PortfolioNoteLogged', 1, $3, now(), 'user:bench', $1, $1) \
+                   RETURNING position, commit_xid) \
+                 INSERT INTO idempotency_keys (key, request_fingerprint, created_at, result) \
+                 SELECT $2, 'bench', now(), \
+                        jsonb_build_object('position', position, 'commit', commit_xid) \
+                   FROM event",
+            )
+            .bind(id)
+            .bind(format!("bench-keyed-{run}-{client}-{sequence}"))
+            .bind(payload(sequence))
+            .execute(&pool)
+            .await?;
+            Ok::<(), sqlx::Error>(())
+        }
+    })
+    .await
+}
+
 /// Rows per `COPY` statement (or SQLite transaction) in bulk loads: large enough to run at
 /// full speed, small enough that no transaction stays open for long on a shared cluster.
 pub const BULK_CHUNK: usize = 50_000;

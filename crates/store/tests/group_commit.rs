@@ -22,6 +22,8 @@ freshet_store::on_both_backends!(
     a_batch_that_fails_as_a_whole_is_written_one_append_at_a_time,
     appends_of_one_stream_in_one_call_are_written_in_order,
     concurrent_appends_share_transactions_and_lose_nothing,
+    a_batch_takes_a_key_whose_use_has_expired_as_new,
+    a_writer_in_flight_elsewhere_fails_a_batch_that_is_then_written_one_append_at_a_time,
 );
 
 fn append(stream: &StreamId, expected: ExpectedVersion, payload: i64) -> Append {
@@ -315,4 +317,126 @@ async fn concurrent_appends_share_transactions_and_lose_nothing(db: TestDatabase
             "{count} transactions for {appends} appends"
         );
     }
+}
+
+async fn a_batch_takes_a_key_whose_use_has_expired_as_new(db: TestDatabase) {
+    let store = db.store().await;
+    for size in SIZES {
+        let (old, new) = (stream("old"), stream("new"));
+        let first_use = meta().recorded_at;
+        let expired = IdempotencyKey::new(format!("expiring-{}", Uuid::now_v7()), "first");
+        store
+            .append(
+                &old,
+                ExpectedVersion::NoStream,
+                vec![event("A", json!(1))],
+                &meta(),
+                Some(&expired),
+            )
+            .await
+            .expect("first use");
+        // A day later the key is another request's to take: its old use has expired.
+        let later = IdempotencyKey::new(expired.key.clone(), "second")
+            .with_valid_since(first_use + chrono::Duration::seconds(1));
+        let mut again = append(&new, ExpectedVersion::NoStream, 2);
+        again.idempotency = Some(later.clone());
+        again.meta.recorded_at = first_use + chrono::Duration::seconds(2);
+        let answers = store.append_all(size(vec![again])).await;
+
+        let Ok(AppendOutcome::Appended(appended)) = &answers[0] else {
+            panic!("the expired key was not taken as new: {:?}", answers[0]);
+        };
+        assert_eq!(appended.stream_id, new);
+        assert_eq!(store.stream_version(&new).await.expect("version"), 1);
+        let stored = store
+            .idempotent_outcome(&later)
+            .await
+            .expect("key")
+            .expect("stored");
+        assert_eq!(stored.request_fingerprint, "second");
+        assert_eq!(&stored.result, appended);
+    }
+}
+
+/// PostgreSQL: a batch is judged as its statement sees the log, and another process's
+/// writer in flight on one of its streams or keys is refused by the unique indexes, which
+/// fails the batch as a whole. Its appends are then written one at a time, each through the
+/// function that waits for such a writer: the batch loses nothing and writes nothing twice.
+async fn a_writer_in_flight_elsewhere_fails_a_batch_that_is_then_written_one_append_at_a_time(
+    db: TestDatabase,
+) {
+    let Database::Postgres(pool) = &db.database else {
+        return; // SQLite has one writer: nothing is ever in flight beside a batch.
+    };
+    let store = db.store().await;
+    let (raced, keyed, claimed, other) = (
+        stream("raced"),
+        stream("keyed"),
+        stream("claimed"),
+        stream("other"),
+    );
+    let shared = key("shared", "same");
+    // The other process: one append on `raced`, one with the shared key, not committed yet.
+    let mut elsewhere = pool.begin().await.expect("begin");
+    for (s, key) in [(&raced, None), (&claimed, Some(&shared))] {
+        sqlx::query(
+            "SELECT outcome FROM append_events($1, 0, $2, ARRAY['Elsewhere'], ARRAY[1], \
+             ARRAY['{}'::jsonb], now(), NULL, $3, $3, $4, $5, NULL)",
+        )
+        .bind(s.as_str())
+        .bind(vec![Uuid::now_v7()])
+        .bind(Uuid::now_v7())
+        .bind(key.map(|k| k.key.as_str()))
+        .bind(key.map(|k| k.request_fingerprint.as_str()))
+        .fetch_one(&mut *elsewhere)
+        .await
+        .expect("append elsewhere");
+    }
+    let mut same_request = append(&keyed, ExpectedVersion::NoStream, 2);
+    same_request.idempotency = Some(shared.clone());
+    let batch = filled(vec![
+        append(&raced, ExpectedVersion::NoStream, 1),
+        same_request,
+        append(&other, ExpectedVersion::NoStream, 3),
+    ]);
+    let writing = tokio::spawn({
+        let store = store.clone();
+        async move { store.append_all(batch).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !writing.is_finished(),
+        "the batch did not wait for the writer in flight"
+    );
+    elsewhere.commit().await.expect("commit elsewhere");
+    let answers = writing.await.expect("batch");
+
+    assert!(
+        matches!(answers[0], Err(StoreError::Conflict { actual: 1, .. })),
+        "{:?}",
+        answers[0]
+    );
+    let Ok(AppendOutcome::Replayed(replayed)) = &answers[1] else {
+        panic!("the same request was not replayed: {:?}", answers[1]);
+    };
+    assert_eq!(
+        replayed.stream_id, claimed,
+        "replayed another append's outcome"
+    );
+    assert_eq!(store.stream_version(&keyed).await.expect("version"), 0);
+    for answer in &answers[2..] {
+        assert!(
+            matches!(answer, Ok(AppendOutcome::Appended(_))),
+            "{answer:?}"
+        );
+    }
+    assert_eq!(store.stream_version(&other).await.expect("version"), 1);
+    let raced_events = store.read_stream(&raced, 1).await.expect("read");
+    assert_eq!(
+        raced_events
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .collect::<Vec<_>>(),
+        ["Elsewhere"]
+    );
 }

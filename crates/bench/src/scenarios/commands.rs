@@ -241,6 +241,26 @@ pub async fn run(ctx: &Ctx, report: &mut Report, target: Target) -> Result<()> {
             bound.push_baseline(baseline_sample(outcome));
         }
         report.add(&bound);
+        // And with the idempotency key's row every command of the scenario stores too.
+        let mut keyed = Figure::new(
+            SCENARIO,
+            "bound: INSERT the event row and its idempotency key's row, 1 statement/tx, \
+             8 clients",
+            target.name(),
+            "commands/s",
+        )
+        .baseline("INSERT 1 row/tx, 8 client(s)");
+        for run in 0..ctx.args.runs {
+            let outcome = baseline::keyed_event_row_inserts(pool, 8, limits).await;
+            eprintln!(
+                "  keyed events-table run {run}: {:.0}/s",
+                outcome.per_second()
+            );
+            keyed.push_freshet(baseline_sample(outcome));
+            let outcome = baseline::single_row_inserts(&db, 8, limits).await;
+            keyed.push_baseline(baseline_sample(outcome));
+        }
+        report.add(&keyed);
         group_commit_limit(ctx, report, &db, pool, limits).await;
     }
     let contended = contention(ctx, report, target, &db, &service, &counting, limits).await;

@@ -1,14 +1,18 @@
-//! How appends reach PostgreSQL: one append through `append_events` (migrations `0040`,
-//! `0061`), a batch, or an append whose events have their own instants, through
-//! `append_batch` (`0100`, `0102`); each one statement, one round trip.
+//! How appends reach PostgreSQL, each in one statement and one round trip: one append
+//! through `append_events` (migrations `0040`, `0061`); a batch, in one plain statement
+//! (`append_batch.sql`); an append whose events have their own instants, through the
+//! `append_batch` function (`0100`, `0102`).
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
-use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgPool, Postgres, Row};
 use tokio::sync::{Semaphore, broadcast};
+use uuid::Uuid;
 
 use super::publisher::Publisher;
 use crate::batch::{Append, AppendAnswer, BatchFailure, BatchWriter};
@@ -32,19 +36,7 @@ pub(super) struct PgWriter {
 impl BatchWriter for PgWriter {
     async fn write_one(&self, append: &Append) -> AppendAnswer {
         if has_own_origins(append) {
-            return match self.write_batch(std::slice::from_ref(append)).await {
-                Ok(mut answers) => answers.pop().unwrap_or_else(|| {
-                    Err(StoreError::BatchFailed(
-                        "append_batch answered nothing".into(),
-                    ))
-                }),
-                Err(BatchFailure::NoConnection) => {
-                    Err(StoreError::Database(sqlx::Error::PoolTimedOut))
-                }
-                Err(BatchFailure::RolledBack(error) | BatchFailure::Unknown(error)) => {
-                    Err(self.conflict_or(error, append).await)
-                }
-            };
+            return self.write_through_function(append).await;
         }
         let events = &append.events;
         let key = append.idempotency.as_ref();
@@ -90,105 +82,23 @@ impl BatchWriter for PgWriter {
             // Each in its own transaction, at once: PostgreSQL commits them together anyway.
             return Ok(join_all(appends.iter().map(|append| self.write_one(append))).await);
         }
-        let keys = || appends.iter().map(|a| a.idempotency.as_ref());
-        let events = || {
-            appends
-                .iter()
-                .zip(1_i32..)
-                .flat_map(|(append, index)| append.events.iter().map(move |e| (index, e)))
-        };
-        let rows = sqlx::query(
-            "SELECT append_index, outcome, current_version, stored_fingerprint, result \
-             FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-                               $15, $16)",
-        )
-        .bind(
-            appends
-                .iter()
-                .map(|a| a.stream.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            appends
-                .iter()
-                .map(|a| expected_version(a.expected))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            appends
-                .iter()
-                .map(|a| a.meta.recorded_at)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            appends
-                .iter()
-                .map(|a| a.meta.actor.as_deref())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            appends
-                .iter()
-                .map(|a| a.meta.causation_id)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            appends
-                .iter()
-                .map(|a| a.meta.correlation_id)
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            keys()
-                .map(|k| k.map(|k| k.key.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            keys()
-                .map(|k| k.map(|k| k.request_fingerprint.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            keys()
-                .map(|k| k.and_then(|k| k.valid_since))
-                .collect::<Vec<_>>(),
-        )
-        .bind(events().map(|(index, _)| index).collect::<Vec<_>>())
-        .bind(events().map(|(_, e)| e.event_id).collect::<Vec<_>>())
-        .bind(
-            events()
-                .map(|(_, e)| e.event_type.as_str())
-                .collect::<Vec<_>>(),
-        )
-        .bind(events().map(|(_, e)| e.schema_version).collect::<Vec<_>>())
-        .bind(events().map(|(_, e)| &e.payload).collect::<Vec<_>>())
-        .bind(
-            events()
-                .map(|(_, e)| e.own.map(|own| own.recorded_at))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            events()
-                .map(|(_, e)| e.own.map(|own| own.causation_id))
-                .collect::<Vec<_>>(),
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        if rows.len() != appends.len() {
-            // Committed, but not answered as asked: each caller reads its stream to know.
-            return Err(BatchFailure::Unknown(StoreError::Database(
-                sqlx::Error::Protocol(format!(
-                    "append_batch answered {} rows for {} appends",
-                    rows.len(),
-                    appends.len()
-                )),
-            )));
+        let columns = Columns::of(appends);
+        let rows = columns
+            .bind(sqlx::query(APPEND_BATCH), Ordinals::Sent)
+            .fetch_all(&self.pool)
+            .await?;
+        check_answered(&rows, appends)?;
+        let mut answers = Vec::with_capacity(appends.len());
+        for (row, append) in rows.iter().zip(appends) {
+            let outcome: Result<String, _> = row.try_get("outcome");
+            answers.push(if outcome.is_ok_and(|outcome| outcome == "expired") {
+                // Its key's earlier use has expired: the function overwrites it.
+                self.write_one(append).await
+            } else {
+                answer(row, append)
+            });
         }
-        Ok(rows
-            .iter()
-            .zip(appends)
-            .map(|(row, append)| answer(row, append))
-            .collect())
+        Ok(answers)
     }
 
     fn committed(&self, last: LogPosition) {
@@ -198,6 +108,33 @@ impl BatchWriter for PgWriter {
 }
 
 impl PgWriter {
+    /// One append whose events have their own instants, through the `append_batch` function
+    /// (`0102`), which locks its key and stream before it checks them, so that a writer in
+    /// flight elsewhere is waited for rather than failing the append.
+    async fn write_through_function(&self, append: &Append) -> AppendAnswer {
+        let appends = std::slice::from_ref(append);
+        let rows = Columns::of(appends)
+            .bind(
+                sqlx::query(
+                    "SELECT append_index, outcome, current_version, stored_fingerprint, result \
+                     FROM append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                                       $14, $15, $16)",
+                ),
+                Ordinals::Counted,
+            )
+            .fetch_all(&self.pool)
+            .await;
+        match rows {
+            Ok(rows) => match rows.first() {
+                Some(row) => answer(row, append),
+                None => Err(StoreError::BatchFailed(
+                    "append_batch answered nothing".into(),
+                )),
+            },
+            Err(error) => Err(self.conflict_or(error.into(), append).await),
+        }
+    }
+
     /// A unique violation on `(stream_id, version)` means another writer won the race.
     async fn conflict_or(&self, error: StoreError, append: &Append) -> StoreError {
         let StoreError::Database(sqlx::Error::Database(db)) = &error else {
@@ -217,15 +154,141 @@ impl PgWriter {
     }
 }
 
-/// Fewer appends than this are cheaper as parallel `append_events` calls than as one
-/// `append_batch`: its set-based statements cost more to start than a few appends save.
-/// Measured on one day (BENCHMARKS.md): 8 closed-loop clients, whose batches hold 2 or 3,
-/// went from 2,792–3,049 to 3,552 commands/s, and the live lag at 1,000 commands/s from a
-/// p99 of 53–87 ms to 8 ms. A tick's or an import's batches are far larger.
+/// Fewer appends than this go as parallel `append_events` calls rather than as one batch.
+/// Measured (BENCHMARKS.md): through the `append_batch` function, 8 closed-loop clients,
+/// whose batches hold 2 or 3, went from 2,792–3,049 to 3,552 commands/s this way, and the
+/// live lag at 1,000 commands/s from a p99 of 53–87 ms to 8 ms. The plain batch statement
+/// costs PostgreSQL far less per append, yet writing every batch of 2 or more through it
+/// was no faster at 8 clients (2,680–2,962 against 3,026–3,315 commands/s, same hour), so
+/// the rule stays. A tick's or an import's batches are far larger.
 const SMALLEST_BATCH: usize = 8;
 
 /// Connections all small batches together may use at once (the pool holds 16).
 pub(super) const SINGLES_IN_FLIGHT: usize = 8;
+
+/// The batch statement: see the file for how it judges each append.
+const APPEND_BATCH: &str = include_str!("append_batch.sql");
+
+/// A batch's appends as the columns both batch statements take, one array per column.
+struct Columns<'a> {
+    streams: Vec<&'a str>,
+    expected: Vec<Option<i64>>,
+    recorded_at: Vec<DateTime<Utc>>,
+    actors: Vec<Option<&'a str>>,
+    causation_ids: Vec<Uuid>,
+    correlation_ids: Vec<Uuid>,
+    keys: Vec<Option<&'a str>>,
+    fingerprints: Vec<Option<&'a str>>,
+    keys_valid_since: Vec<Option<DateTime<Utc>>>,
+    /// Per event: its append's index (from 1) and its ordinal in that append (from 1).
+    event_appends: Vec<i64>,
+    event_ordinals: Vec<i64>,
+    event_ids: Vec<Uuid>,
+    event_types: Vec<&'a str>,
+    schema_versions: Vec<i32>,
+    payloads: Vec<&'a serde_json::Value>,
+    event_recorded_at: Vec<Option<DateTime<Utc>>>,
+    event_causation_ids: Vec<Option<Uuid>>,
+}
+
+/// Whether a statement takes each event's ordinal in its append (the plain statement) or
+/// counts them itself (the `append_batch` function, whose append indexes are `integer`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ordinals {
+    Sent,
+    Counted,
+}
+
+impl<'a> Columns<'a> {
+    fn of(appends: &'a [Append]) -> Self {
+        let keys = || appends.iter().map(|a| a.idempotency.as_ref());
+        let events = || {
+            appends.iter().zip(1_i64..).flat_map(|(append, index)| {
+                append
+                    .events
+                    .iter()
+                    .zip(1_i64..)
+                    .map(move |(e, ordinal)| (index, ordinal, e))
+            })
+        };
+        Self {
+            streams: appends.iter().map(|a| a.stream.as_str()).collect(),
+            expected: appends
+                .iter()
+                .map(|a| expected_version(a.expected))
+                .collect(),
+            recorded_at: appends.iter().map(|a| a.meta.recorded_at).collect(),
+            actors: appends.iter().map(|a| a.meta.actor.as_deref()).collect(),
+            causation_ids: appends.iter().map(|a| a.meta.causation_id).collect(),
+            correlation_ids: appends.iter().map(|a| a.meta.correlation_id).collect(),
+            keys: keys().map(|k| k.map(|k| k.key.as_str())).collect(),
+            fingerprints: keys()
+                .map(|k| k.map(|k| k.request_fingerprint.as_str()))
+                .collect(),
+            keys_valid_since: keys().map(|k| k.and_then(|k| k.valid_since)).collect(),
+            event_appends: events().map(|(index, _, _)| index).collect(),
+            event_ordinals: events().map(|(_, ordinal, _)| ordinal).collect(),
+            event_ids: events().map(|(_, _, e)| e.event_id).collect(),
+            event_types: events().map(|(_, _, e)| e.event_type.as_str()).collect(),
+            schema_versions: events().map(|(_, _, e)| e.schema_version).collect(),
+            payloads: events().map(|(_, _, e)| &e.payload).collect(),
+            event_recorded_at: events()
+                .map(|(_, _, e)| e.own.map(|own| own.recorded_at))
+                .collect(),
+            event_causation_ids: events()
+                .map(|(_, _, e)| e.own.map(|own| own.causation_id))
+                .collect(),
+        }
+    }
+
+    fn bind(
+        self,
+        query: Query<'a, Postgres, PgArguments>,
+        ordinals: Ordinals,
+    ) -> Query<'a, Postgres, PgArguments> {
+        let query = query
+            .bind(self.streams)
+            .bind(self.expected)
+            .bind(self.recorded_at)
+            .bind(self.actors)
+            .bind(self.causation_ids)
+            .bind(self.correlation_ids)
+            .bind(self.keys)
+            .bind(self.fingerprints)
+            .bind(self.keys_valid_since);
+        let query = match ordinals {
+            Ordinals::Sent => query.bind(self.event_appends).bind(self.event_ordinals),
+            Ordinals::Counted => query.bind(
+                self.event_appends
+                    .into_iter()
+                    .map(|index| i32::try_from(index).unwrap_or(i32::MAX))
+                    .collect::<Vec<_>>(),
+            ),
+        };
+        query
+            .bind(self.event_ids)
+            .bind(self.event_types)
+            .bind(self.schema_versions)
+            .bind(self.payloads)
+            .bind(self.event_recorded_at)
+            .bind(self.event_causation_ids)
+    }
+}
+
+/// A batch statement answers one row per append, or its outcome is unknown: committed, but
+/// not answered as asked, so each caller reads its stream to know.
+fn check_answered(rows: &[PgRow], appends: &[Append]) -> Result<(), BatchFailure> {
+    if rows.len() == appends.len() {
+        return Ok(());
+    }
+    Err(BatchFailure::Unknown(StoreError::Database(
+        sqlx::Error::Protocol(format!(
+            "the batch answered {} rows for {} appends",
+            rows.len(),
+            appends.len()
+        )),
+    )))
+}
 
 /// Only `append_batch` records an event at its own instant (0102).
 fn has_own_origins(append: &Append) -> bool {
