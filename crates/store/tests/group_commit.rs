@@ -23,7 +23,10 @@ freshet_store::on_both_backends!(
     appends_of_one_stream_in_one_call_are_written_in_order,
     concurrent_appends_share_transactions_and_lose_nothing,
     a_batch_takes_a_key_whose_use_has_expired_as_new,
-    a_writer_in_flight_elsewhere_fails_a_batch_that_is_then_written_one_append_at_a_time,
+    a_writer_in_flight_elsewhere_fails_the_batch_statement_and_the_batch_is_written_again,
+    an_append_of_any_version_waiting_on_a_batch_elsewhere_is_appended_after_it,
+    an_append_of_no_events_in_a_batch_checks_its_version_and_records_its_key,
+    one_request_in_a_batch_and_in_a_single_append_elsewhere_is_appended_once_and_replayed_once,
 );
 
 fn append(stream: &StreamId, expected: ExpectedVersion, payload: i64) -> Append {
@@ -358,11 +361,11 @@ async fn a_batch_takes_a_key_whose_use_has_expired_as_new(db: TestDatabase) {
     }
 }
 
-/// PostgreSQL: a batch is judged as its statement sees the log, and another process's
-/// writer in flight on one of its streams or keys is refused by the unique indexes, which
-/// fails the batch as a whole. Its appends are then written one at a time, each through the
-/// function that waits for such a writer: the batch loses nothing and writes nothing twice.
-async fn a_writer_in_flight_elsewhere_fails_a_batch_that_is_then_written_one_append_at_a_time(
+/// PostgreSQL: the batch statement judges each append as it sees the log, and another
+/// process's writer in flight on one of its streams or keys makes it wait, then fail on the
+/// unique indexes once that writer commits. The batch is then written again through the
+/// function that locks first: it loses nothing and writes nothing twice.
+async fn a_writer_in_flight_elsewhere_fails_the_batch_statement_and_the_batch_is_written_again(
     db: TestDatabase,
 ) {
     let Database::Postgres(pool) = &db.database else {
@@ -439,4 +442,233 @@ async fn a_writer_in_flight_elsewhere_fails_a_batch_that_is_then_written_one_app
             .collect::<Vec<_>>(),
         ["Elsewhere"]
     );
+}
+
+/// PostgreSQL: waits until `count` sessions of this test's database wait for a lock (a
+/// row another transaction inserted and has not committed), so a scenario's steps happen in
+/// its order however loaded the machine is.
+async fn until_waiting(pool: &sqlx::PgPool, count: i64) {
+    for _ in 0..200 {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .expect("count waiting sessions");
+        if waiting >= count {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{count} sessions never waited for a lock");
+}
+
+/// PostgreSQL: a transaction of "another process" holding `key` (not committed), so that a
+/// batch using the same key pauses at its key, after it has inserted its events.
+async fn hold_key(
+    pool: &sqlx::PgPool,
+    key: &IdempotencyKey,
+) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let mut holder = pool.begin().await.expect("begin");
+    sqlx::query(
+        "SELECT outcome FROM append_events($1, 0, $2, ARRAY['Holding'], ARRAY[1], \
+         ARRAY['{}'::jsonb], now(), NULL, $3, $3, $4, 'holder', NULL)",
+    )
+    .bind(stream("holder").as_str())
+    .bind(vec![Uuid::now_v7()])
+    .bind(Uuid::now_v7())
+    .bind(key.key.as_str())
+    .fetch_one(&mut *holder)
+    .await
+    .expect("hold the key");
+    holder
+}
+
+/// PostgreSQL: another process appends at any version to a stream while this process's
+/// batch holds the stream's next version, not committed yet. Once the batch commits, the
+/// other append goes after it: "any version" never conflicts.
+async fn an_append_of_any_version_waiting_on_a_batch_elsewhere_is_appended_after_it(
+    db: TestDatabase,
+) {
+    let Database::Postgres(pool) = &db.database else {
+        return; // SQLite has one writer: nothing is ever in flight beside a batch.
+    };
+    let (here, elsewhere) = (db.store().await, db.store().await);
+    let (s, paused) = (stream("shared"), stream("paused"));
+    let held = key("a-held", "held");
+    let holder = hold_key(pool, &held).await;
+    let mut pausing = append(&paused, ExpectedVersion::NoStream, 2);
+    pausing.idempotency = Some(IdempotencyKey::new(held.key.clone(), "batch"));
+    let batch = filled(vec![append(&s, ExpectedVersion::NoStream, 1), pausing]);
+    let batch = tokio::spawn({
+        let here = here.clone();
+        async move { here.append_all(batch).await }
+    });
+    until_waiting(pool, 1).await;
+    let any = tokio::spawn({
+        let s = s.clone();
+        async move {
+            elsewhere
+                .append(
+                    &s,
+                    ExpectedVersion::Any,
+                    vec![event("Any", json!(3))],
+                    &meta(),
+                    None,
+                )
+                .await
+        }
+    });
+    until_waiting(pool, 2).await;
+    holder.rollback().await.expect("let the batch go on");
+
+    for answer in batch.await.expect("batch") {
+        assert!(
+            matches!(answer, Ok(AppendOutcome::Appended(_))),
+            "{answer:?}"
+        );
+    }
+    let any = any.await.expect("the other append");
+    let Ok(AppendOutcome::Appended(appended)) = &any else {
+        panic!("an append of any version failed: {any:?}");
+    };
+    assert_eq!(appended.first_version, 2);
+    let types: Vec<String> = store_types(&*here, &s).await;
+    assert_eq!(types, ["Noted", "Any"]);
+}
+
+/// PostgreSQL: one request (one key) in this process's batch and, at once, in a single
+/// append of another process (a client's retry that reached another instance). However
+/// their waits interleave (here into a deadlock, which PostgreSQL breaks by failing one),
+/// the request is appended once and the other answer is its replay, never an error.
+async fn one_request_in_a_batch_and_in_a_single_append_elsewhere_is_appended_once_and_replayed_once(
+    db: TestDatabase,
+) {
+    let Database::Postgres(pool) = &db.database else {
+        return; // SQLite has one writer: nothing is ever in flight beside a batch.
+    };
+    let (here, elsewhere) = (db.store().await, db.store().await);
+    let (s, paused) = (stream("shared"), stream("paused"));
+    // Keys go in by key: the batch pauses at the held one before it claims the shared one.
+    let held = key("a-held", "held");
+    let shared = key("b-shared", "same");
+    let holder = hold_key(pool, &held).await;
+    let mut request = append(&s, ExpectedVersion::NoStream, 1);
+    request.idempotency = Some(shared.clone());
+    let mut pausing = append(&paused, ExpectedVersion::NoStream, 2);
+    pausing.idempotency = Some(IdempotencyKey::new(held.key.clone(), "batch"));
+    let batch = tokio::spawn({
+        let here = here.clone();
+        let batch = filled(vec![request.clone(), pausing]);
+        async move { here.append_all(batch).await }
+    });
+    until_waiting(pool, 1).await;
+    let retry = tokio::spawn({
+        let s = s.clone();
+        async move {
+            elsewhere
+                .append(
+                    &s,
+                    ExpectedVersion::NoStream,
+                    request.events,
+                    &meta(),
+                    Some(&shared),
+                )
+                .await
+        }
+    });
+    until_waiting(pool, 2).await;
+    holder.rollback().await.expect("let the batch go on");
+
+    let answers = batch.await.expect("batch");
+    let retry = retry.await.expect("the retry");
+    for answer in &answers[1..] {
+        assert!(
+            matches!(answer, Ok(AppendOutcome::Appended(_))),
+            "{answer:?}"
+        );
+    }
+    let outcomes = [&answers[0], &retry];
+    let appended: Vec<_> = outcomes
+        .iter()
+        .filter_map(|answer| match answer {
+            Ok(AppendOutcome::Appended(result)) => Some(result),
+            _ => None,
+        })
+        .collect();
+    let replayed: Vec<_> = outcomes
+        .iter()
+        .filter_map(|answer| match answer {
+            Ok(AppendOutcome::Replayed(result)) => Some(result),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        (appended.len(), replayed.len()),
+        (1, 1),
+        "batch: {:?}, retry: {retry:?}",
+        answers[0]
+    );
+    assert_eq!(appended[0], replayed[0]);
+    assert_eq!(store_types(&*here, &s).await, ["Noted"]);
+}
+
+async fn store_types(store: &dyn freshet_store::EventStore, s: &StreamId) -> Vec<String> {
+    store
+        .read_stream(s, 1)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|event| event.event_type)
+        .collect()
+}
+
+async fn an_append_of_no_events_in_a_batch_checks_its_version_and_records_its_key(
+    db: TestDatabase,
+) {
+    let store = db.store().await;
+    for size in SIZES {
+        let (checked, stale) = (stream("checked"), stream("stale"));
+        for s in [&checked, &stale] {
+            store
+                .append(
+                    s,
+                    ExpectedVersion::NoStream,
+                    vec![event("A", json!(1))],
+                    &meta(),
+                    None,
+                )
+                .await
+                .expect("seed");
+        }
+        let recorded = key("empty", "f");
+        let mut nothing = append(&checked, ExpectedVersion::Exact(1), 0);
+        nothing.events.clear();
+        nothing.idempotency = Some(recorded.clone());
+        let mut too_late = append(&stale, ExpectedVersion::NoStream, 0);
+        too_late.events.clear();
+        let answers = store.append_all(size(vec![nothing, too_late])).await;
+
+        let Ok(AppendOutcome::Appended(result)) = &answers[0] else {
+            panic!(
+                "an empty append at the right version failed: {:?}",
+                answers[0]
+            );
+        };
+        assert_eq!((result.first_version, result.last_version), (2, 1));
+        assert!(result.positions.is_empty() && result.event_ids.is_empty());
+        assert!(
+            matches!(answers[1], Err(StoreError::Conflict { actual: 1, .. })),
+            "{:?}",
+            answers[1]
+        );
+        let stored = store
+            .idempotent_outcome(&recorded)
+            .await
+            .expect("key")
+            .expect("the key was recorded");
+        assert_eq!(&stored.result, result);
+        assert_eq!(store.stream_version(&checked).await.expect("version"), 1);
+    }
 }

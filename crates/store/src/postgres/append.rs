@@ -1,7 +1,8 @@
 //! How appends reach PostgreSQL, each in one statement and one round trip: one append
 //! through `append_events` (migrations `0040`, `0061`); a batch, in one plain statement
-//! (`append_batch.sql`); an append whose events have their own instants, through the
-//! `append_batch` function (`0100`, `0102`).
+//! (`append_batch.sql`); an append whose events have their own instants, and a batch the
+//! plain statement could not write (a writer of another process in its way), through the
+//! `append_batch` function (`0100`, `0102`), which locks before it reads.
 
 use std::sync::Arc;
 
@@ -35,12 +36,91 @@ pub(super) struct PgWriter {
 #[async_trait]
 impl BatchWriter for PgWriter {
     async fn write_one(&self, append: &Append) -> AppendAnswer {
-        if has_own_origins(append) {
-            return self.write_through_function(append).await;
+        let mut attempt = 1;
+        loop {
+            let written = if has_own_origins(append) {
+                self.function_rows(std::slice::from_ref(append))
+                    .await
+                    .map(|rows| match rows.first() {
+                        Some(row) => answer(row, append),
+                        None => Err(StoreError::BatchFailed(
+                            "append_batch answered nothing".into(),
+                        )),
+                    })
+            } else {
+                self.append_events_row(append).await.map(|row| match row {
+                    Some(row) => answer(&row, append),
+                    // Only possible if a used key was deleted between the claim and the
+                    // look-up.
+                    None => Err(StoreError::Database(sqlx::Error::RowNotFound)),
+                })
+            };
+            match written {
+                Ok(answer) => return answer,
+                Err(error) if attempt < ATTEMPTS && worth_again(&error, append) => attempt += 1,
+                Err(error) => return Err(self.conflict_or(error.into(), append).await),
+            }
         }
+    }
+
+    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, BatchFailure> {
+        if appends.len() < SMALLEST_BATCH
+            && appends.iter().all(|a| !has_own_origins(a))
+            && let Ok(_permits) = self
+                .singles
+                .try_acquire_many(u32::try_from(appends.len()).unwrap_or(u32::MAX))
+        {
+            // Each in its own transaction, at once: PostgreSQL commits them together anyway.
+            return Ok(join_all(appends.iter().map(|append| self.write_one(append))).await);
+        }
+        let rows = match Columns::of(appends)
+            .bind(sqlx::query(APPEND_BATCH), Ordinals::Sent)
+            .fetch_all(&self.pool)
+            .await
+        {
+            Ok(rows) => rows,
+            // A writer of another process on one of its streams or keys (or a deadlock with
+            // one): the function locks keys and streams first, so it waits for such a writer
+            // instead of failing.
+            Err(sqlx::Error::Database(error)) => {
+                tracing::debug!(%error, "batch statement failed; writing it through append_batch");
+                let rows = self.function_rows(appends).await?;
+                check_answered(&rows, appends)?;
+                return Ok(rows
+                    .iter()
+                    .zip(appends)
+                    .map(|(row, append)| answer(row, append))
+                    .collect());
+            }
+            Err(error) => return Err(error.into()),
+        };
+        check_answered(&rows, appends)?;
+        let mut answers = Vec::with_capacity(appends.len());
+        for (row, append) in rows.iter().zip(appends) {
+            let outcome: Result<String, _> = row.try_get("outcome");
+            answers.push(if outcome.is_ok_and(|outcome| outcome == "expired") {
+                // Its key's earlier use has expired: the function overwrites it.
+                self.write_one(append).await
+            } else {
+                answer(row, append)
+            });
+        }
+        Ok(answers)
+    }
+
+    fn committed(&self, last: LogPosition) {
+        let _ = self.notifier.send(last);
+        self.publisher.publish(last);
+    }
+}
+
+impl PgWriter {
+    /// One append through `append_events` (`0061`): its key claimed, its stream locked,
+    /// its version checked, its events inserted and its outcome kept.
+    async fn append_events_row(&self, append: &Append) -> Result<Option<PgRow>, sqlx::Error> {
         let events = &append.events;
         let key = append.idempotency.as_ref();
-        let row = sqlx::query(
+        sqlx::query(
             "SELECT outcome, current_version, stored_fingerprint, result \
              FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
@@ -63,57 +143,15 @@ impl BatchWriter for PgWriter {
         .bind(key.map(|key| key.request_fingerprint.as_str()))
         .bind(key.and_then(|key| key.valid_since))
         .fetch_optional(&self.pool)
-        .await;
-        match row {
-            Ok(Some(row)) => answer(&row, append),
-            // Only possible if a used key was deleted between the claim and the look-up.
-            Ok(None) => Err(StoreError::Database(sqlx::Error::RowNotFound)),
-            Err(error) => Err(self.conflict_or(error.into(), append).await),
-        }
+        .await
     }
 
-    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, BatchFailure> {
-        if appends.len() < SMALLEST_BATCH
-            && appends.iter().all(|a| !has_own_origins(a))
-            && let Ok(_permits) = self
-                .singles
-                .try_acquire_many(u32::try_from(appends.len()).unwrap_or(u32::MAX))
-        {
-            // Each in its own transaction, at once: PostgreSQL commits them together anyway.
-            return Ok(join_all(appends.iter().map(|append| self.write_one(append))).await);
-        }
-        let columns = Columns::of(appends);
-        let rows = columns
-            .bind(sqlx::query(APPEND_BATCH), Ordinals::Sent)
-            .fetch_all(&self.pool)
-            .await?;
-        check_answered(&rows, appends)?;
-        let mut answers = Vec::with_capacity(appends.len());
-        for (row, append) in rows.iter().zip(appends) {
-            let outcome: Result<String, _> = row.try_get("outcome");
-            answers.push(if outcome.is_ok_and(|outcome| outcome == "expired") {
-                // Its key's earlier use has expired: the function overwrites it.
-                self.write_one(append).await
-            } else {
-                answer(row, append)
-            });
-        }
-        Ok(answers)
-    }
-
-    fn committed(&self, last: LogPosition) {
-        let _ = self.notifier.send(last);
-        self.publisher.publish(last);
-    }
-}
-
-impl PgWriter {
-    /// One append whose events have their own instants, through the `append_batch` function
-    /// (`0102`), which locks its key and stream before it checks them, so that a writer in
-    /// flight elsewhere is waited for rather than failing the append.
-    async fn write_through_function(&self, append: &Append) -> AppendAnswer {
-        let appends = std::slice::from_ref(append);
-        let rows = Columns::of(appends)
+    /// `appends` through the `append_batch` function (`0102`), which locks their keys and
+    /// streams before it checks them, so that a writer in flight elsewhere is waited for
+    /// rather than failing them: an append whose events have their own instants, and a
+    /// batch the plain statement could not write.
+    async fn function_rows(&self, appends: &[Append]) -> Result<Vec<PgRow>, sqlx::Error> {
+        Columns::of(appends)
             .bind(
                 sqlx::query(
                     "SELECT append_index, outcome, current_version, stored_fingerprint, result \
@@ -123,16 +161,7 @@ impl PgWriter {
                 Ordinals::Counted,
             )
             .fetch_all(&self.pool)
-            .await;
-        match rows {
-            Ok(rows) => match rows.first() {
-                Some(row) => answer(row, append),
-                None => Err(StoreError::BatchFailed(
-                    "append_batch answered nothing".into(),
-                )),
-            },
-            Err(error) => Err(self.conflict_or(error.into(), append).await),
-        }
+            .await
     }
 
     /// A unique violation on `(stream_id, version)` means another writer won the race.
@@ -165,6 +194,23 @@ const SMALLEST_BATCH: usize = 8;
 
 /// Connections all small batches together may use at once (the pool holds 16).
 pub(super) const SINGLES_IN_FLIGHT: usize = 8;
+
+/// Attempts at one append that PostgreSQL failed for a reason another attempt cures.
+const ATTEMPTS: u32 = 3;
+
+/// Whether `error` is cured by writing `append` again: it was chosen as a deadlock's victim
+/// (a batch statement elsewhere takes its rows in another order than a single append), or,
+/// appending at any version, a batch statement elsewhere, which locks no stream, took the
+/// version it read.
+fn worth_again(error: &sqlx::Error, append: &Append) -> bool {
+    let sqlx::Error::Database(database) = error else {
+        return false;
+    };
+    const DEADLOCK_DETECTED: &str = "40P01";
+    database.code().as_deref() == Some(DEADLOCK_DETECTED)
+        || (append.expected == ExpectedVersion::Any
+            && database.constraint() == Some("events_stream_version_key"))
+}
 
 /// The batch statement: see the file for how it judges each append.
 const APPEND_BATCH: &str = include_str!("append_batch.sql");

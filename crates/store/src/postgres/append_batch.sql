@@ -1,15 +1,20 @@
 -- A batch of appends in one plain statement (crates/store/src/postgres/append.rs): each
 -- append's key is looked up and its version checked against the log as this statement sees
--- it, then the accepted appends' events and their keys (with each outcome) are inserted.
+-- it, then the accepted appends' events and their keys' rows (with each outcome) are
+-- inserted. Per append, PostgreSQL does two index look-ups and inserts one row per event
+-- and one for its key, if it has one.
 --
--- Nothing is locked first, unlike append_batch (0100, 0102): whatever this statement cannot
--- see, a writer in flight in another transaction, the unique indexes refuse, on
--- (stream_id, version) or on the key. The statement then fails as a whole and the caller
--- writes each append again alone through the functions, which wait for such a writer. Per
--- append, PostgreSQL does the least it can: two index look-ups and two inserted rows.
--- Events go in by stream and keys by key, so two such batches never wait for each other in
--- a cycle (a single append takes its key first: sharing a stream and a key with one of
--- these, it may deadlock, and PostgreSQL then fails one of the two, to be written again).
+-- It takes no lock first, unlike the append_batch function (0100, 0102). A writer of
+-- another process in flight on one of its streams or keys, which the statement cannot see,
+-- makes its insert wait on the unique index ((stream_id, version), or the key), then fail
+-- once that writer commits. The caller then writes the batch again through the function,
+-- which locks keys and streams before it reads them. A single append (0061) that meets a
+-- row of this statement's may deadlock with it, or, appending at any version, find its
+-- version taken: the caller writes it again (append.rs, `worth_again`).
+--
+-- Events go in by stream and keys by key, so two such statements never wait for each other
+-- in a cycle. Positions in one batch therefore follow stream names, not the appends' order;
+-- each stream's events keep theirs.
 --
 -- $1-$9 per append, $10-$17 per event (its append's index from 1 and its ordinal in it).
 -- Each append answers one row, in order: 'appended', 'conflict', 'replayed', or 'expired'
