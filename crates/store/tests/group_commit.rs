@@ -406,7 +406,7 @@ async fn a_writer_in_flight_elsewhere_fails_the_batch_statement_and_the_batch_is
         let store = store.clone();
         async move { store.append_all(batch).await }
     });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    until_waiting(pool, 1).await;
     assert!(
         !writing.is_finished(),
         "the batch did not wait for the writer in flight"
@@ -434,6 +434,15 @@ async fn a_writer_in_flight_elsewhere_fails_the_batch_statement_and_the_batch_is
         );
     }
     assert_eq!(store.stream_version(&other).await.expect("version"), 1);
+    // Written again as one batch, through the function, not one append at a time.
+    let written: Vec<StreamId> = answers[2..]
+        .iter()
+        .filter_map(|answer| match answer {
+            Ok(AppendOutcome::Appended(result)) => Some(result.stream_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(transactions(&db.database, &written).await, Some(1));
     let raced_events = store.read_stream(&raced, 1).await.expect("read");
     assert_eq!(
         raced_events

@@ -1,4 +1,5 @@
-//! How appends reach PostgreSQL, each in one statement and one round trip: one append
+//! How appends reach PostgreSQL, each in one statement and one round trip when nothing
+//! fails: one append
 //! through `append_events` (migrations `0040`, `0061`); a batch, in one plain statement
 //! (`append_batch.sql`); an append whose events have their own instants, and a batch the
 //! plain statement could not write (a writer of another process in its way), through the
@@ -79,10 +80,17 @@ impl BatchWriter for PgWriter {
             .await
         {
             Ok(rows) => rows,
-            // A writer of another process on one of its streams or keys (or a deadlock with
-            // one): the function locks keys and streams first, so it waits for such a writer
-            // instead of failing.
-            Err(sqlx::Error::Database(error)) => {
+            // A writer of another process took one of its streams' versions or keys, or
+            // deadlocked with it: the function claims keys and locks streams before it reads
+            // them, so it waits for such a writer if that one is a single append or a
+            // function. (Against another batch statement it may fail too, and then the
+            // appends go one at a time.) Any other error would only fail again there.
+            Err(sqlx::Error::Database(error))
+                if matches!(
+                    error.code().as_deref(),
+                    Some(UNIQUE_VIOLATION | DEADLOCK_DETECTED)
+                ) =>
+            {
                 tracing::debug!(%error, "batch statement failed; writing it through append_batch");
                 let rows = self.function_rows(appends).await?;
                 check_answered(&rows, appends)?;
@@ -195,7 +203,11 @@ const SMALLEST_BATCH: usize = 8;
 /// Connections all small batches together may use at once (the pool holds 16).
 pub(super) const SINGLES_IN_FLIGHT: usize = 8;
 
-/// Attempts at one append that PostgreSQL failed for a reason another attempt cures.
+const DEADLOCK_DETECTED: &str = "40P01";
+const UNIQUE_VIOLATION: &str = "23505";
+
+/// Attempts at one append that PostgreSQL failed for a reason another attempt cures (an
+/// append at any version that loses all of them answers a conflict).
 const ATTEMPTS: u32 = 3;
 
 /// Whether `error` is cured by writing `append` again: it was chosen as a deadlock's victim
@@ -206,7 +218,6 @@ fn worth_again(error: &sqlx::Error, append: &Append) -> bool {
     let sqlx::Error::Database(database) = error else {
         return false;
     };
-    const DEADLOCK_DETECTED: &str = "40P01";
     database.code().as_deref() == Some(DEADLOCK_DETECTED)
         || (append.expected == ExpectedVersion::Any
             && database.constraint() == Some("events_stream_version_key"))

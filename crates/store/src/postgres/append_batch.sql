@@ -8,7 +8,9 @@
 -- another process in flight on one of its streams or keys, which the statement cannot see,
 -- makes its insert wait on the unique index ((stream_id, version), or the key), then fail
 -- once that writer commits. The caller then writes the batch again through the function,
--- which locks keys and streams before it reads them. A single append (0061) that meets a
+-- which claims keys and locks streams before it reads them, and so waits for a single
+-- append or another function (not for another such statement: if it fails again, the
+-- appends go one at a time). A single append (0061) that meets a
 -- row of this statement's may deadlock with it, or, appending at any version, find its
 -- version taken: the caller writes it again (append.rs, `worth_again`).
 --
