@@ -7,10 +7,12 @@
 mod support;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use freshet_store::testing::TestDatabase;
 use freshet_store::{
-    Append, AppendOutcome, Database, ExpectedVersion, IdempotencyKey, StoreError, StreamId,
+    Append, AppendOutcome, Database, EventStore, ExpectedVersion, IdempotencyKey, StoreError,
+    StreamId,
 };
 use serde_json::json;
 use support::{event, meta, stream};
@@ -473,12 +475,18 @@ async fn until_waiting(pool: &sqlx::PgPool, count: i64) {
     panic!("{count} sessions never waited for a lock");
 }
 
-/// PostgreSQL: a transaction of "another process" holding `key` (not committed), so that a
-/// batch using the same key pauses at its key, after it has inserted its events.
-async fn hold_key(
+/// PostgreSQL: this process's batch of `first` (and a few more appends), paused once it has
+/// inserted its events: another transaction holds one of its keys, named to sort before
+/// the test's other keys, until the returned transaction rolls back.
+async fn paused_batch(
     pool: &sqlx::PgPool,
-    key: &IdempotencyKey,
-) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    here: &Arc<dyn EventStore>,
+    first: Vec<Append>,
+) -> (
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    tokio::task::JoinHandle<Vec<Result<AppendOutcome, StoreError>>>,
+) {
+    let held = key("a-held", "held");
     let mut holder = pool.begin().await.expect("begin");
     sqlx::query(
         "SELECT outcome FROM append_events($1, 0, $2, ARRAY['Holding'], ARRAY[1], \
@@ -487,11 +495,20 @@ async fn hold_key(
     .bind(stream("holder").as_str())
     .bind(vec![Uuid::now_v7()])
     .bind(Uuid::now_v7())
-    .bind(key.key.as_str())
+    .bind(held.key.as_str())
     .fetch_one(&mut *holder)
     .await
     .expect("hold the key");
-    holder
+    let mut pausing = append(&stream("paused"), ExpectedVersion::NoStream, 2);
+    pausing.idempotency = Some(IdempotencyKey::new(held.key.clone(), "batch"));
+    let mut appends = first;
+    appends.push(pausing);
+    let batch = tokio::spawn({
+        let (here, appends) = (Arc::clone(here), filled(appends));
+        async move { here.append_all(appends).await }
+    });
+    until_waiting(pool, 1).await;
+    (holder, batch)
 }
 
 /// PostgreSQL: another process appends at any version to a stream while this process's
@@ -504,17 +521,9 @@ async fn an_append_of_any_version_waiting_on_a_batch_elsewhere_is_appended_after
         return; // SQLite has one writer: nothing is ever in flight beside a batch.
     };
     let (here, elsewhere) = (db.store().await, db.store().await);
-    let (s, paused) = (stream("shared"), stream("paused"));
-    let held = key("a-held", "held");
-    let holder = hold_key(pool, &held).await;
-    let mut pausing = append(&paused, ExpectedVersion::NoStream, 2);
-    pausing.idempotency = Some(IdempotencyKey::new(held.key.clone(), "batch"));
-    let batch = filled(vec![append(&s, ExpectedVersion::NoStream, 1), pausing]);
-    let batch = tokio::spawn({
-        let here = here.clone();
-        async move { here.append_all(batch).await }
-    });
-    until_waiting(pool, 1).await;
+    let s = stream("shared");
+    let (holder, batch) =
+        paused_batch(pool, &here, vec![append(&s, ExpectedVersion::NoStream, 1)]).await;
     let any = tokio::spawn({
         let s = s.clone();
         async move {
@@ -558,21 +567,12 @@ async fn one_request_in_a_batch_and_in_a_single_append_elsewhere_is_appended_onc
         return; // SQLite has one writer: nothing is ever in flight beside a batch.
     };
     let (here, elsewhere) = (db.store().await, db.store().await);
-    let (s, paused) = (stream("shared"), stream("paused"));
-    // Keys go in by key: the batch pauses at the held one before it claims the shared one.
-    let held = key("a-held", "held");
+    let s = stream("shared");
+    // Keys go in by key: the batch pauses at the held one before it claims this one.
     let shared = key("b-shared", "same");
-    let holder = hold_key(pool, &held).await;
     let mut request = append(&s, ExpectedVersion::NoStream, 1);
     request.idempotency = Some(shared.clone());
-    let mut pausing = append(&paused, ExpectedVersion::NoStream, 2);
-    pausing.idempotency = Some(IdempotencyKey::new(held.key.clone(), "batch"));
-    let batch = tokio::spawn({
-        let here = here.clone();
-        let batch = filled(vec![request.clone(), pausing]);
-        async move { here.append_all(batch).await }
-    });
-    until_waiting(pool, 1).await;
+    let (holder, batch) = paused_batch(pool, &here, vec![request.clone()]).await;
     let retry = tokio::spawn({
         let s = s.clone();
         async move {
@@ -623,7 +623,7 @@ async fn one_request_in_a_batch_and_in_a_single_append_elsewhere_is_appended_onc
     assert_eq!(store_types(&*here, &s).await, ["Noted"]);
 }
 
-async fn store_types(store: &dyn freshet_store::EventStore, s: &StreamId) -> Vec<String> {
+async fn store_types(store: &dyn EventStore, s: &StreamId) -> Vec<String> {
     store
         .read_stream(s, 1)
         .await
