@@ -29,7 +29,7 @@ pub(super) struct PgWriter {
     pub(super) notifier: broadcast::Sender<LogPosition>,
     pub(super) publisher: Arc<Publisher>,
     /// Connections small batches may take at once for their parallel single appends: beyond
-    /// it they go through `append_batch` (one connection), so a burst of appends never takes
+    /// it they go as one batch statement (one connection), so a burst of appends never takes
     /// the pool from the reads, the runners and the mail.
     pub(super) singles: Semaphore,
 }
