@@ -19,35 +19,45 @@ done
 psql -q "$server/$db" -c "CREATE TABLE bench_baseline (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     stream_id text NOT NULL, payload jsonb NOT NULL)"
-# The store's own batch statement, with four appends' arrays in place of its parameters.
-payload=$(sed -n "s/.*ARRAY\\['\\(.*\\)'::jsonb.*/\\1/p" "$here/append_events.sql")
-four() { echo "ARRAY[$1, $1, $1, $1]"; }
-{
-    echo "-- appends per transaction: 4"
-    echo '\set n random(1, 9223372036854775807)'
-    sed -e '/^--/d' \
-        -e "s/\\\$1::text\\[\\]/ARRAY['a-' || :n, 'b-' || :n, 'c-' || :n, 'd-' || :n]/" \
-        -e "s/\\\$2::bigint\\[\\]/$(four 0)::bigint[]/" \
-        -e "s/\\\$3::timestamptz\\[\\]/$(four 'now()')/" \
-        -e "s/\\\$4::text\\[\\]/$(four "'user-bench'")/" \
-        -e "s/\\\$5::uuid\\[\\]/$(four 'gen_random_uuid()')/" \
-        -e "s/\\\$6::uuid\\[\\]/$(four 'gen_random_uuid()')/" \
-        -e "s/\\\$7::text\\[\\]/ARRAY['ka-' || :n, 'kb-' || :n, 'kc-' || :n, 'kd-' || :n]/" \
-        -e "s/\\\$8::text\\[\\]/$(four "'bench'")/" \
-        -e "s/\\\$9::timestamptz\\[\\]/$(four "now() - interval '1 day'")/" \
-        -e "s/\\\$10::bigint\\[\\]/ARRAY[1, 2, 3, 4]::bigint[]/" \
-        -e "s/\\\$11::bigint\\[\\]/$(four 1)::bigint[]/" \
-        -e "s/\\\$12::uuid\\[\\]/$(four 'gen_random_uuid()')/" \
-        -e "s/\\\$13::text\\[\\]/$(four "'PortfolioNoteLogged'")/" \
-        -e "s/\\\$14::integer\\[\\]/$(four 1)/" \
-        -e "s/\\\$15::jsonb\\[\\]/$(four "'$payload'::jsonb")/" \
-        -e "s/\\\$16::timestamptz\\[\\]/$(four NULL)::timestamptz[]/" \
-        -e "s/\\\$17::uuid\\[\\]/$(four NULL)::uuid[]/" \
-        "$here/../../store/src/postgres/append_batch.sql"
-    echo ";"
-} > "$generated/store_batch_4.sql"
-shapes=(plain_row event_row keyed_event_row append_events one_statement_append append_batch_4
-        store_batch_4)
+# The store's own batch statement (crates/store/src/postgres/append_batch.sql), with the
+# arrays of $1 appends in place of its parameters, as store_batch_$1.
+payload=$(sed -n "s/.*ARRAY\['\(.*\)'::jsonb.*/\1/p" "$here/append_events.sql")
+store_batch() {
+    local count=$1 streams=() keys=() ordinals=()
+    for i in $(seq "$count"); do
+        streams+=("'s$i-' || :n") keys+=("'k$i-' || :n") ordinals+=("$i")
+    done
+    # Each of the count appends gets `$1`.
+    each() { local items=(); for _ in $(seq "$count"); do items+=("$1"); done; local IFS=,; echo "ARRAY[${items[*]}]"; }
+    list() { local IFS=,; echo "ARRAY[$*]"; }
+    {
+        echo "-- appends per transaction: $count"
+        echo '\set n random(1, 9223372036854775807)'
+        sed -e '/^--/d' \
+            -e "s/\\\$1::text\\[\\]/$(list "${streams[@]}")/" \
+            -e "s/\\\$2::bigint\\[\\]/$(each 0)::bigint[]/" \
+            -e "s/\\\$3::timestamptz\\[\\]/$(each 'now()')/" \
+            -e "s/\\\$4::text\\[\\]/$(each "'user-bench'")/" \
+            -e "s/\\\$5::uuid\\[\\]/$(each 'gen_random_uuid()')/" \
+            -e "s/\\\$6::uuid\\[\\]/$(each 'gen_random_uuid()')/" \
+            -e "s/\\\$7::text\\[\\]/$(list "${keys[@]}")/" \
+            -e "s/\\\$8::text\\[\\]/$(each "'bench'")/" \
+            -e "s/\\\$9::timestamptz\\[\\]/$(each "now() - interval '1 day'")/" \
+            -e "s/\\\$10::bigint\\[\\]/$(list "${ordinals[@]}")::bigint[]/" \
+            -e "s/\\\$11::bigint\\[\\]/$(each 1)::bigint[]/" \
+            -e "s/\\\$12::uuid\\[\\]/$(each 'gen_random_uuid()')/" \
+            -e "s/\\\$13::text\\[\\]/$(each "'PortfolioNoteLogged'")/" \
+            -e "s/\\\$14::integer\\[\\]/$(each 1)/" \
+            -e "s/\\\$15::jsonb\\[\\]/$(each "'$payload'::jsonb")/" \
+            -e "s/\\\$16::timestamptz\\[\\]/$(each NULL)::timestamptz[]/" \
+            -e "s/\\\$17::uuid\\[\\]/$(each NULL)::uuid[]/" \
+            "$here/../../store/src/postgres/append_batch.sql"
+        echo ";"
+    } > "$generated/store_batch_$count.sql"
+}
+store_batch 1
+store_batch 4
+shapes=(plain_row event_row keyed_event_row append_events store_batch_1 append_batch_4 store_batch_4)
 script() { if [[ -f $here/$1.sql ]]; then echo "$here/$1.sql"; else echo "$generated/$1.sql"; fi; }
 declare -A runs
 for round in $(seq "$rounds"); do
