@@ -578,30 +578,29 @@ async fn an_idempotent_retry_replays_the_first_outcome_and_writes_nothing(db: Te
         request_fingerprint: "open portfolio Spring".into(),
         valid_since: None,
     };
+    // Several events, so the stored outcome's versions and positions are told apart.
+    let three = || {
+        ["A", "B", "C"]
+            .into_iter()
+            .map(|name| event(name, json!(name)))
+            .collect()
+    };
     let first = store
-        .append(
-            &s,
-            ExpectedVersion::NoStream,
-            vec![event("A", json!(1))],
-            &meta(),
-            Some(&key),
-        )
+        .append(&s, ExpectedVersion::NoStream, three(), &meta(), Some(&key))
         .await
         .expect("first");
     assert!(!first.is_replayed());
+    assert_eq!(
+        (first.result().first_version, first.result().last_version),
+        (1, 3)
+    );
     // A retry decides again (new event ids, now a stale version): still the first outcome.
     let again = store
-        .append(
-            &s,
-            ExpectedVersion::NoStream,
-            vec![event("A", json!(1))],
-            &meta(),
-            Some(&key),
-        )
+        .append(&s, ExpectedVersion::NoStream, three(), &meta(), Some(&key))
         .await
         .expect("retry");
     assert_eq!(again, AppendOutcome::Replayed(first.result().clone()));
-    assert_eq!(read_everything(&db, &*store).await.len(), 1);
+    assert_eq!(read_everything(&db, &*store).await.len(), 3);
     let record = store
         .idempotent_outcome(&key)
         .await
@@ -624,20 +623,20 @@ async fn an_idempotent_retry_replays_the_first_outcome_and_writes_nothing(db: Te
     let empty = store
         .append(
             &s,
-            ExpectedVersion::Exact(1),
+            ExpectedVersion::Exact(3),
             vec![],
             &meta(),
             Some(&empty_key),
         )
         .await
         .expect("empty append");
-    assert_eq!(empty.result().first_version, 2);
-    assert_eq!(empty.result().last_version, 1);
+    assert_eq!(empty.result().first_version, 4);
+    assert_eq!(empty.result().last_version, 3);
     assert_eq!(empty.result().last_position(), None);
     let replay = store
         .append(
             &s,
-            ExpectedVersion::Exact(1),
+            ExpectedVersion::Exact(3),
             vec![],
             &meta(),
             Some(&empty_key),
@@ -645,7 +644,7 @@ async fn an_idempotent_retry_replays_the_first_outcome_and_writes_nothing(db: Te
         .await
         .expect("empty replay");
     assert!(replay.is_replayed());
-    assert_eq!(read_everything(&db, &*store).await.len(), 1);
+    assert_eq!(read_everything(&db, &*store).await.len(), 3);
 }
 
 async fn concurrent_identical_requests_append_once(db: TestDatabase) {

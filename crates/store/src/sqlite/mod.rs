@@ -8,17 +8,20 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::types::Json;
-use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{Mutex, broadcast};
 
+mod checked;
+mod one_trip;
+
+use self::checked::fetch_record;
 use crate::batch::{Append, AppendAnswer, BatchFailure, BatchWriter, GroupCommit};
-use crate::codec::{DbUuid, sqlite_time};
+use crate::codec::sqlite_time;
 use crate::database::{Backend, Database};
 use crate::error::StoreError;
 use crate::event::{
-    AppendOutcome, AppendResult, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition,
-    Metadata, NewEvent, RecordedEvent, StreamId,
+    AppendOutcome, ExpectedVersion, IdempotencyKey, IdempotencyRecord, LogPosition, Metadata,
+    NewEvent, RecordedEvent, StreamId,
 };
 use crate::event_store::EventStore;
 use crate::reads::{self, EventRow};
@@ -38,7 +41,8 @@ pub struct SqliteStore {
     appends: GroupCommit,
 }
 
-/// Writes the appends: every batch in one transaction.
+/// Writes the appends: a batch in one transaction and one round trip ([`one_trip`]), then
+/// what that left one append at a time ([`checked`]).
 #[derive(Debug)]
 struct SqliteWriter {
     pool: SqlitePool,
@@ -75,8 +79,39 @@ impl SqliteStore {
 impl BatchWriter for SqliteWriter {
     async fn write_one(&self, append: &Append) -> AppendAnswer {
         let _writer = self.write_lock.lock().await;
+        let appends = std::slice::from_ref(append);
+        if let Some(Some(outcome)) = one_trip::write(&self.pool, appends).await?.pop() {
+            return Ok(outcome);
+        }
+        self.write_checked(append).await
+    }
+
+    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, BatchFailure> {
+        let _writer = self.write_lock.lock().await;
+        let written = one_trip::write(&self.pool, appends).await?;
+        // The one trip committed: what it left is answered here, one append at a time in
+        // the batch's order, never by writing the batch again.
+        let mut answers = Vec::with_capacity(appends.len());
+        for (append, outcome) in appends.iter().zip(written) {
+            answers.push(match outcome {
+                Some(outcome) => Ok(outcome),
+                None => self.write_checked(append).await,
+            });
+        }
+        Ok(answers)
+    }
+
+    fn committed(&self, last: LogPosition) {
+        let _ = self.notifier.send(last);
+    }
+}
+
+impl SqliteWriter {
+    /// Writes `append` through the checked path, in its own transaction; the caller holds
+    /// the write lock.
+    async fn write_checked(&self, append: &Append) -> AppendAnswer {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        match write(&mut tx, append).await {
+        match checked::write(&mut tx, append).await {
             Ok(outcome @ AppendOutcome::Appended(_)) => {
                 tx.commit().await?;
                 Ok(outcome)
@@ -87,120 +122,12 @@ impl BatchWriter for SqliteWriter {
             }
         }
     }
-
-    async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, BatchFailure> {
-        let _writer = self.write_lock.lock().await;
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(BatchFailure::from)?;
-        let mut answers = Vec::with_capacity(appends.len());
-        for append in appends {
-            match write(&mut tx, append).await {
-                // Half an append may be written: the batch is rolled back and written again
-                // one append at a time.
-                Err(StoreError::Database(error)) => {
-                    rollback(tx).await;
-                    return Err(BatchFailure::RolledBack(StoreError::Database(error)));
-                }
-                // A replay, a conflict or a refused key is found before anything is written.
-                answer => answers.push(answer),
-            }
-        }
-        // A failed commit leaves the transaction to be rolled back when it drops.
-        tx.commit()
-            .await
-            .map_err(|error| BatchFailure::RolledBack(error.into()))?;
-        Ok(answers)
-    }
-
-    fn committed(&self, last: LogPosition) {
-        let _ = self.notifier.send(last);
-    }
 }
 
 async fn rollback(tx: Transaction<'_, Sqlite>) {
     if let Err(rollback) = tx.rollback().await {
         tracing::debug!(error = %rollback, "rollback failed; the connection drops it");
     }
-}
-
-/// Replays, or checks and writes the events and the key; the caller commits or rolls back.
-async fn write(conn: &mut SqliteConnection, append: &Append) -> AppendAnswer {
-    let Append {
-        stream,
-        expected,
-        events,
-        meta,
-        idempotency,
-    } = append;
-    let expected = *expected;
-    let idempotency = idempotency.as_ref();
-    if let Some(key) = idempotency
-        && let Some(record) = fetch_record(&mut *conn, key).await?
-    {
-        return record.replay_for(key);
-    }
-    let actual: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM events WHERE stream_id = ?")
-            .bind(stream.as_str())
-            .fetch_one(&mut *conn)
-            .await?;
-    if !expected.matches(actual) {
-        return Err(StoreError::Conflict {
-            stream: stream.clone(),
-            expected,
-            actual,
-        });
-    }
-
-    let mut positions = Vec::with_capacity(events.len());
-    for (version, event) in (actual + 1..).zip(events) {
-        let position: i64 = sqlx::query_scalar(
-            "INSERT INTO events (event_id, stream_id, version, event_type, schema_version, \
-                 payload, recorded_at, actor, causation_id, correlation_id) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING position",
-        )
-        .bind(DbUuid(event.event_id))
-        .bind(stream.as_str())
-        .bind(version)
-        .bind(&event.event_type)
-        .bind(event.schema_version)
-        .bind(Json(&event.payload))
-        .bind(event.recorded_at(meta))
-        .bind(meta.actor.as_deref())
-        .bind(DbUuid(event.causation_id(meta)))
-        .bind(DbUuid(meta.correlation_id))
-        .fetch_one(&mut *conn)
-        .await?;
-        positions.push(LogPosition {
-            commit: position,
-            position,
-        });
-    }
-
-    let result = AppendResult {
-        stream_id: stream.clone(),
-        first_version: actual + 1,
-        last_version: actual + positions.len() as i64,
-        positions,
-        event_ids: events.iter().map(|event| event.event_id).collect(),
-    };
-    if let Some(key) = idempotency {
-        // Replaces a use that has expired (fetch_record did not see it).
-        sqlx::query(
-            "INSERT OR REPLACE INTO idempotency_keys \
-                 (key, request_fingerprint, result, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&key.key)
-        .bind(&key.request_fingerprint)
-        .bind(Json(&result))
-        .bind(sqlite_time(meta.recorded_at))
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(AppendOutcome::Appended(result))
 }
 
 #[async_trait]
@@ -300,34 +227,4 @@ impl EventStore for SqliteStore {
     fn subscribe(&self) -> broadcast::Receiver<LogPosition> {
         self.writer.notifier.subscribe()
     }
-}
-
-/// The key's stored use, unless it has expired.
-async fn fetch_record(
-    conn: &mut sqlx::SqliteConnection,
-    key: &IdempotencyKey,
-) -> Result<Option<IdempotencyRecord>, StoreError> {
-    let row: Option<(String, String)> = sqlx::query_as(
-        "SELECT request_fingerprint, result FROM idempotency_keys \
-         WHERE key = ? AND (? IS NULL OR created_at >= ?)",
-    )
-    .bind(&key.key)
-    .bind(key.valid_since.map(sqlite_time))
-    .bind(key.valid_since.map(sqlite_time))
-    .fetch_optional(conn)
-    .await?;
-    let key = key.key.as_str();
-    let Some((request_fingerprint, result)) = row else {
-        return Ok(None);
-    };
-    let result =
-        serde_json::from_str(&result).map_err(|source| StoreError::InvalidStoredOutcome {
-            key: key.to_owned(),
-            source,
-        })?;
-    Ok(Some(IdempotencyRecord {
-        key: key.to_owned(),
-        request_fingerprint,
-        result,
-    }))
 }
