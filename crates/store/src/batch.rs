@@ -65,8 +65,8 @@ pub(crate) enum BatchFailure {
     RolledBack(StoreError),
     /// No connection could be had: nothing was sent, and every append fails with that.
     NoConnection,
-    /// The connection failed while the batch was written: it may or may not have been
-    /// committed, so writing it again could write it twice.
+    /// The connection failed, or the server ended the session, while the batch was written:
+    /// it may or may not have been committed, so writing it again could write it twice.
     Unknown(StoreError),
 }
 
@@ -74,10 +74,22 @@ impl From<sqlx::Error> for BatchFailure {
     fn from(error: sqlx::Error) -> Self {
         match error {
             sqlx::Error::PoolTimedOut => Self::NoConnection,
-            error @ sqlx::Error::Database(_) => Self::RolledBack(error.into()),
+            sqlx::Error::Database(error) if !ends_the_session(error.as_ref()) => {
+                Self::RolledBack(sqlx::Error::Database(error).into())
+            }
             error => Self::Unknown(error.into()),
         }
     }
+}
+
+/// A PostgreSQL error of severity FATAL or PANIC: the server ended the session, and it may
+/// do so after the commit (a session ended while it waited for a synchronous standby has
+/// committed locally). Any other database error fails the statement, which then rolled back.
+fn ends_the_session(error: &(dyn sqlx::error::DatabaseError + 'static)) -> bool {
+    use sqlx::postgres::{PgDatabaseError, PgSeverity};
+    error
+        .try_downcast_ref::<PgDatabaseError>()
+        .is_some_and(|error| matches!(error.severity(), PgSeverity::Fatal | PgSeverity::Panic))
 }
 
 struct Pending {

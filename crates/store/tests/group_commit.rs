@@ -29,6 +29,7 @@ freshet_store::on_both_backends!(
     an_append_of_any_version_waiting_on_a_batch_elsewhere_is_appended_after_it,
     an_append_of_no_events_in_a_batch_checks_its_version_and_records_its_key,
     one_request_in_a_batch_and_in_a_single_append_elsewhere_is_appended_once_and_replayed_once,
+    a_batch_whose_session_is_ended_by_the_server_is_answered_unknown_not_written_again,
 );
 
 fn append(stream: &StreamId, expected: ExpectedVersion, payload: i64) -> Append {
@@ -554,6 +555,41 @@ async fn an_append_of_any_version_waiting_on_a_batch_elsewhere_is_appended_after
     assert_eq!(appended.first_version, 2);
     let types: Vec<String> = store_types(&*here, &s).await;
     assert_eq!(types, ["Noted", "Any"]);
+}
+
+/// PostgreSQL: the server ends the session of a batch in flight (an administrator's
+/// `pg_terminate_backend`, a shutdown). Such a FATAL error can come after the commit (a
+/// session ended while it waited for a synchronous standby has committed locally), so the
+/// batch's outcome is unknown: its appends are answered so, never written again, which
+/// could write them twice.
+async fn a_batch_whose_session_is_ended_by_the_server_is_answered_unknown_not_written_again(
+    db: TestDatabase,
+) {
+    let Database::Postgres(pool) = &db.database else {
+        return; // SQLite has no server to end a session.
+    };
+    let here = db.store().await;
+    let s = stream("ended");
+    let (holder, batch) =
+        paused_batch(pool, &here, vec![append(&s, ExpectedVersion::NoStream, 1)]).await;
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("end the batch's session");
+    assert_eq!(ended, [true]);
+    holder.rollback().await.expect("release the held key");
+
+    for answer in batch.await.expect("batch") {
+        assert!(
+            matches!(answer, Err(StoreError::BatchFailed(_))),
+            "{answer:?}"
+        );
+    }
+    // This session was ended before its commit: nothing of the batch is stored.
+    assert!(store_types(&*here, &s).await.is_empty());
 }
 
 /// PostgreSQL: one request (one key) in this process's batch and, at once, in a single
