@@ -40,7 +40,7 @@ fn suited(appends: &[Append]) -> Vec<bool> {
 
 /// Writes what it can of `appends` in one transaction and one round trip: per append, its
 /// outcome if written, `None` if left to the checked path. On an error nothing was
-/// committed, and the connection is closed, which rolls back what it began.
+/// committed.
 pub(super) async fn write(
     pool: &SqlitePool,
     appends: &[Append],
@@ -56,18 +56,15 @@ pub(super) async fn write(
         return Ok(vec![None; appends.len()]);
     }
     let rows = serde_json::to_string(&rows).expect("rows of strings and numbers serialize");
-    let mut conn = pool.acquire().await?;
-    let written: Vec<(String, i64, i64)> = match sqlx::query_as(ONE_TRIP)
-        .bind(rows)
-        .fetch_all(&mut *conn)
-        .await
-    {
-        Ok(written) => written,
-        Err(error) => {
-            close(conn);
-            return Err(error);
-        }
+    let mut trip = OwnTransaction {
+        conn: pool.acquire().await?,
+        ended: false,
     };
+    let written: Vec<(String, i64, i64)> = sqlx::query_as(ONE_TRIP)
+        .bind(rows)
+        .fetch_all(&mut *trip.conn)
+        .await?;
+    trip.ended = true;
     let written: HashMap<String, (i64, i64)> = written
         .into_iter()
         .map(|(event_id, position, version)| (event_id, (position, version)))
@@ -79,10 +76,22 @@ pub(super) async fn write(
         .collect())
 }
 
-/// The transaction began in the query's own SQL, so sqlx does not know of it: a connection
-/// that may still be in it must not go back to the pool.
-fn close(mut conn: PoolConnection<Sqlite>) {
-    conn.close_on_drop();
+/// A connection running the one trip, whose transaction began in the query's own SQL, so
+/// sqlx does not know of it. Unless the query ended (its `COMMIT` done), the connection is
+/// closed, which rolls back what it began, instead of going back to the pool inside it: after
+/// an error, and if the write is dropped half-way (sqlx's worker stops between statements once
+/// nobody waits for their results).
+struct OwnTransaction {
+    conn: PoolConnection<Sqlite>,
+    ended: bool,
+}
+
+impl Drop for OwnTransaction {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.conn.close_on_drop();
+        }
+    }
 }
 
 /// What `append` wrote, if its events are among `written` (by id: position and version).
