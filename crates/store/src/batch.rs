@@ -46,8 +46,9 @@ pub(crate) const MAX_BATCH: usize = 256;
 /// How a backend writes a batch.
 #[async_trait]
 pub(crate) trait BatchWriter: Send + Sync + 'static {
-    /// Writes `appends` in one transaction; one answer per append, in order, or how the
-    /// batch failed as a whole.
+    /// Writes `appends` in one transaction (a backend may write in later transactions of
+    /// their own the appends that one left, such as a conflict to be answered); one answer
+    /// per append, in order, or how the batch failed as a whole.
     async fn write_batch(&self, appends: &[Append]) -> Result<Vec<AppendAnswer>, BatchFailure>;
 
     /// Writes one append in its own transaction.

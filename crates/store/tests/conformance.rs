@@ -585,21 +585,35 @@ async fn an_idempotent_retry_replays_the_first_outcome_and_writes_nothing(db: Te
             .map(|name| event(name, json!(name)))
             .collect()
     };
-    let first = store
-        .append(&s, ExpectedVersion::NoStream, three(), &meta(), Some(&key))
-        .await
-        .expect("first");
+    let events: Vec<freshet_store::NewEvent> = three();
+    let m = meta();
+    let new_stream =
+        |events, key| store.append(&s, ExpectedVersion::NoStream, events, &m, Some(key));
+    let first = new_stream(events.clone(), &key).await.expect("first");
     assert!(!first.is_replayed());
     assert_eq!(
         (first.result().first_version, first.result().last_version),
         (1, 3)
     );
     // A retry decides again (new event ids, now a stale version): still the first outcome.
-    let again = store
-        .append(&s, ExpectedVersion::NoStream, three(), &meta(), Some(&key))
-        .await
-        .expect("retry");
+    let again = new_stream(three(), &key).await.expect("retry");
     assert_eq!(again, AppendOutcome::Replayed(first.result().clone()));
+    // A retry of the very same events (a caller that kept them) is replayed too.
+    let same = new_stream(events.clone(), &key)
+        .await
+        .expect("retry of the same events");
+    assert_eq!(same, AppendOutcome::Replayed(first.result().clone()));
+    // Those events under another key conflict, and that key is not taken with their outcome.
+    let other_key = IdempotencyKey::new(format!("k-{}", Uuid::new_v4()), "another request");
+    let other = new_stream(events, &other_key).await;
+    assert!(
+        matches!(other, Err(StoreError::Conflict { .. })),
+        "{other:?}"
+    );
+    assert_eq!(
+        store.idempotent_outcome(&other_key).await.expect("lookup"),
+        None
+    );
     assert_eq!(read_everything(&db, &*store).await.len(), 3);
     let record = store
         .idempotent_outcome(&key)

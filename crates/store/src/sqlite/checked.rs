@@ -1,6 +1,6 @@
 //! One append, checked step by step in the caller's transaction: its key's stored use, its
-//! stream's version, then its events and its key. Four statements, each a round trip, so
-//! it is the path for what [`super::one_trip`] leaves: a conflict, a used or expired key,
+//! stream's version, then each event and its key, every statement a round trip. It is the
+//! path for what [`super::one_trip`] leaves: a conflict, a used or expired key,
 //! an append of no events, a second append of one stream or key in a batch.
 
 use sqlx::SqliteConnection;

@@ -79,9 +79,17 @@ impl SqliteStore {
 impl BatchWriter for SqliteWriter {
     async fn write_one(&self, append: &Append) -> AppendAnswer {
         let _writer = self.write_lock.lock().await;
-        let appends = std::slice::from_ref(append);
-        if let Some(Some(outcome)) = one_trip::write(&self.pool, appends).await?.pop() {
-            return Ok(outcome);
+        match one_trip::write(&self.pool, std::slice::from_ref(append)).await {
+            Ok(mut written) => {
+                if let Some(Some(outcome)) = written.pop() {
+                    return Ok(outcome);
+                }
+            }
+            // Nothing was committed; the checked path answers with its own error, if any.
+            Err(sqlx::Error::Database(error)) => {
+                tracing::debug!(%error, "the one trip failed; writing the append checked");
+            }
+            Err(error) => return Err(error.into()),
         }
         self.write_checked(append).await
     }

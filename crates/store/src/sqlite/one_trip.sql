@@ -34,6 +34,9 @@ ORDER BY a.key, e.key
 RETURNING event_id, position, version;
 
 -- Each written append's key, with the outcome a retry is answered with (an `AppendResult`).
+-- Only the events the insert above wrote count: the last changes() positions, which
+-- AUTOINCREMENT gave them one after another under the write lock. (An append it skipped may
+-- carry the ids of older events: a retry of the same events, which the checked path replays.)
 INSERT INTO idempotency_keys (key, request_fingerprint, result, created_at)
 SELECT a.value ->> 'key',
        a.value ->> 'fingerprint',
@@ -47,7 +50,9 @@ SELECT a.value ->> 'key',
            'event_ids', json_group_array(written.event_id ORDER BY written.version)),
        a.value ->> 'created_at'
 FROM json_each(?1) AS a, json_each(a.value -> 'events') AS e
-JOIN events AS written ON written.event_id = e.value ->> 0
+JOIN events AS written
+     ON written.event_id = e.value ->> 0
+    AND written.position > (SELECT seq FROM sqlite_sequence WHERE name = 'events') - changes()
 WHERE a.value ->> 'key' IS NOT NULL
 GROUP BY a.key;
 
