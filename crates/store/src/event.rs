@@ -183,6 +183,15 @@ impl ExpectedVersion {
             Self::Any => true,
         }
     }
+
+    /// The version the stream must be at, `None` for any: how the backends' SQL takes it.
+    pub fn required(self) -> Option<i64> {
+        match self {
+            Self::NoStream => Some(0),
+            Self::Exact(version) => Some(version),
+            Self::Any => None,
+        }
+    }
 }
 
 impl fmt::Display for ExpectedVersion {

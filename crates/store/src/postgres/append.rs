@@ -133,7 +133,7 @@ impl PgWriter {
              FROM append_events($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(append.stream.as_str())
-        .bind(expected_version(append.expected))
+        .bind(append.expected.required())
         .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
         .bind(
             events
@@ -270,10 +270,7 @@ impl<'a> Columns<'a> {
         };
         Self {
             streams: appends.iter().map(|a| a.stream.as_str()).collect(),
-            expected: appends
-                .iter()
-                .map(|a| expected_version(a.expected))
-                .collect(),
+            expected: appends.iter().map(|a| a.expected.required()).collect(),
             recorded_at: appends.iter().map(|a| a.meta.recorded_at).collect(),
             actors: appends.iter().map(|a| a.meta.actor.as_deref()).collect(),
             causation_ids: appends.iter().map(|a| a.meta.causation_id).collect(),
@@ -350,14 +347,6 @@ fn check_answered(rows: &[PgRow], appends: &[Append]) -> Result<(), BatchFailure
 /// Only `append_batch` records an event at its own instant (0102).
 fn has_own_origins(append: &Append) -> bool {
     append.events.iter().any(|event| event.own.is_some())
-}
-
-fn expected_version(expected: ExpectedVersion) -> Option<i64> {
-    match expected {
-        ExpectedVersion::NoStream => Some(0),
-        ExpectedVersion::Exact(version) => Some(version),
-        ExpectedVersion::Any => None,
-    }
 }
 
 /// Reads one append's row (`outcome`, `current_version`, `stored_fingerprint`, `result`).

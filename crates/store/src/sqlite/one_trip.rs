@@ -13,8 +13,8 @@ use sqlx::{Sqlite, SqlitePool};
 use uuid::Uuid;
 
 use crate::batch::Append;
-use crate::codec::sqlite_time;
-use crate::event::{AppendOutcome, AppendResult, ExpectedVersion, LogPosition, NewEvent};
+use crate::codec::{sqlite_time, sqlite_uuid};
+use crate::event::{AppendOutcome, AppendResult, LogPosition, NewEvent};
 
 const ONE_TRIP: &str = include_str!("one_trip.sql");
 
@@ -99,11 +99,7 @@ fn outcome(append: &Append, written: &HashMap<String, (i64, i64)>) -> Option<App
     let found: Vec<(i64, i64)> = append
         .events
         .iter()
-        .map(|event| {
-            written
-                .get(&event.event_id.hyphenated().to_string())
-                .copied()
-        })
+        .map(|event| written.get(&sqlite_uuid(event.event_id)).copied())
         .collect::<Option<_>>()?;
     let (&(_, first_version), &(_, last_version)) = (found.first()?, found.last()?);
     Some(AppendOutcome::Appended(AppendResult {
@@ -145,11 +141,7 @@ impl<'a> AppendRow<'a> {
         let key = append.idempotency.as_ref();
         Self {
             stream: append.stream.as_str(),
-            expected: match append.expected {
-                ExpectedVersion::NoStream => Some(0),
-                ExpectedVersion::Exact(version) => Some(version),
-                ExpectedVersion::Any => None,
-            },
+            expected: append.expected.required(),
             key: key.map(|key| key.key.as_str()),
             fingerprint: key.map(|key| key.request_fingerprint.as_str()),
             created_at: key.map(|_| sqlite_time(meta.recorded_at)),
@@ -185,7 +177,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::event::{IdempotencyKey, Metadata, StreamId};
+    use crate::event::{ExpectedVersion, IdempotencyKey, Metadata, StreamId};
 
     fn append(stream: &str, key: Option<&str>, events: usize) -> Append {
         Append {
