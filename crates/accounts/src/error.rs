@@ -36,6 +36,12 @@ pub enum AccountError {
     LinkInvalid,
     #[error("user {0} has already chosen a password")]
     AlreadySignedUp(UserId),
+    /// "Invite again" moments after the last invitation: its link is on its way and works.
+    #[error(
+        "this person was invited less than a minute ago and the link in that email works, \
+         so no new one was sent"
+    )]
+    InvitedMomentsAgo,
     #[error("the password could not be hashed")]
     Hashing,
     #[error(transparent)]

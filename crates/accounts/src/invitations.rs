@@ -19,6 +19,9 @@ use crate::users::{self, User};
 /// cannot flood someone's mailbox.
 const RESETS_PER_WINDOW: i64 = 3;
 const RESET_WINDOW: TimeDelta = TimeDelta::hours(1);
+/// "Invite again" within this long of the last invitation sends nothing: a second click, or
+/// a second Admin at once, would end the link that is on its way with a new one.
+pub const INVITE_AGAIN_AFTER: TimeDelta = TimeDelta::minutes(1);
 
 /// An invitation sent: who was invited, and until when the link works.
 #[derive(Debug, Clone)]
@@ -61,7 +64,8 @@ pub async fn invite(
 }
 
 /// Emails a person who has not chosen a password yet a new invitation (the earlier ones
-/// stop working): the first was lost, or expired.
+/// stop working): the first was lost, or expired. Within [`INVITE_AGAIN_AFTER`] of the last
+/// invitation it is refused ([`AccountError::InvitedMomentsAgo`]) and sends nothing.
 pub async fn invite_again(
     db: &Database,
     renderer: &Renderer,
@@ -79,6 +83,10 @@ pub async fn invite_again(
         return Err(AccountError::AlreadySignedUp(user));
     }
     let mut tx = Tx::begin(db).await?;
+    let since = now - INVITE_AGAIN_AFTER;
+    if links::count_since(&mut tx, user, LinkPurpose::Invitation, since).await? > 0 {
+        return Err(AccountError::InvitedMomentsAgo);
+    }
     links::end_all(&mut tx, user, now).await?;
     let link = links::make(&mut tx, user, LinkPurpose::Invitation, by, now).await?;
     send(

@@ -352,6 +352,7 @@ impl From<AccountError> for ApiError {
             | AccountError::Deactivated(_)
             | AccountError::DeactivatesItself
             | AccountError::AlreadySignedUp(_)
+            | AccountError::InvitedMomentsAgo
             | AccountError::LinkInvalid => Self::Conflict(error.to_string()),
             AccountError::UnknownUser(_)
             | AccountError::UnknownToken(_)

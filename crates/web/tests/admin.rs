@@ -130,11 +130,19 @@ async fn inviting_emails_the_link_and_lists_the_person_as_invited(db: TestDataba
     let row = row_of(&people, "nina@example.com");
     assert!(row.contains("Invited, no password yet"), "{row}");
     assert!(row.contains("Invite again"), "{row}");
-    // Invited again: a second email, and the first link stops working.
+    // "Invite again" at once (a second click) sends nothing: the link on its way works.
     let id = id_of_row(row);
-    let again = ada
-        .post(&format!("/app/admin/people/{id}/invitation"), &[])
-        .await;
+    let again = format!("/app/admin/people/{id}/invitation");
+    let at_once = ada.post(&again, &[]).await;
+    assert_eq!(at_once.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let row = row_of(&at_once.body, "nina@example.com");
+    assert!(row.contains("invited less than a minute ago"), "{row}");
+    assert_eq!(emails(&app, "invitation").await, 1);
+    // Later (the first email was lost): a second email, and the first link stops working.
+    let later = freshet_accounts::invitations::INVITE_AGAIN_AFTER + chrono::TimeDelta::seconds(1);
+    app.clock
+        .set(freshet_service::Clock::now(&*app.clock) + later);
+    let again = ada.post(&again, &[]).await;
     assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
     assert_eq!(emails(&app, "invitation").await, 2);
     let second = support::emailed_link(&app, "invitation", "nina@example.com").await;
