@@ -41,6 +41,9 @@ struct CycleLog {
     cancelled_on: Option<NaiveDate>,
     /// An Admin resumed the portfolio on the first day, to the second (a paused client).
     resumed: Option<(NaiveDate, NaiveDate)>,
+    /// The day an Admin paused the portfolio, unless it was resumed since: nothing is
+    /// scheduled while it is paused.
+    paused_on: Option<NaiveDate>,
     team_changes: u32,
     /// The cadence an Admin set during the cycle.
     new_cadence: Option<Cadence>,
@@ -98,6 +101,14 @@ impl Checks {
             histories,
             last_day: simulation.last_date(),
         }
+    }
+
+    /// How many portfolios are still paused on the last day.
+    pub fn paused_at_the_end(&self) -> usize {
+        self.histories
+            .iter()
+            .filter(|history| matches!(history.state.lifecycle, Lifecycle::Paused(_)))
+            .count()
     }
 
     pub fn assert_all(&self) {
@@ -237,10 +248,16 @@ impl Checks {
         next_on_schedule
     }
 
-    // R2: exactly one kickoff per cycle that reached its kickoff date.
+    /// The last day the scheduler ticked `cycle`: the day its portfolio was paused (the tick
+    /// comes first), or the last day of the run.
+    fn active_until(&self, cycle: &CycleLog) -> NaiveDate {
+        cycle.paused_on.unwrap_or(self.last_day)
+    }
+
+    // R2: exactly one kickoff per cycle that reached its kickoff date while active.
     fn one_kickoff_per_cycle(&self, cycle: &CycleLog, context: &str) {
         let kickoff_date = cycle.refresh_date.unwrap() - Days::new(15);
-        let expected = u32::from(kickoff_date <= self.last_day);
+        let expected = u32::from(kickoff_date <= self.active_until(cycle));
         assert_eq!(cycle.kickoffs, expected, "{context}");
     }
 
@@ -314,8 +331,9 @@ impl Checks {
         let refresh = cycle.refresh_date.unwrap();
         let closed_on = cycle.closed_on();
         let open_until = |opened: Option<NaiveDate>| opened.or(closed_on);
+        let active_until = self.active_until(cycle);
         let missed = |deadline: NaiveDate, gate_opened: Option<NaiveDate>| {
-            deadline <= self.last_day
+            deadline <= active_until
                 && open_until(gate_opened).is_none_or(|opened| opened >= deadline)
         };
         let mut expected: Vec<(StallGate, u32, NaiveDate)> = Vec::new();
@@ -503,7 +521,9 @@ fn cycle_logs(history: &History) -> BTreeMap<u32, CycleLog> {
             }
             Event::TeamChanged { .. } => cycle.team_changes += 1,
             Event::PortfolioRescheduled { cadence, .. } => cycle.new_cadence = Some(*cadence),
+            Event::PortfolioPaused { .. } => cycle.paused_on = Some(*on),
             Event::PortfolioResumed { refresh_date, on } => {
+                cycle.paused_on = None;
                 cycle.resumed = Some((*on, *refresh_date));
                 cycle.refresh_date = Some(*refresh_date);
                 cycle.began_on = Some(*on);
