@@ -260,32 +260,47 @@ async fn complete(
     at: LogPosition,
     completed: &[Completion],
 ) -> Result<(), sqlx::Error> {
-    let table = target.table("inbox_tasks");
     for chunk in completed.chunks(CHUNK) {
         on_tx!(tx, conn => {
-            // A `VALUES` list names its columns `column1`, `column2`, … on both backends.
-            let mut sql = QueryBuilder::new(format!(
-                "UPDATE {table} SET is_open = FALSE, done_at = done.column2, \
-                 done_by = done.column3, changed_commit = "
-            ));
-            sql.push_bind(at.commit)
-                .push(", changed_position = ")
-                .push_bind(at.position)
-                .push(" FROM (");
-            sql.push_values(chunk, |mut b, c| {
-                b.push_bind(IdText(&c.task_id))
-                    .push_bind(c.done_at)
-                    .push_bind(optional(&c.done_by));
-            });
-            sql.push(format!(
-                ") AS done WHERE {table}.generation = "
-            ))
-            .push_bind(target.generation)
-            .push(format!(" AND {table}.task_id = done.column1"));
-            sql.build().execute(&mut **conn).await?;
+            completion("", target, at, chunk).build().execute(&mut **conn).await?;
         });
     }
     Ok(())
+}
+
+/// The update of [`complete`] for one chunk, after `prefix` (e.g. `EXPLAIN ` to check its
+/// plan).
+fn completion<'a, DB: sqlx::Database>(
+    prefix: &str,
+    target: Target,
+    at: LogPosition,
+    chunk: &'a [Completion],
+) -> QueryBuilder<'a, DB>
+where
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    IdText<'a>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Option<IdText<'a>>: sqlx::Encode<'a, DB>,
+    DateTime<Utc>: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let table = target.table("inbox_tasks");
+    // A `VALUES` list names its columns `column1`, `column2`, … on both backends.
+    let mut sql = QueryBuilder::new(format!(
+        "{prefix}UPDATE {table} SET is_open = FALSE, done_at = done.column2, \
+         done_by = done.column3, changed_commit = "
+    ));
+    sql.push_bind(at.commit)
+        .push(", changed_position = ")
+        .push_bind(at.position)
+        .push(" FROM (");
+    sql.push_values(chunk, |mut b, c| {
+        b.push_bind(IdText(&c.task_id))
+            .push_bind(c.done_at)
+            .push_bind(optional(&c.done_by));
+    });
+    sql.push(format!(") AS done WHERE {table}.generation = "))
+        .push_bind(target.generation)
+        .push(format!(" AND {table}.task_id = done.column1"));
+    sql
 }
 
 /// Writes `rows`, each marked as changed at `at` (the batch's last event).
@@ -532,4 +547,78 @@ where
         .push(" OFFSET ")
         .push_bind(i64::from(filter.offset));
     sql
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use freshet_store::testing::TestDatabase;
+
+    use super::*;
+    use crate::partition;
+
+    /// Inserts rows `from..to` of a rebuild's detached inbox table of generation 7.
+    async fn fill(pool: &sqlx::PgPool, from: i64, to: i64) {
+        sqlx::query(
+            "INSERT INTO inbox_tasks_g7 (generation, task_id, portfolio_id, client, assignee, \
+             role, kind, title, cycle, round, due_on, sort_due, is_open, context, assigned_at) \
+             SELECT 7, ('00000000-0000-0000-0002-' || lpad(i::text, 12, '0'))::uuid, \
+             ('00000000-0000-0000-0000-' || lpad((i / 5)::text, 12, '0'))::uuid, 'Client', \
+             ('00000000-0000-0000-0000-' || lpad((i % 500)::text, 12, '0'))::uuid, 'am', \
+             'write_copy', 'Write', 1, 0, NULL, DATE '9999-12-31', TRUE, repeat('x', 400), now() \
+             FROM generate_series($1, $2 - 1) AS i",
+        )
+        .bind(from)
+        .bind(to)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+
+    // A rebuild's completions (a page's tasks done) find their rows by primary key, however
+    // large the generation grew after its first page: they once hash-joined the whole table,
+    // because the planner, without statistics, took `generation = 7` for a rare value.
+    #[tokio::test]
+    async fn a_rebuilds_completions_find_their_rows_by_primary_key() {
+        let Some(db) = TestDatabase::postgres().await else {
+            return;
+        };
+        let Database::Postgres(pool) = &db.database else {
+            unreachable!("a PostgreSQL test database");
+        };
+        let inbox = Inbox::new(db.store().await);
+        let mut tx = Tx::begin(&db.database).await.unwrap();
+        partition::create_detached(&mut tx, &inbox, 7)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        // The first page, after which the rebuild gives the planner statistics; then more.
+        fill(pool, 0, 5_000).await;
+        partition::analyze(&db.database, &inbox, 7).await.unwrap();
+        fill(pool, 5_000, 60_000).await;
+        let completed: Vec<Completion> = (0..CHUNK)
+            .map(|i| Completion {
+                task_id: format!("00000000-0000-0000-0002-{:012}", i * 50),
+                done_at: Utc::now(),
+                done_by: None,
+            })
+            .collect();
+        let at = LogPosition {
+            commit: 1,
+            position: 1,
+        };
+        let plan: Vec<String> =
+            completion::<sqlx::Postgres>("EXPLAIN ", Target::detached(7), at, &completed)
+                .build_query_scalar()
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains("Index Scan using inbox_tasks_g7_pkey"),
+            "{plan}"
+        );
+        assert!(!plan.contains("Hash"), "{plan}");
+    }
 }

@@ -11,7 +11,7 @@
 //! SQLite has no partitions: there every generation shares the tables and a rebuild writes
 //! into them (its bulk inserts already run near one-transaction bulk speed).
 
-use freshet_store::Tx;
+use freshet_store::{Database, Tx};
 
 use crate::projection::{Projection, Target, delete_rows};
 
@@ -63,6 +63,27 @@ pub(crate) async fn create_detached(
             own = table_of(table, generation),
         );
         sqlx::query(&sql).execute(&mut **conn).await?;
+    }
+    Ok(())
+}
+
+/// Gives PostgreSQL's planner statistics on `generation`'s detached tables once they hold
+/// rows (a rebuild's first page). A new table has none, so the planner takes
+/// `generation = N` for a rare value where it is every row: the inbox's completions then
+/// hash-joined the whole table, once per chunk of every page, a cost that grew with the
+/// table over the rebuild. With statistics its estimates follow the table as it grows, and
+/// lookups go through the primary key.
+pub(crate) async fn analyze(
+    db: &Database,
+    projection: &dyn Projection,
+    generation: i64,
+) -> Result<(), sqlx::Error> {
+    let Database::Postgres(pool) = db else {
+        return Ok(());
+    };
+    for table in projection.tables() {
+        let sql = format!("ANALYZE {}", table_of(table, generation));
+        sqlx::query(&sql).execute(pool).await?;
     }
     Ok(())
 }

@@ -255,6 +255,16 @@ async fn fill(
                 in_step[i] = false;
             }
         }
+        if done == 0 {
+            for (builder, _) in builders
+                .iter()
+                .zip(&in_step)
+                .filter(|(_, in_step)| **in_step)
+            {
+                let projection = builder.projection.as_ref();
+                partition::analyze(runner.database(), projection, builder.generation).await?;
+            }
+        }
         after = last;
         done += events.len() as u64;
         for (progress, _) in progress
