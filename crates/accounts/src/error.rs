@@ -39,7 +39,7 @@ pub enum AccountError {
     /// "Invite again" moments after the last invitation: its link is on its way and works.
     #[error(
         "this person was invited less than a minute ago and the link in that email works, \
-         so no new one was sent"
+         so no new one was sent; if it does not arrive, try again in a minute"
     )]
     InvitedMomentsAgo,
     #[error("the password could not be hashed")]

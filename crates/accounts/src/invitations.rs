@@ -76,15 +76,13 @@ pub async fn invite_again(
     let found = users::get(db, user)
         .await?
         .ok_or(AccountError::UnknownUser(user))?;
-    if found.deactivated_at.is_some() {
-        return Err(AccountError::Deactivated(user));
-    }
-    if users::has_password(db, user).await? {
-        return Err(AccountError::AlreadySignedUp(user));
-    }
     let mut tx = Tx::begin(db).await?;
     let since = now - INVITE_AGAIN_AFTER;
-    if links::count_since(&mut tx, user, LinkPurpose::Invitation, since).await? > 0 {
+    let recent = links::count_since(&mut tx, user, LinkPurpose::Invitation, since).await?;
+    // Read under the person's row lock (taken by the count): a password chosen or a
+    // deactivation committed meanwhile is seen, and none can come before this commits.
+    users::check_invitable(&mut tx, user).await?;
+    if recent > 0 {
         return Err(AccountError::InvitedMomentsAgo);
     }
     links::end_all(&mut tx, user, now).await?;

@@ -101,14 +101,7 @@ pub(crate) async fn count_since(
     since: DateTime<Utc>,
 ) -> Result<i64, sqlx::Error> {
     let id = DbUuid(user.as_uuid());
-    // A no-op write: the portable way to take a row lock (SQLite's writer is one anyway).
-    on_tx!(tx, conn => {
-        sqlx::query("UPDATE users SET name = name WHERE id = $1")
-            .bind(id)
-            .execute(&mut **conn)
-            .await?
-            .rows_affected()
-    });
+    lock_user(tx, user).await?;
     Ok(on_tx!(tx, conn => {
         sqlx::query_scalar(
             "SELECT COUNT(*) FROM account_links \
@@ -120,6 +113,21 @@ pub(crate) async fn count_since(
         .fetch_one(&mut **conn)
         .await?
     }))
+}
+
+/// Takes `user`'s row lock in `tx`. Every transaction that changes a person's links takes
+/// it before it touches them (as a password change or a deactivation updates the person's
+/// row first), so two of them never wait for each other in a cycle.
+async fn lock_user(tx: &mut Tx, user: UserId) -> Result<(), sqlx::Error> {
+    // A no-op write: the portable way to take a row lock (SQLite's writer is one anyway).
+    on_tx!(tx, conn => {
+        sqlx::query("UPDATE users SET name = name WHERE id = $1")
+            .bind(DbUuid(user.as_uuid()))
+            .execute(&mut **conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(())
 }
 
 /// The active person a working link `secret` of `purpose` is for, if it works: unused,
@@ -164,11 +172,12 @@ pub async fn redeem(
     // A link that does not work costs no password hash (tens of milliseconds and megabytes
     // of memory each): made-up links cannot be used to load the server. It is checked
     // again, for good, in the transaction.
-    if holder(db, secret, purpose, now).await?.is_none() {
+    let Some(holder) = holder(db, secret, purpose, now).await? else {
         return Err(AccountError::LinkInvalid);
-    }
+    };
     let hash = password.hash().await?;
     let mut tx = Tx::begin(db).await?;
+    lock_user(&mut tx, holder.id).await?;
     let used: Option<DbUuid> = on_tx!(&mut tx, conn => {
         sqlx::query_scalar(
             "UPDATE account_links SET used_at = $1 \
@@ -181,7 +190,10 @@ pub async fn redeem(
         .fetch_optional(&mut **conn)
         .await?
     });
-    let user = used.map(users::actor).ok_or(AccountError::LinkInvalid)?;
+    let user = used
+        .map(users::actor)
+        .filter(|user| *user == holder.id)
+        .ok_or(AccountError::LinkInvalid)?;
     let version = users::store_password(&mut tx, user, &hash, now)
         .await?
         .ok_or(AccountError::LinkInvalid)?;

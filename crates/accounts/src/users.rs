@@ -187,6 +187,26 @@ pub(crate) async fn store_password(
     Ok(version)
 }
 
+/// Whether `user` may be invited (again), read in `tx`: they exist, are active, and have not
+/// chosen a password yet.
+pub(crate) async fn check_invitable(tx: &mut Tx, user: UserId) -> Result<(), AccountError> {
+    let standing: Option<(bool, bool)> = on_tx!(tx, conn => {
+        sqlx::query_as(
+            "SELECT deactivated_at IS NOT NULL, password_hash IS NOT NULL FROM users \
+             WHERE id = $1",
+        )
+        .bind(DbUuid(user.as_uuid()))
+        .fetch_optional(&mut **conn)
+        .await?
+    });
+    match standing {
+        None => Err(AccountError::UnknownUser(user)),
+        Some((true, _)) => Err(AccountError::Deactivated(user)),
+        Some((false, true)) => Err(AccountError::AlreadySignedUp(user)),
+        Some((false, false)) => Ok(()),
+    }
+}
+
 /// Whether `user` has chosen a password.
 pub async fn has_password(db: &Database, user: UserId) -> Result<bool, AccountError> {
     let set: Option<bool> = on_pool!(db, pool => {
