@@ -494,7 +494,14 @@ fn cycle_logs(history: &History) -> BTreeMap<u32, CycleLog> {
                 refresh = Some(*refresh_date);
                 cycle.refresh_date = refresh;
             }
-            Event::RefreshKickedOff { .. } => cycle.kickoffs += 1,
+            Event::RefreshKickedOff { .. } => {
+                assert_eq!(
+                    cycle.paused_on, None,
+                    "{}: kicked off while paused",
+                    history.id
+                );
+                cycle.kickoffs += 1;
+            }
             Event::RefreshRequested { .. } => {
                 cycle.decided_on = Some(*on);
                 cycle.requested_on = Some(*on);
@@ -521,7 +528,13 @@ fn cycle_logs(history: &History) -> BTreeMap<u32, CycleLog> {
             }
             Event::TeamChanged { .. } => cycle.team_changes += 1,
             Event::PortfolioRescheduled { cadence, .. } => cycle.new_cadence = Some(*cadence),
-            Event::PortfolioPaused { .. } => cycle.paused_on = Some(*on),
+            Event::PortfolioPaused { .. } => {
+                // The Admin pauses between cycles only: a pause that sets a cycle aside
+                // would open the next one, which these logs do not follow.
+                let underway = cycle.kickoffs > 0 || cycle.handed_off || cycle.decided_on.is_some();
+                assert!(!underway, "{}: paused an underway cycle", history.id);
+                cycle.paused_on = Some(*on);
+            }
             Event::PortfolioResumed { refresh_date, on } => {
                 cycle.paused_on = None;
                 cycle.resumed = Some((*on, *refresh_date));
@@ -579,6 +592,11 @@ fn cycle_logs(history: &History) -> BTreeMap<u32, CycleLog> {
                 cycle: number,
             } => {
                 assert_eq!(*number, current);
+                assert_eq!(
+                    cycle.paused_on, None,
+                    "{}: alerted while paused",
+                    history.id
+                );
                 cycle.alerts.push((*gate, *round, *deadline, *on));
             }
             _ => {}

@@ -20,7 +20,10 @@ freshet_store::on_both_backends!(a_simulated_year_keeps_every_rule);
 // tickets, corrected counts, cancels, holds and team changes on the way.
 async fn a_simulated_year_keeps_every_rule(db: TestDatabase) {
     // Another seed is another history: `FRESHET_SIMULATION_SEED=7 cargo test --test simulation`.
-    let seed = std::env::var("FRESHET_SIMULATION_SEED").map_or(1, |seed| seed.parse().unwrap());
+    let seed = std::env::var("FRESHET_SIMULATION_SEED").map_or(1, |seed| {
+        seed.parse()
+            .expect("FRESHET_SIMULATION_SEED must be a whole number")
+    });
     let simulation = Simulation::start(&db, 50, 2027, seed).await;
     simulation.run_year().await;
     Checks::load(&simulation).await.assert_all();

@@ -262,7 +262,12 @@ async fn fill(
                 .filter(|(_, in_step)| **in_step)
             {
                 let projection = builder.projection.as_ref();
-                partition::analyze(runner.database(), projection, builder.generation).await?;
+                let analyzed =
+                    partition::analyze(runner.database(), projection, builder.generation).await;
+                if let Err(error) = analyzed {
+                    // Only slower: the planner then guesses, as it did before.
+                    tracing::warn!(%error, builder = builder.name(), "could not analyze the new tables");
+                }
             }
         }
         after = last;

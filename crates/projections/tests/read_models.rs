@@ -11,6 +11,7 @@ use freshet_domain::*;
 use freshet_follower::Processor;
 use freshet_projections::rebuild::{Phase, RebuildProgress};
 use freshet_projections::{PROJECTION_NAMES, inbox, portfolios, rebuild, rebuild_together};
+use freshet_store::Database;
 use freshet_store::testing::TestDatabase;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -38,23 +39,40 @@ async fn rebuild_all(world: &World, together: bool) {
     let runner = world.runner(500);
     let projections = world.projections();
     let senders: Vec<_> = projections.iter().map(|_| progress()).collect();
+    let mut reports = Vec::new();
     if together {
         let pairs: Vec<_> = projections
             .iter()
             .map(|p| p.as_ref())
             .zip(&senders)
             .collect();
-        let reports = rebuild_together(&runner, &pairs).await.unwrap();
+        reports = rebuild_together(&runner, &pairs).await.unwrap();
         assert_eq!(reports.len(), projections.len());
     } else {
         for (projection, progress) in projections.iter().zip(&senders) {
-            rebuild(&runner, projection.as_ref(), progress)
-                .await
-                .unwrap();
+            let report = rebuild(&runner, projection.as_ref(), progress).await;
+            reports.push(report.unwrap());
         }
     }
     for progress in &senders {
         assert_eq!(progress.borrow().phase, Phase::Done);
+    }
+    // On PostgreSQL the rebuild gave the planner statistics on the inbox's new table once
+    // its first page was in (without them it hash-joined every page's completions with the
+    // whole table).
+    if let Database::Postgres(pool) = world.database() {
+        let inbox = reports
+            .iter()
+            .find(|r| r.projection == inbox::NAME)
+            .unwrap();
+        let analyzed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stats WHERE tablename = $1 AND attname = 'generation'",
+        )
+        .bind(format!("inbox_tasks_g{}", inbox.generation))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(analyzed, 1, "the rebuilt inbox table has no statistics");
     }
 }
 
