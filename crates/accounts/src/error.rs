@@ -37,11 +37,13 @@ pub enum AccountError {
     #[error("user {0} has already chosen a password")]
     AlreadySignedUp(UserId),
     /// "Invite again" moments after the last invitation: its link is on its way and works.
+    /// `retry_after` is when inviting again will be accepted.
     #[error(
         "this person was invited less than a minute ago and the link in that email works, \
-         so no new one was sent; if it does not arrive, try again in a minute"
+         so no new one was sent; if it does not arrive, try again in {} s",
+        retry_after.num_seconds().max(1)
     )]
-    InvitedMomentsAgo,
+    InvitedMomentsAgo { retry_after: chrono::TimeDelta },
     #[error("the password could not be hashed")]
     Hashing,
     #[error(transparent)]

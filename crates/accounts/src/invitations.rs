@@ -77,13 +77,16 @@ pub async fn invite_again(
         .await?
         .ok_or(AccountError::UnknownUser(user))?;
     let mut tx = Tx::begin(db).await?;
-    let since = now - INVITE_AGAIN_AFTER;
-    let recent = links::count_since(&mut tx, user, LinkPurpose::Invitation, since).await?;
-    // Read under the person's row lock (taken by the count): a password chosen or a
+    let last = links::last_made(&mut tx, user, LinkPurpose::Invitation).await?;
+    // Read under the person's row lock (taken by `last_made`): a password chosen or a
     // deactivation committed meanwhile is seen, and none can come before this commits.
     users::check_invitable(&mut tx, user).await?;
-    if recent > 0 {
-        return Err(AccountError::InvitedMomentsAgo);
+    if let Some(last) = last
+        && now < last + INVITE_AGAIN_AFTER
+    {
+        return Err(AccountError::InvitedMomentsAgo {
+            retry_after: last + INVITE_AGAIN_AFTER - now,
+        });
     }
     links::end_all(&mut tx, user, now).await?;
     let link = links::make(&mut tx, user, LinkPurpose::Invitation, by, now).await?;

@@ -115,6 +115,26 @@ pub(crate) async fn count_since(
     }))
 }
 
+/// When the last link of `purpose` was made for `user`, read in `tx` after taking the
+/// user's row lock, as [`count_since`] does.
+pub(crate) async fn last_made(
+    tx: &mut Tx,
+    user: UserId,
+    purpose: LinkPurpose,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    lock_user(tx, user).await?;
+    let last: Option<DbTime> = on_tx!(tx, conn => {
+        sqlx::query_scalar(
+            "SELECT MAX(created_at) FROM account_links WHERE user_id = $1 AND purpose = $2",
+        )
+        .bind(DbUuid(user.as_uuid()))
+        .bind(purpose.code())
+        .fetch_one(&mut **conn)
+        .await?
+    });
+    Ok(last.map(|last| last.0))
+}
+
 /// Takes `user`'s row lock in `tx`. Every transaction that changes a person's links takes
 /// it before it touches them (as a password change or a deactivation updates the person's
 /// row first), so two of them never wait for each other in a cycle.

@@ -52,7 +52,7 @@ async fn an_invitation_sent_a_moment_ago_is_not_sent_again(db: TestDatabase) {
     for second in [5, 59] {
         let again = invitations::invite_again(db, &renderer, nina.user.id, None, at(second)).await;
         assert!(
-            matches!(again, Err(AccountError::InvitedMomentsAgo)),
+            matches!(again, Err(AccountError::InvitedMomentsAgo { .. })),
             "{again:?}"
         );
     }

@@ -83,6 +83,13 @@ pub enum ApiError {
     /// The caller's address failed authentication too often of late (see `throttle`).
     #[error("too many failed attempts from your address; try again in {} s", retry_after.as_secs())]
     TooManyFailures { retry_after: std::time::Duration },
+    /// "Invite again" moments after the last invitation, whose link is on its way: not a
+    /// conflict, which would read as "never", but "not before `retry_after`".
+    #[error("{detail}")]
+    InvitedMomentsAgo {
+        detail: String,
+        retry_after: std::time::Duration,
+    },
     /// This process already serves as many inbox event streams as it may.
     #[error("the server serves as many event streams as it can; try again later")]
     StreamCapacity,
@@ -117,8 +124,11 @@ impl ApiError {
             ApiError::DatabaseUnavailable(_) => Some(5),
             ApiError::Overloaded | ApiError::Timeout { .. } => Some(1),
             ApiError::TooManyStreams { .. } | ApiError::StreamCapacity => Some(10),
-            ApiError::TooManyFailures { retry_after } => {
-                Some(u32::try_from(retry_after.as_secs().max(1)).unwrap_or(u32::MAX))
+            ApiError::TooManyFailures { retry_after }
+            | ApiError::InvitedMomentsAgo { retry_after, .. } => {
+                // Rounded up: a client that waits exactly this long is not refused again.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                Some(u32::try_from(seconds.max(1)).unwrap_or(u32::MAX))
             }
             _ => None,
         }
@@ -195,6 +205,11 @@ impl ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "too-many-failures",
                 "Too many failed attempts",
+            ),
+            ApiError::InvitedMomentsAgo { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "invited-moments-ago",
+                "Invited moments ago",
             ),
             ApiError::StreamCapacity => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -352,8 +367,11 @@ impl From<AccountError> for ApiError {
             | AccountError::Deactivated(_)
             | AccountError::DeactivatesItself
             | AccountError::AlreadySignedUp(_)
-            | AccountError::InvitedMomentsAgo
             | AccountError::LinkInvalid => Self::Conflict(error.to_string()),
+            AccountError::InvitedMomentsAgo { retry_after } => Self::InvitedMomentsAgo {
+                detail: error.to_string(),
+                retry_after: retry_after.to_std().unwrap_or_default(),
+            },
             AccountError::UnknownUser(_)
             | AccountError::UnknownToken(_)
             | AccountError::UnknownEmail(_) => Self::NotFound(error.to_string()),

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use freshet_service::Clock;
 use freshet_store::testing::TestDatabase;
 use freshet_testkit::{Answer, App, date};
 use futures::StreamExt;
@@ -16,6 +17,7 @@ freshet_store::on_both_backends!(
     the_process_serves_a_bounded_number_of_event_streams_in_all,
     a_request_not_answered_within_the_request_timeout_gets_503,
     requests_beyond_the_concurrency_limit_get_503_at_once,
+    inviting_again_moments_after_an_invitation_gets_429_with_the_seconds_left,
 );
 
 /// Sends the headers of a `POST /portfolios` announcing a body that never comes: a request
@@ -233,4 +235,47 @@ async fn while_the_database_is_unreachable_requests_answer_503_with_retry_after(
             answer.body
         );
     }
+}
+
+// "Invite again" right after an invitation is refused (its link is on its way), and the
+// answer tells an API client when it may ask again: not a `conflict`, which would read as
+// "never" like a person who has already chosen a password.
+async fn inviting_again_moments_after_an_invitation_gets_429_with_the_seconds_left(
+    db: TestDatabase,
+) {
+    let app = App::start(db, date(2026, 3, 1)).await;
+    let invited = app
+        .call(
+            Method::POST,
+            "/admin/invitations",
+            Some(&app.admin),
+            Some(serde_json::json!({"name": "New Person", "email": "new@example.com"})),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.body);
+    let again = format!(
+        "/admin/users/{}/invitation",
+        invited.body["user"]["id"].as_str().unwrap()
+    );
+    app.clock
+        .set(app.clock.now() + chrono::TimeDelta::seconds(20));
+    let refused = app.call(Method::POST, &again, Some(&app.admin), None).await;
+    assert_problem_with_retry_after(
+        &refused,
+        StatusCode::TOO_MANY_REQUESTS,
+        "invited-moments-ago",
+    );
+    let seconds: i64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        seconds, 40,
+        "a minute after the invitation, 20 s of it gone"
+    );
+    app.clock
+        .set(app.clock.now() + chrono::TimeDelta::seconds(seconds));
+    let sent = app.call(Method::POST, &again, Some(&app.admin), None).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.body);
 }

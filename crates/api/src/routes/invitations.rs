@@ -58,8 +58,8 @@ pub async fn invite(
 }
 
 /// Invite again someone who has not chosen a password yet (Admin): a new link; earlier
-/// ones stop working. Refused (409) within a minute of the last invitation, whose link is
-/// on its way.
+/// ones stop working. Refused (429, with `Retry-After`) within a minute of the last
+/// invitation, whose link is on its way.
 #[utoipa::path(post, path = "/admin/users/{id}/invitation", tag = "admin",
     params(("id" = Uuid, Path)),
     responses((status = 201, body = InvitationView), (status = "4XX", body = Problem)),
