@@ -207,15 +207,24 @@ pub(crate) async fn check_invitable(tx: &mut Tx, user: UserId) -> Result<(), Acc
     }
 }
 
-/// Whether `user` has chosen a password.
-pub async fn has_password(db: &Database, user: UserId) -> Result<bool, AccountError> {
-    let set: Option<bool> = on_pool!(db, pool => {
-        sqlx::query_scalar("SELECT password_hash IS NOT NULL FROM users WHERE id = $1")
-            .bind(DbUuid(user.as_uuid()))
-            .fetch_optional(pool)
-            .await?
-    });
-    Ok(set.unwrap_or(false))
+/// Every user as [`list`] gives them, each with whether they have chosen a password, in
+/// one query (the People page's rows).
+pub async fn list_with_password(db: &Database) -> Result<Vec<(User, bool)>, AccountError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        has_password: bool,
+    }
+    let sql = format!(
+        "SELECT {USER_COLUMNS}, u.password_hash IS NOT NULL AS has_password \
+         FROM users u ORDER BY u.created_at, u.id"
+    );
+    let rows: Vec<Row> = on_pool!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .map(|row| (User::from(row.user), row.has_password))
+        .collect())
 }
 
 /// Deactivates a user: every token of theirs is revoked in the same transaction (at once,

@@ -243,6 +243,39 @@ pub async fn get(db: &Database, id: PortfolioId) -> Result<Option<PortfolioRow>,
     Ok(row)
 }
 
+/// The portfolios of `ids` that the active generation has, in any order, a few queries for
+/// all of them (not one each).
+pub async fn get_many(
+    db: &Database,
+    ids: &[PortfolioId],
+) -> Result<Vec<PortfolioRow>, sqlx::Error> {
+    // Well below the bound parameters a statement may have on either backend.
+    const PER_QUERY: usize = 500;
+    let mut rows = Vec::with_capacity(ids.len());
+    for ids in ids.chunks(PER_QUERY) {
+        let found: Vec<PortfolioRow> = on_pool!(db, pool => {
+            select_ids(ids).build_query_as().fetch_all(pool).await?
+        });
+        rows.extend(found);
+    }
+    Ok(rows)
+}
+
+fn select_ids<'a, DB: sqlx::Database>(ids: &[PortfolioId]) -> QueryBuilder<'a, DB>
+where
+    DbUuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut query = QueryBuilder::new(format!(
+        "SELECT {COLUMNS} FROM portfolios WHERE {ACTIVE} AND portfolio_id IN ("
+    ));
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(DbUuid(id.as_uuid()));
+    }
+    query.push(")");
+    query
+}
+
 /// Which portfolios to list: all, or those whose team includes `member`, by client.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PortfolioFilter {

@@ -95,34 +95,35 @@ async fn list(state: &AppState, viewer: &Viewer) -> Result<Vec<Alert>, ApiError>
     let tasks = inbox::list(state.db(), &filter).await?;
     let names = Names::load(state).await?;
     let today = state.today();
+    // The responsible person's alert and the Team Lead's are one stalled gate.
     let mut seen = BTreeSet::new();
-    let mut rows: HashMap<String, Option<PortfolioRow>> = HashMap::new();
-    let mut alerts = Vec::new();
-    for task in tasks {
-        // The responsible person's alert and the Team Lead's are one stalled gate.
-        if !seen.insert((
-            task.portfolio_id.clone(),
-            task.kind.clone(),
-            task.cycle,
-            task.round,
-        )) {
-            continue;
-        }
-        let Some(gate) = gate(&task.kind) else {
-            continue;
-        };
-        if !rows.contains_key(&task.portfolio_id) {
-            let id: PortfolioId = task
-                .portfolio_id
-                .parse()
-                .map_err(|_| ApiError::internal("a portfolio id in the inbox is not one"))?;
-            rows.insert(
+    let tasks: Vec<_> = tasks
+        .into_iter()
+        .filter(|task| {
+            seen.insert((
                 task.portfolio_id.clone(),
-                portfolios::get(state.db(), id).await?,
-            );
-        }
+                task.kind.clone(),
+                task.cycle,
+                task.round,
+            ))
+        })
+        .filter_map(|task| Some((gate(&task.kind)?, task)))
+        .collect();
+    let ids = tasks
+        .iter()
+        .map(|(_, task)| task.portfolio_id.parse::<PortfolioId>())
+        .collect::<Result<BTreeSet<_>, _>>()
+        .map_err(|_| ApiError::internal("a portfolio id in the inbox is not one"))?;
+    let ids: Vec<_> = ids.into_iter().collect();
+    let rows: HashMap<String, PortfolioRow> = portfolios::get_many(state.db(), &ids)
+        .await?
+        .into_iter()
+        .map(|row| (row.portfolio_id.clone(), row))
+        .collect();
+    let mut alerts = Vec::new();
+    for (gate, task) in tasks {
         let role = gate.responsible();
-        let move_of = match rows.get(&task.portfolio_id).and_then(Option::as_ref) {
+        let move_of = match rows.get(&task.portfolio_id) {
             Some(row) => format!("{} ({role})", names.of(member(row, role))),
             None => role.to_string(),
         };

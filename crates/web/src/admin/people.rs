@@ -69,12 +69,11 @@ struct DeactivatePage {
 }
 
 async fn rows(state: &AppState, admin: &Admin) -> Result<Vec<PersonRow>, ApiError> {
-    let mut rows = Vec::new();
-    for user in users::list(state.db()).await? {
-        let has_password = users::has_password(state.db(), user.id).await?;
-        rows.push(row(user, has_password, admin.0.0.id()));
-    }
-    Ok(rows)
+    let people = users::list_with_password(state.db()).await?;
+    Ok(people
+        .into_iter()
+        .map(|(user, has_password)| row(user, has_password, admin.0.0.id()))
+        .collect())
 }
 
 fn row(user: User, has_password: bool, me: UserId) -> PersonRow {
