@@ -1,10 +1,12 @@
 //! The Ad Set board: every ticket with its status, approvals, Needs Revisions, revision
 //! round and notes count.
 
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use freshet_domain::PortfolioId;
+use freshet_domain::{PortfolioId, TicketId};
 use freshet_follower::DecodedEvent;
 use freshet_store::codec::DbUuid;
 use freshet_store::{Database, EventStore};
@@ -24,7 +26,7 @@ pub const NAME: &str = "ad_set_board";
 pub const WITHDRAWN: &str = "withdrawn";
 const CHUNK: usize = 1_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, sqlx::FromRow)]
 pub struct BoardTicket {
     pub ticket_id: String,
     pub portfolio_id: String,
@@ -42,6 +44,19 @@ pub struct BoardTicket {
     pub notes_count: i64,
 }
 
+/// A hash of each of a portfolio's tickets' rows as last written, so a page rewrites only
+/// the tickets it changed, not every ticket of every cycle of each portfolio it touched.
+/// (Reset with the state whenever the state is reloaded, e.g. after a rollback: every row is
+/// then written again.)
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TicketsWritten(HashMap<TicketId, u64>);
+
+fn hash_of(row: &BoardTicket) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    row.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// The Ad Set board projection.
 #[derive(Debug)]
 pub struct Board {
@@ -53,7 +68,7 @@ impl Board {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
         Self {
             store,
-            fold: Fold::own(Tracks::default()),
+            fold: Fold::own(Tracks::tickets()),
         }
     }
 }
@@ -73,6 +88,7 @@ impl Projection for Board {
     }
 
     async fn fresh_sharing(&self, fold: &Fold) -> Arc<dyn Projection> {
+        fold.track_tickets().await;
         Arc::new(Self {
             store: Arc::clone(&self.store),
             fold: fold.clone(),
@@ -95,7 +111,10 @@ impl Projection for Board {
         let states = fold.states();
         let mut rows = Vec::new();
         for id in touched.into_keys() {
-            let Some(entry) = states.get(&id) else {
+            let Some(entry) = states.get_mut(&id) else {
+                continue;
+            };
+            let Some(written) = entry.tracked.tickets.as_mut() else {
                 continue;
             };
             for (cycle, set) in &entry.state.ad_sets {
@@ -104,7 +123,7 @@ impl Projection for Board {
                 let live = set.tickets.iter().map(|t| (t, set.cancelled));
                 let withdrawn = set.withdrawn.iter().map(|t| (t, true));
                 for (ordinal, (t, void)) in live.chain(withdrawn).enumerate() {
-                    rows.push(BoardTicket {
+                    let row = BoardTicket {
                         ticket_id: t.id.to_string(),
                         portfolio_id: id.to_string(),
                         cycle: i64::from(*cycle),
@@ -122,7 +141,11 @@ impl Projection for Board {
                         needs_revisions: t.needs_revisions.map(|k| code(&k)),
                         revision_round: i64::from(t.revision_round),
                         notes_count: i64::from(t.notes),
-                    });
+                    };
+                    let hash = hash_of(&row);
+                    if written.0.insert(t.id, hash) != Some(hash) {
+                        rows.push(row);
+                    }
                 }
             }
         }

@@ -11,30 +11,40 @@ use freshet_follower::{DecodedEvent, ProcessorError};
 use freshet_store::{EventStore, LogPosition};
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::board::TicketsWritten;
 use crate::inbox::TaskLog;
 use crate::metrics::{MetricsConfig, Timeline};
 use crate::state::{States, Tracked};
 
 /// What the projections track next to the domain state, each part only where a projection
-/// of the fold needs it (the inbox its tasks, the cycle metrics their timeline).
+/// of the fold needs it (the inbox its tasks, the cycle metrics their timeline, the board
+/// the tickets it wrote).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Tracks {
     pub tasks: Option<TaskLog>,
     pub timeline: Option<Timeline>,
+    pub tickets: Option<TicketsWritten>,
 }
 
 impl Tracks {
     pub fn tasks() -> Self {
         Self {
             tasks: Some(TaskLog::default()),
-            timeline: None,
+            ..Self::default()
         }
     }
 
     pub fn timeline(config: MetricsConfig) -> Self {
         Self {
-            tasks: None,
             timeline: Some(Timeline::new(config)),
+            ..Self::default()
+        }
+    }
+
+    pub fn tickets() -> Self {
+        Self {
+            tickets: Some(TicketsWritten::default()),
+            ..Self::default()
         }
     }
 }
@@ -141,6 +151,13 @@ impl Fold {
         let mut folded = self.inner.lock().await;
         let seed = folded.states.seed_mut();
         seed.tasks.get_or_insert_with(TaskLog::default);
+    }
+
+    /// Makes the fold track the tickets the board wrote too (before any page is folded).
+    pub(crate) async fn track_tickets(&self) {
+        let mut folded = self.inner.lock().await;
+        let seed = folded.states.seed_mut();
+        seed.tickets.get_or_insert_with(TicketsWritten::default);
     }
 
     /// Makes the fold track the cycle metrics' timeline too (before any page is folded).

@@ -212,6 +212,7 @@ async fn fill(
     let mut after = LogPosition::START;
     let mut done = 0u64;
     let mut in_step = vec![true; builders.len()];
+    let mut unanalyzed = vec![true; builders.len()];
     let mut next = read_page(runner, after);
     loop {
         let page = next
@@ -255,19 +256,9 @@ async fn fill(
                 in_step[i] = false;
             }
         }
-        if done == 0 {
-            for (builder, _) in builders
-                .iter()
-                .zip(&in_step)
-                .filter(|(_, in_step)| **in_step)
-            {
-                let projection = builder.projection.as_ref();
-                let analyzed =
-                    partition::analyze(runner.database(), projection, builder.generation).await;
-                if let Err(error) = analyzed {
-                    // Only slower: the planner then guesses, as it did before.
-                    tracing::warn!(%error, builder = builder.name(), "could not analyze the new tables");
-                }
+        for ((builder, in_step), unanalyzed) in builders.iter().zip(&in_step).zip(&mut unanalyzed) {
+            if *in_step && *unanalyzed {
+                *unanalyzed = !analyze(runner, builder).await;
             }
         }
         after = last;
@@ -280,13 +271,31 @@ async fn fill(
             progress.report(done, Phase::Building);
         }
     }
-    for (builder, in_step) in builders.iter().zip(&in_step) {
+    for ((builder, in_step), mut unanalyzed) in builders.iter().zip(&in_step).zip(unanalyzed) {
         if !in_step {
             let filling = Filling::new(builder, Arc::clone(&builder.projection));
-            while runner.catch_up_once(&filling).await? > 0 {}
+            while runner.catch_up_once(&filling).await? > 0 {
+                if unanalyzed {
+                    unanalyzed = !analyze(runner, builder).await;
+                }
+            }
         }
     }
     Ok(done)
+}
+
+/// Gives the planner statistics on `builder`'s new tables once they hold rows
+/// ([`partition::analyze_filled`]); true once they all have them. Only an optimization: a
+/// failure is logged, and the rebuild goes on (the planner then guesses).
+async fn analyze(runner: &Runner, builder: &Building) -> bool {
+    let projection = builder.projection.as_ref();
+    match partition::analyze_filled(runner.database(), projection, builder.generation).await {
+        Ok(all) => all,
+        Err(error) => {
+            tracing::warn!(%error, builder = builder.name(), "could not analyze the new tables");
+            true
+        }
+    }
 }
 
 /// A decoded page of the log and the position of its last event.
