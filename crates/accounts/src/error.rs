@@ -37,7 +37,7 @@ pub enum AccountError {
     #[error("user {0} has already chosen a password")]
     AlreadySignedUp(UserId),
     /// "Invite again" moments after the last invitation: its link is on its way and works.
-    /// `retry_after` is when inviting again will be accepted.
+    /// `retry_after`: how long until inviting again is accepted, in whole seconds.
     #[error(
         "this person was invited less than a minute ago and the link in that email works, \
          so no new one was sent; if it does not arrive, try again in {} s",

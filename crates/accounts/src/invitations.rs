@@ -84,8 +84,12 @@ pub async fn invite_again(
     if let Some(last) = last
         && now < last + INVITE_AGAIN_AFTER
     {
+        // At most the window (a request that waited for the lock may find a later
+        // invitation than `now`), in whole seconds rounded up: waiting that long is enough.
+        let wait = (last + INVITE_AGAIN_AFTER - now).min(INVITE_AGAIN_AFTER);
+        let seconds = wait.num_seconds() + i64::from(wait.subsec_nanos() > 0);
         return Err(AccountError::InvitedMomentsAgo {
-            retry_after: last + INVITE_AGAIN_AFTER - now,
+            retry_after: TimeDelta::seconds(seconds.max(1)),
         });
     }
     links::end_all(&mut tx, user, now).await?;

@@ -1,6 +1,6 @@
 //! Limits on time and connections (issue 14): event streams per user and in all, the
 //! request timeout and the concurrency limit, and 503 problems with `Retry-After` while the
-//! database cannot be reached.
+//! database cannot be reached; and 429 with `Retry-After` for "Invite again" too soon.
 #![allow(clippy::unwrap_used)]
 
 use std::time::Duration;

@@ -115,6 +115,7 @@ async fn list(state: &AppState, viewer: &Viewer) -> Result<Vec<Alert>, ApiError>
         .collect::<Result<BTreeSet<_>, _>>()
         .map_err(|_| ApiError::internal("a portfolio id in the inbox is not one"))?;
     let ids: Vec<_> = ids.into_iter().collect();
+    // By id as text: the read models give every id the same text form (`ids`).
     let rows: HashMap<String, PortfolioRow> = portfolios::get_many(state.db(), &ids)
         .await?
         .into_iter()
