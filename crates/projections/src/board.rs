@@ -2,7 +2,6 @@
 //! round and notes count.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -16,7 +15,7 @@ use sqlx::QueryBuilder;
 use crate::fold::{Fold, Tracks};
 use crate::ids::IdText;
 use crate::portfolios::code;
-use crate::projection::{Projection, Target};
+use crate::projection::{Projection, Target, hash_of};
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
 use freshet_store::{on_pool, on_tx};
@@ -50,12 +49,6 @@ pub struct BoardTicket {
 /// then written again.)
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TicketsWritten(HashMap<TicketId, u64>);
-
-fn hash_of(row: &BoardTicket) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    row.hash(&mut hasher);
-    hasher.finish()
-}
 
 /// The Ad Set board projection.
 #[derive(Debug)]
@@ -114,9 +107,11 @@ impl Projection for Board {
             let Some(entry) = states.get_mut(&id) else {
                 continue;
             };
-            let Some(written) = entry.tracked.tickets.as_mut() else {
-                continue;
-            };
+            // A fold that did not track the board's tickets from the start writes every row.
+            let written = entry
+                .tracked
+                .tickets
+                .get_or_insert_with(TicketsWritten::default);
             for (cycle, set) in &entry.state.ad_sets {
                 // Withdrawn tickets, and every ticket of a cancelled cycle, stay on the board
                 // as `withdrawn`, after the live ones.
@@ -178,6 +173,7 @@ impl Projection for Board {
                 // Ticket ids are unique within a portfolio only (clients may choose them).
                 sql.push(
                     " ON CONFLICT (generation, portfolio_id, ticket_id) DO UPDATE SET title = excluded.title, \
+                     folder = excluded.folder, deliverables = excluded.deliverables, \
                      ordinal = excluded.ordinal, status = excluded.status, copy_approval = excluded.copy_approval, \
                      graphic_approval = excluded.graphic_approval, \
                      needs_revisions = excluded.needs_revisions, \

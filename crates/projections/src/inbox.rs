@@ -2,7 +2,7 @@
 //! role and portfolio, sorted by due date.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::Hash;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -17,7 +17,7 @@ use sqlx::QueryBuilder;
 
 use crate::fold::{Fold, Tracks};
 use crate::ids::{IdText, optional};
-use crate::projection::{Projection, Target};
+use crate::projection::{Projection, Target, hash_of};
 use crate::state::Tracked;
 use freshet_follower::ProcessorError;
 use freshet_store::Tx;
@@ -127,12 +127,6 @@ impl Tracked for TaskLog {
         self.done.clear();
         self.completed.clear();
     }
-}
-
-fn hash_of(row: &InboxTask) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    row.hash(&mut hasher);
-    hasher.finish()
 }
 
 fn row(state: &Portfolio, task: &Task, assigned_at: DateTime<Utc>) -> InboxTask {

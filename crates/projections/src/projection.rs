@@ -1,5 +1,6 @@
 //! Projections: processors whose rows carry a generation, so they can be rebuilt blue/green.
 
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -142,4 +143,12 @@ impl Processor for Building {
             .apply(tx, Target::shared(self.generation), events)
             .await
     }
+}
+
+/// A hash of a row as written, kept next to the folded state so that a page rewrites only
+/// the rows it changed (the inbox's tasks, the board's tickets).
+pub(crate) fn hash_of(row: &impl Hash) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    row.hash(&mut hasher);
+    hasher.finish()
 }

@@ -286,14 +286,14 @@ async fn fill(
 
 /// Gives the planner statistics on `builder`'s new tables once they hold rows
 /// ([`partition::analyze_filled`]); true once they all have them. Only an optimization: a
-/// failure is logged, and the rebuild goes on (the planner then guesses).
+/// failure is logged and tried again after the next page, and the rebuild goes on.
 async fn analyze(runner: &Runner, builder: &Building) -> bool {
     let projection = builder.projection.as_ref();
     match partition::analyze_filled(runner.database(), projection, builder.generation).await {
         Ok(all) => all,
         Err(error) => {
             tracing::warn!(%error, builder = builder.name(), "could not analyze the new tables");
-            true
+            false
         }
     }
 }

@@ -30,6 +30,7 @@ freshet_store::on_both_backends!(
     r20_the_implementation_task_lists_the_tickets_not_yet_completed,
     b2_a_portfolio_as_it_stood_at_a_past_instant,
     a_page_rewrites_only_the_board_tickets_it_changed,
+    r7_a_corrected_number_of_deliverables_shows_on_every_board_ticket,
 );
 
 fn progress() -> watch::Sender<RebuildProgress> {
@@ -500,4 +501,27 @@ async fn a_page_rewrites_only_the_board_tickets_it_changed(db: TestDatabase) {
     assert_eq!(titles, ["Deliverable 1", behind_its_back, "Deliverable 3"]);
     let notes: Vec<_> = rows.iter().map(|r| r.notes_count).collect();
     assert_eq!(notes, [1, 0, 0]);
+}
+
+// R7: one Number of Deliverables for the whole Ad Set. A correction after the tickets were on
+// the board once showed on none of them: the board's upsert kept the old count.
+async fn r7_a_corrected_number_of_deliverables_shows_on_every_board_ticket(db: TestDatabase) {
+    let mut world = World::new(db).await;
+    let p = world.create("Acme", date(2027, 3, 10)).await;
+    refresh_requested(&mut world, p).await;
+    world.ticketed_and_approved(p, 2).await;
+    caught_up(&world).await;
+    let deliverables = DeliverableCount::new(3).unwrap();
+    let corrected = world
+        .send(
+            p,
+            Actor::user(user(SAS)),
+            Command::CorrectDeliverableCount { deliverables },
+        )
+        .await;
+    assert!(corrected);
+    caught_up(&world).await;
+    let rows = board::tickets(world.database(), p, None).await.unwrap();
+    let counts: Vec<_> = rows.iter().map(|r| r.deliverables).collect();
+    assert_eq!(counts, [3, 3]);
 }
