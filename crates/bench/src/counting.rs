@@ -99,4 +99,8 @@ impl EventStore for CountingStore {
     fn subscribe(&self) -> broadcast::Receiver<LogPosition> {
         self.inner.subscribe()
     }
+
+    async fn announce(&self, position: LogPosition) -> Result<(), StoreError> {
+        self.inner.announce(position).await
+    }
 }

@@ -429,6 +429,7 @@ async fn finish(
     tx.commit().await?;
     drop(turn);
     runner.positions().publish(name, switched_at);
+    announce(runner, switched_at).await;
 
     progress.report(done, Phase::DroppingOldCopy);
     let turn = freshet_store::writer_turn(db).await;
@@ -487,5 +488,14 @@ pub async fn rebuild_portfolio(
     }
     tx.commit().await?;
     drop(turn);
+    announce(runner, live).await;
     Ok(count)
+}
+
+/// Wakes live readers of the rows just switched or rewritten (the inbox's event streams
+/// start over with a new snapshot) without waiting for the next commit to wake them.
+async fn announce(runner: &Runner, position: LogPosition) {
+    if let Err(error) = runner.store().announce(position).await {
+        tracing::warn!(%error, "could not tell live readers of a rebuild; the next commit will");
+    }
 }

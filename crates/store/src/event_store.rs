@@ -137,4 +137,10 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// ([`broadcast::error::RecvError::Lagged`], a dropped LISTEN connection): followers
     /// should read until `head()` has reached the hinted position and also poll now and then.
     fn subscribe(&self) -> broadcast::Receiver<LogPosition>;
+
+    /// Hints `position` to the followers of every process, as a commit would: for a change
+    /// the log does not show, such as a rebuilt read model switching over under live readers
+    /// (the inbox's event streams), which should look again now rather than at the next
+    /// commit. Best effort, like every hint.
+    async fn announce(&self, position: LogPosition) -> Result<(), StoreError>;
 }

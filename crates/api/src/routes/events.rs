@@ -4,7 +4,8 @@
 //! inbox by the position at which each row last changed (at most 500 an event; more follow at
 //! once), so however long my inbox, nothing is missed or re-read. When the inbox is rebuilt
 //! under the stream (a switch of generations, or one portfolio's rows rebuilt in place), the
-//! next event is a new `snapshot`: a client replaces its list with it. The stream ends when its token
+//! next event is a new `snapshot`, sent at once (the rebuild announces itself as a commit
+//! would): a client replaces its list with it. The stream ends when its token
 //! stops working (revoked, or its user deactivated): checked at once when this process hears
 //! of a revocation, and every [`ApiOptions::stream_token_check`](crate::ApiOptions) anyway.
 //! It also ends when the server shuts down. A person may hold

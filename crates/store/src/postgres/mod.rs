@@ -223,6 +223,20 @@ impl EventStore for PostgresStore {
     fn subscribe(&self) -> broadcast::Receiver<LogPosition> {
         self.notifier.subscribe()
     }
+
+    /// `NOTIFY` at once (not through the coalescing publisher, which only passes positions
+    /// newer than the last it sent); this process hears it through its own `LISTEN`.
+    async fn announce(&self, position: LogPosition) -> Result<(), StoreError> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(NOTIFY_CHANNEL)
+            .bind(
+                serde_json::to_string(&position)
+                    .map_err(|error| sqlx::Error::Encode(error.into()))?,
+            )
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 pub(crate) async fn head(pool: &PgPool) -> Result<LogPosition, StoreError> {

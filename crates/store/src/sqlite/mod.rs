@@ -235,4 +235,11 @@ impl EventStore for SqliteStore {
     fn subscribe(&self) -> broadcast::Receiver<LogPosition> {
         self.writer.notifier.subscribe()
     }
+
+    /// One process holds the database: its broadcast reaches every follower.
+    async fn announce(&self, position: LogPosition) -> Result<(), StoreError> {
+        // No receivers is fine: nobody is following right now.
+        let _ = self.writer.notifier.send(position);
+        Ok(())
+    }
 }
