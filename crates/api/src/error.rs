@@ -243,9 +243,10 @@ impl ApiError {
 }
 
 /// Whether `error` says the database cannot be reached now (rather than that a statement
-/// is wrong): the pool is closed or gave no connection in time, the connection broke, or
-/// the server is starting, shutting down or out of connections (SQLSTATE classes 08, 57P,
-/// 53300), or SQLite's file stayed busy.
+/// is wrong): the pool is closed or gave no connection in time, the connection broke, the
+/// server is starting, shutting down or out of connections (SQLSTATE classes 08, 57P,
+/// 53300) or refused a new connection (class 28, a role that may not log in; 3D000, no such
+/// database: only said at log-in, before any statement), or SQLite's file stayed busy.
 fn database_unreachable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut
@@ -255,7 +256,9 @@ fn database_unreachable(error: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(error) => error.code().is_some_and(|code| {
             code.starts_with("08")
-                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+                // (Five characters: a PostgreSQL SQLSTATE, not SQLite's numeric 28, a warning.)
+                || (code.len() == 5 && code.starts_with("28"))
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300" | "3D000")
                 // SQLite: SQLITE_BUSY or SQLITE_LOCKED, also as extended codes.
                 || code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
         }),
@@ -500,6 +503,59 @@ mod tests {
         // A broken statement is still ours.
         let broken = ApiError::from(sqlx::Error::RowNotFound);
         assert!(matches!(broken, ApiError::Internal(_)), "{broken:?}");
+    }
+
+    /// A database error with only a code, as a driver reports it.
+    #[derive(Debug)]
+    struct Coded(&'static str);
+
+    impl std::fmt::Display for Coded {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "error {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Coded {}
+
+    impl sqlx::error::DatabaseError for Coded {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+            Some(self.0.into())
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    #[test]
+    fn a_server_refusing_new_connections_is_a_503_not_a_500() {
+        let unavailable = |code: &'static str| {
+            let error =
+                freshet_store::StoreError::Database(sqlx::Error::Database(Box::new(Coded(code))));
+            matches!(
+                ApiError::from(ServiceError::from(error)),
+                ApiError::DatabaseUnavailable(_)
+            )
+        };
+        // PostgreSQL at log-in: a role that may not log in, a wrong password, no such database.
+        for code in ["28000", "28P01", "3D000", "57P03", "08006"] {
+            assert!(unavailable(code), "{code}");
+        }
+        // A statement's own error is still ours; SQLite's numeric 28 is a warning.
+        for code in ["23505", "42P01", "28"] {
+            assert!(!unavailable(code), "{code}");
+        }
     }
 
     #[test]

@@ -64,7 +64,8 @@ pub(crate) enum BatchFailure {
     /// The database refused it (a constraint, a deadlock) and nothing of it was written:
     /// each append is written again alone, so one bad append cannot fail the others.
     RolledBack(StoreError),
-    /// No connection could be had: nothing was sent, and every append fails with that.
+    /// No connection could be had (none free in time, or the server refused a new one):
+    /// nothing was sent, and every append fails as a database that cannot be reached.
     NoConnection,
     /// The connection failed, or the server ended the session, while the batch was written:
     /// it may or may not have been committed, so writing it again could write it twice.

@@ -30,6 +30,7 @@ freshet_store::on_both_backends!(
     an_append_of_no_events_in_a_batch_checks_its_version_and_records_its_key,
     one_request_in_a_batch_and_in_a_single_append_elsewhere_is_appended_once_and_replayed_once,
     a_batch_whose_session_is_ended_by_the_server_is_answered_unknown_not_written_again,
+    a_batch_the_server_refuses_a_connection_is_answered_unreachable_not_unknown,
 );
 
 fn append(stream: &StreamId, expected: ExpectedVersion, payload: i64) -> Append {
@@ -590,6 +591,60 @@ async fn a_batch_whose_session_is_ended_by_the_server_is_answered_unknown_not_wr
     }
     // This session was ended before its commit: nothing of the batch is stored.
     assert!(store_types(&*here, &s).await.is_empty());
+}
+
+/// PostgreSQL: the server refuses this process's new connections (FATAL at log-in: a role
+/// that may no longer log in, a dropped database). Nothing of the batch was sent, so its
+/// appends are answered as a database that cannot be reached (the API's 503, worth a
+/// retry), not as an unknown outcome.
+async fn a_batch_the_server_refuses_a_connection_is_answered_unreachable_not_unknown(
+    db: TestDatabase,
+) {
+    let Database::Postgres(pool) = &db.database else {
+        return; // SQLite opens a file: no server to refuse it.
+    };
+    let role = format!("refused_{}", Uuid::now_v7().simple());
+    sqlx::query(&format!("CREATE ROLE {role} LOGIN SUPERUSER"))
+        .execute(pool)
+        .await
+        .expect("create the role");
+    let as_role = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(pool.connect_options().as_ref().clone().username(&role))
+        .await
+        .expect("connect as the role");
+    let here: Arc<dyn EventStore> = Arc::new(
+        freshet_store::PostgresStore::new(as_role.clone())
+            .await
+            .expect("store"),
+    );
+    // The role may log in no more, and its sessions end: every append needs a new one.
+    sqlx::query(&format!("ALTER ROLE {role} NOLOGIN"))
+        .execute(pool)
+        .await
+        .expect("refuse the role");
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1")
+        .bind(&role)
+        .execute(pool)
+        .await
+        .expect("end the role's sessions");
+    let s = stream("refused");
+    let answers = here
+        .append_all(filled(vec![append(&s, ExpectedVersion::NoStream, 1)]))
+        .await;
+    for answer in answers {
+        assert!(
+            matches!(answer, Err(StoreError::Database(sqlx::Error::PoolTimedOut))),
+            "{answer:?}"
+        );
+    }
+    let stored = db.store().await;
+    assert!(store_types(&*stored, &s).await.is_empty());
+    as_role.close().await;
+    sqlx::query(&format!("DROP ROLE {role}"))
+        .execute(pool)
+        .await
+        .expect("drop the role");
 }
 
 /// PostgreSQL: one request (one key) in this process's batch and, at once, in a single

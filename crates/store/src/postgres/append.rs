@@ -74,9 +74,18 @@ impl BatchWriter for PgWriter {
             // Each in its own transaction, at once: PostgreSQL commits them together anyway.
             return Ok(join_all(appends.iter().map(|append| self.write_one(append))).await);
         }
+        // The connection first: one the server refuses (a FATAL error at log-in, such as a
+        // role that may no longer log in) was sent nothing, so the outcome is known.
+        let mut conn = match self.pool.acquire().await {
+            Ok(conn) => conn,
+            Err(error) => {
+                tracing::warn!(%error, "no connection for a batch; nothing of it was sent");
+                return Err(BatchFailure::NoConnection);
+            }
+        };
         let rows = match Columns::of(appends)
             .bind(sqlx::query(APPEND_BATCH), Ordinals::Sent)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
         {
             Ok(rows) => rows,
