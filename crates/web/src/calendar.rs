@@ -16,7 +16,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::Viewer;
-use crate::page::{error_page, render};
+use crate::page::{error_page, render, sentence};
 use freshet_mail::links::path;
 
 /// The what-if form as typed; all empty: no what-if.
@@ -129,7 +129,7 @@ pub(crate) async fn calendar(
     } else {
         match what_if(&state, &viewer, &portfolio, &typed) {
             Ok(triggers) => (Some(lines(&triggers)), None),
-            Err(error) => (None, Some(error.problem().detail)),
+            Err(error) => (None, Some(sentence(&error.problem().detail))),
         }
     };
     let standstill = match portfolio.lifecycle {

@@ -55,6 +55,21 @@ impl Message {
     }
 }
 
+/// A problem's detail as a page shows it: a sentence, capitalized and ended with a full stop
+/// (the API's details are clauses, "the refresh date must not be in the past").
+pub(crate) fn sentence(detail: &str) -> String {
+    let detail = detail.trim();
+    let mut chars = detail.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut sentence: String = first.to_uppercase().chain(chars).collect();
+    if !sentence.ends_with(['.', '!', '?']) {
+        sentence.push('.');
+    }
+    sentence
+}
+
 /// The page for an error of the layers below: the problem's sentence (internals never).
 pub(crate) fn error_page(error: &ApiError, person: Option<Person>) -> Response {
     let problem = error.problem();
@@ -69,7 +84,7 @@ pub(crate) fn error_page(error: &ApiError, person: Option<Person>) -> Response {
     let mut response = Message {
         person,
         heading,
-        text: problem.detail,
+        text: sentence(&problem.detail),
         link: Some(("/app/", "Back to My work")),
     }
     .page(status);
@@ -109,4 +124,21 @@ pub(crate) async fn security_headers(mut response: Response) -> Response {
         .entry(CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentence;
+
+    #[test]
+    fn a_problem_clause_reads_as_a_sentence() {
+        assert_eq!(
+            sentence("the refresh date must not be in the past"),
+            "The refresh date must not be in the past."
+        );
+        assert_eq!(sentence(" Already one. "), "Already one.");
+        assert_eq!(sentence("why not?"), "Why not?");
+        assert_eq!(sentence("écrit"), "Écrit.");
+        assert_eq!(sentence(""), "");
+    }
 }

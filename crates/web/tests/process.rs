@@ -47,6 +47,17 @@ async fn once_it_shows(browser: &mut Browser, path: &str, needle: &str) -> Strin
     );
 }
 
+/// The text of each alert (a refusal's sentence) on `page`.
+fn alerts(page: &str) -> Vec<String> {
+    page.split("role=\"alert\"")
+        .skip(1)
+        .map(|rest| {
+            let text = &rest[rest.find('>').unwrap() + 1..];
+            text[..text.find("</p>").unwrap()].to_owned()
+        })
+        .collect()
+}
+
 fn done(page: &Page) {
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 }
@@ -319,6 +330,11 @@ async fn b4_r14_a_refused_ticket_action_keeps_what_was_typed_and_changes_nothing
     );
     assert!(refused.body.contains("role=\"alert\""), "{}", refused.body);
     assert!(refused.body.contains("value=\"Two\""), "the title is kept");
+    // The API's clause, shown as a sentence.
+    assert_eq!(
+        alerts(&refused.body),
+        ["The Ad Set already has all 1 of its tickets."]
+    );
     // R14 (B4): the AM cannot ask for revisions before the client has seen the ticket;
     // her feedback comes back to her in the form.
     let mut am_ticket = am.get(&ticket).await;
@@ -347,6 +363,9 @@ async fn b4_r14_a_refused_ticket_action_keeps_what_was_typed_and_changes_nothing
         "{}",
         am_ticket.body
     );
+    let sentences = alerts(&am_ticket.body);
+    assert_eq!(sentences.len(), 1, "{}", am_ticket.body);
+    assert!(sentences[0].starts_with(char::is_uppercase) && sentences[0].ends_with('.'));
     let history = app
         .call(
             Method::GET,

@@ -310,20 +310,20 @@ impl Action {
             }
             Action::CreateTicket => Command::CreateTicket {
                 ticket_id: new_ticket,
-                title: TicketTitle::parse(typed.title.trim()).map_err(sentence)?,
-                folder: FolderName::parse(typed.folder.trim()).map_err(sentence)?,
+                title: TicketTitle::parse(typed.title.trim()).map_err(api_words)?,
+                folder: FolderName::parse(typed.folder.trim()).map_err(api_words)?,
                 deliverables: deliverables(&typed.deliverables)?,
             },
             Action::DeliverablesSubmitted => Command::MarkDeliverablesSubmitted,
             Action::AdLabLink => Command::UpdateAdLabLink {
-                link: AdLabLink::parse(typed.link.trim()).map_err(sentence)?,
+                link: AdLabLink::parse(typed.link.trim()).map_err(api_words)?,
             },
             Action::SignOff => Command::SignOff,
             Action::Implemented => Command::MarkCreativesImplemented,
             Action::CloneTicket => Command::CloneTicket {
                 ticket_id: new_ticket,
                 source: ticket()?,
-                title: TicketTitle::parse(typed.title.trim()).map_err(sentence)?,
+                title: TicketTitle::parse(typed.title.trim()).map_err(api_words)?,
                 folder: None,
                 deliverables: None,
             },
@@ -373,7 +373,7 @@ impl Action {
             },
             Action::RenameTicket => Command::EditTicket {
                 ticket_id: ticket()?,
-                title: Some(TicketTitle::parse(typed.title.trim()).map_err(sentence)?),
+                title: Some(TicketTitle::parse(typed.title.trim()).map_err(api_words)?),
                 folder: None,
                 deliverables: None,
             },
@@ -413,7 +413,7 @@ pub(crate) struct Target {
 }
 
 /// A value's refusal as the API words it.
-fn sentence(invalid: InvalidValue) -> String {
+fn api_words(invalid: InvalidValue) -> String {
     ApiError::from(invalid).problem().detail
 }
 
@@ -438,7 +438,7 @@ fn optional_note(typed: &Typed) -> Result<Option<NoteText>, String> {
     if text.is_empty() {
         return Ok(None);
     }
-    NoteText::parse(text).map(Some).map_err(sentence)
+    NoteText::parse(text).map(Some).map_err(api_words)
 }
 
 fn deliverables(typed: &str) -> Result<DeliverableCount, String> {
@@ -448,7 +448,7 @@ fn deliverables(typed: &str) -> Result<DeliverableCount, String> {
             DeliverableCount::MAX
         )
     })?;
-    DeliverableCount::new(count).map_err(sentence)
+    DeliverableCount::new(count).map_err(api_words)
 }
 
 fn revision_kind(typed: &str) -> Result<RevisionKind, String> {

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::Viewer;
-use crate::page::error_page;
+use crate::page::{error_page, sentence};
 use crate::portfolio::show_portfolio;
 use crate::ticket::show_ticket;
 
@@ -64,7 +64,7 @@ pub(crate) async fn act(
     let refuse = |problem: String| Failed {
         action,
         target,
-        problem,
+        problem: sentence(&problem),
         typed: form.typed.clone(),
     };
     // A ticket this action creates is named by the form's key: a resent form names the

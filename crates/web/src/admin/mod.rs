@@ -99,13 +99,13 @@ impl Refusal {
         if status.is_server_error() || status == StatusCode::NOT_FOUND {
             Refusal::Page(Box::new(error_page(&error, admin.0.label())))
         } else {
-            Refusal::Sentence(error.problem().detail)
+            Refusal::Sentence(page::sentence(&error.problem().detail))
         }
     }
 
     /// A value that did not parse: its sentence.
     fn invalid(error: impl Into<ApiError>) -> Self {
-        Refusal::Sentence(error.into().problem().detail)
+        Refusal::Sentence(page::sentence(&error.into().problem().detail))
     }
 }
 
