@@ -246,7 +246,7 @@ impl ApiError {
 /// is wrong): the pool is closed or gave no connection in time, the connection broke, the
 /// server is starting, shutting down or out of connections (SQLSTATE classes 08, 57P,
 /// 53300) or refused a new connection (class 28, a role that may not log in; 3D000, no such
-/// database: only said at log-in, before any statement), or SQLite's file stayed busy.
+/// database: said at log-in, before any statement of ours), or SQLite's file stayed busy.
 fn database_unreachable(error: &sqlx::Error) -> bool {
     match error {
         sqlx::Error::PoolTimedOut
@@ -259,8 +259,10 @@ fn database_unreachable(error: &sqlx::Error) -> bool {
                 // (Five characters: a PostgreSQL SQLSTATE, not SQLite's numeric 28, a warning.)
                 || (code.len() == 5 && code.starts_with("28"))
                 || matches!(code.as_ref(), "57P01" | "57P02" | "57P03" | "53300" | "3D000")
-                // SQLite: SQLITE_BUSY or SQLITE_LOCKED, also as extended codes.
-                || code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+                // SQLite: SQLITE_BUSY or SQLITE_LOCKED, also as extended codes (at most four
+                // digits; an all-digit SQLSTATE such as 42501 is PostgreSQL's).
+                || (code.len() < 5
+                    && code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6)))
         }),
         _ => false,
     }
@@ -548,12 +550,13 @@ mod tests {
                 ApiError::DatabaseUnavailable(_)
             )
         };
-        // PostgreSQL at log-in: a role that may not log in, a wrong password, no such database.
-        for code in ["28000", "28P01", "3D000", "57P03", "08006"] {
+        // PostgreSQL at log-in: a role that may not log in, a wrong password, no such database;
+        // SQLite's file busy or locked.
+        for code in ["28000", "28P01", "3D000", "57P03", "08006", "5", "517", "6"] {
             assert!(unavailable(code), "{code}");
         }
         // A statement's own error is still ours; SQLite's numeric 28 is a warning.
-        for code in ["23505", "42P01", "28"] {
+        for code in ["23505", "42P01", "42501", "22021", "28"] {
             assert!(!unavailable(code), "{code}");
         }
     }

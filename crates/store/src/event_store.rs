@@ -130,7 +130,8 @@ pub trait EventStore: Send + Sync + std::fmt::Debug {
     /// ([`LogPosition::START`] if none).
     async fn head(&self) -> Result<LogPosition, StoreError>;
 
-    /// Hints that events were committed, carrying the last position of a commit.
+    /// Hints that events were committed, carrying the last position of a commit (or a
+    /// position [`announce`](Self::announce)d for a change the log does not show).
     ///
     /// Hints may be duplicated, arrive for commits that `read_all` cannot return yet (on
     /// PostgreSQL while an older transaction is still in flight), or be lost

@@ -628,6 +628,20 @@ async fn a_batch_the_server_refuses_a_connection_is_answered_unreachable_not_unk
         .execute(pool)
         .await
         .expect("end the role's sessions");
+    // Ending a session only signals it: wait until none is left, or the pool could still
+    // find a live one and send the batch into its ending.
+    for _ in 0..200 {
+        let left: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM pg_stat_activity WHERE usename = $1")
+                .bind(&role)
+                .fetch_one(pool)
+                .await
+                .expect("count the role's sessions");
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     let s = stream("refused");
     let answers = here
         .append_all(filled(vec![append(&s, ExpectedVersion::NoStream, 1)]))

@@ -14,7 +14,7 @@ use freshet_api::{ApiError, AppState};
 use secrecy::ExposeSecret as _;
 use serde::Deserialize;
 
-use crate::page::{Message, error_page, render};
+use crate::page::{Message, error_page, render, sentence};
 
 #[derive(Template)]
 #[template(path = "choose_password.html")]
@@ -137,7 +137,7 @@ async fn use_link(
     }
     let password = match Password::parse(&form.password) {
         Ok(password) => password,
-        Err(error) => return refused(sentence(&error)).await,
+        Err(error) => return refused(sentence(&error.to_string())).await,
     };
     let policy = state.options().sessions;
     match links::redeem(state.db(), &secret, purpose, &password, policy, now).await {
@@ -150,22 +150,6 @@ async fn use_link(
         }
         Err(AccountError::LinkInvalid) => link_gone(purpose),
         Err(error) => error_page(&ApiError::from(error), None),
-    }
-}
-
-/// An error's text as a sentence for a person: capitalised, with a full stop.
-pub(crate) fn sentence(error: &AccountError) -> String {
-    let text = error.to_string();
-    let mut chars = text.chars();
-    let first = chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>())
-        .unwrap_or_default();
-    let rest: String = chars.collect();
-    if rest.ends_with('.') {
-        format!("{first}{rest}")
-    } else {
-        format!("{first}{rest}.")
     }
 }
 

@@ -14,8 +14,7 @@ use serde::Deserialize;
 
 use crate::Viewer;
 use crate::feed::feed_path;
-use crate::page::{error_page, render};
-use crate::passwords::sentence;
+use crate::page::{error_page, render, sentence};
 use crate::sign_in::ClientAddress;
 
 #[derive(Template)]
@@ -132,7 +131,7 @@ pub(crate) async fn change_password(
     }
     let password = match Password::parse(&form.password) {
         Ok(password) => password,
-        Err(error) => return refused(sentence(&error)).await,
+        Err(error) => return refused(sentence(&error.to_string())).await,
     };
     let attempt = match state
         .sign_in_failures()

@@ -40,7 +40,7 @@ impl BatchWriter for PgWriter {
         let mut attempt = 1;
         loop {
             let written = if has_own_origins(append) {
-                self.function_rows(std::slice::from_ref(append))
+                self.function_rows(&self.pool, std::slice::from_ref(append))
                     .await
                     .map(|rows| match rows.first() {
                         Some(row) => answer(row, append),
@@ -101,7 +101,9 @@ impl BatchWriter for PgWriter {
                 ) =>
             {
                 tracing::debug!(%error, "batch statement failed; writing it through append_batch");
-                let rows = self.function_rows(appends).await?;
+                // On the same connection: nothing of the batch was written yet, and a new
+                // one the server refused would leave its outcome unknown.
+                let rows = self.function_rows(&mut *conn, appends).await?;
                 check_answered(&rows, appends)?;
                 return Ok(rows
                     .iter()
@@ -111,6 +113,8 @@ impl BatchWriter for PgWriter {
             }
             Err(error) => return Err(error.into()),
         };
+        // Given back before the expired keys below take connections of their own.
+        drop(conn);
         check_answered(&rows, appends)?;
         let mut answers = Vec::with_capacity(appends.len());
         for (row, append) in rows.iter().zip(appends) {
@@ -167,7 +171,11 @@ impl PgWriter {
     /// streams before it checks them, so that a writer in flight elsewhere is waited for
     /// rather than failing them: an append whose events have their own instants, and a
     /// batch the plain statement could not write.
-    async fn function_rows(&self, appends: &[Append]) -> Result<Vec<PgRow>, sqlx::Error> {
+    async fn function_rows(
+        &self,
+        conn: impl sqlx::PgExecutor<'_>,
+        appends: &[Append],
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
         Columns::of(appends)
             .bind(
                 sqlx::query(
@@ -177,7 +185,7 @@ impl PgWriter {
                 ),
                 Ordinals::Counted,
             )
-            .fetch_all(&self.pool)
+            .fetch_all(conn)
             .await
     }
 

@@ -12,7 +12,8 @@ use tokio::task::JoinHandle;
 use crate::error::StoreError;
 use crate::event::LogPosition;
 
-/// The channel every append notifies, with its last [`LogPosition`] as JSON.
+/// The channel every commit of appends notifies, with its last [`LogPosition`] as JSON (and
+/// every [`announce`](crate::EventStore::announce)).
 pub const CHANNEL: &str = "freshet_events";
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30);

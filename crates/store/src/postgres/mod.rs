@@ -227,14 +227,7 @@ impl EventStore for PostgresStore {
     /// `NOTIFY` at once (not through the coalescing publisher, which only passes positions
     /// newer than the last it sent); this process hears it through its own `LISTEN`.
     async fn announce(&self, position: LogPosition) -> Result<(), StoreError> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(NOTIFY_CHANNEL)
-            .bind(
-                serde_json::to_string(&position)
-                    .map_err(|error| sqlx::Error::Encode(error.into()))?,
-            )
-            .execute(&self.pool)
-            .await?;
+        publisher::notify(&self.pool, position).await?;
         Ok(())
     }
 }

@@ -51,23 +51,24 @@ impl Publisher {
 async fn run(pool: PgPool, mut latest: watch::Receiver<LogPosition>) {
     while latest.changed().await.is_ok() {
         let position = *latest.borrow_and_update();
-        let payload = match serde_json::to_string(&position) {
-            Ok(payload) => payload,
-            Err(error) => {
-                tracing::warn!(%error, "cannot encode a position");
-                continue;
-            }
-        };
-        let sent = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(payload)
-            .execute(&pool)
-            .await;
-        match sent {
+        match notify(&pool, position).await {
             Ok(_) => {}
             Err(sqlx::Error::PoolClosed) => break,
             // Other processes' followers still poll; the next commit notifies again.
             Err(error) => tracing::warn!(%error, "could not notify other processes"),
         }
     }
+}
+
+/// Sends one notification of `position` on [`CHANNEL`], to every process listening (this
+/// one too).
+pub(crate) async fn notify(pool: &PgPool, position: LogPosition) -> Result<(), sqlx::Error> {
+    let payload =
+        serde_json::to_string(&position).map_err(|error| sqlx::Error::Encode(error.into()))?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
